@@ -1,0 +1,55 @@
+"""metalab: parameter sweeps for research experiments, exact, replayable and composable.
+
+>>> from metalab import grid, random, loguniform
+>>> sweep = grid(opt=["adam", "sgd"]) * random({"lr": loguniform(1e-4, 1e-1)}, 3, seed=0)
+>>> sweep.size
+6
+"""
+
+from metalab import errors
+from metalab.params import (
+    Choice,
+    Distribution,
+    GridSource,
+    LogUniform,
+    LogUniformInt,
+    ManualSource,
+    ParamCase,
+    ParamSource,
+    ParamValue,
+    RandInt,
+    RandomSource,
+    Uniform,
+    choice,
+    grid,
+    loguniform,
+    loguniform_int,
+    manual,
+    randint,
+    random,
+    uniform,
+)
+
+__all__ = [
+    "Choice",
+    "Distribution",
+    "GridSource",
+    "LogUniform",
+    "LogUniformInt",
+    "ManualSource",
+    "ParamCase",
+    "ParamSource",
+    "ParamValue",
+    "RandInt",
+    "RandomSource",
+    "Uniform",
+    "choice",
+    "errors",
+    "grid",
+    "loguniform",
+    "loguniform_int",
+    "manual",
+    "randint",
+    "random",
+    "uniform",
+]

@@ -1,0 +1,252 @@
+"""`ParamSource`, the base every source derives from: indexing, iteration and the algebra.
+
+A concrete source is a frozen attrs class that implements three things:
+
+- ``size``: its exact number of cases (a Python int of any magnitude);
+- ``keys``: the sorted names of the parameters its cases can have;
+- ``_raw(i)``: for ``0 <= i < size``, a fresh params dict (sorted by key) and the tags
+  of case ``i``, computed without enumerating other cases.
+
+Everything else (negative indices, bounds checks, slices, ``+``/``*``, shards, shuffles,
+batched access, manifests) is built on those here, once.
+"""
+
+from __future__ import annotations
+
+import operator
+import sys
+from collections.abc import Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar, overload
+
+import numpy as np
+
+from metalab._case import ParamCase, make_case
+from metalab._values import FrozenParams, ParamValue, column_array, describe
+from metalab.errors import (
+    CaseIndexError,
+    CaseNotFoundError,
+    ParamError,
+    SizeOverflowError,
+    UnsupportedOperationError,
+)
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+    import pandas as pd
+
+    from metalab.params._algebra import (
+        ConcatSource,
+        ProductSource,
+        ShuffledSource,
+        SliceSource,
+    )
+    from metalab.structured import Structured
+
+__all__ = ["ParamSource", "Raw", "check_index"]
+
+T = TypeVar("T")
+
+Raw = tuple[dict[str, ParamValue], tuple[str, ...]]
+"""A case before it becomes a `ParamCase`: a fresh params dict the caller owns, and tags."""
+
+
+def check_index(index: object, size: int) -> int:
+    """Turn a user's index into ``0 <= i < size``, or raise (negative indices count back)."""
+    if isinstance(index, bool) or not hasattr(type(index), "__index__"):
+        msg = f"source indices must be int, got {describe(index)}"
+        raise TypeError(msg)
+    i = operator.index(index)  # type: ignore[arg-type]
+    if i < 0:
+        i += size
+    if not 0 <= i < size:
+        msg = f"index {operator.index(index)} is out of range for a source of {size} cases"  # type: ignore[arg-type]
+        raise CaseIndexError(msg)
+    return i
+
+
+class ParamSource:
+    """The protocol every source satisfies: an immutable, exactly sized, indexable sweep.
+
+    Sources compose: ``a + b`` concatenates, ``a * b`` crosses (every case of ``a``
+    merged with every case of ``b``). ``source[i]`` costs the same whatever ``i`` is,
+    and every source round-trips through a JSON manifest.
+    """
+
+    __slots__ = ()
+
+    manifest_type: ClassVar[str]
+    """The stable ``"type"`` tag of this source in manifests."""
+
+    # -- what each source implements ---------------------------------------------------
+    @property
+    def size(self) -> int:
+        """The exact number of cases, a Python int of any magnitude."""
+        raise NotImplementedError
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """The sorted names of every parameter a case of this source can have."""
+        raise NotImplementedError
+
+    def _raw(self, i: int) -> Raw:
+        """Params (a fresh dict, sorted by key) and tags of case ``i``, ``0 <= i < size``."""
+        raise NotImplementedError
+
+    def _case(self, i: int) -> ParamCase:
+        """Case ``i`` for ``0 <= i < size`` (sources override this to skip the dict copy)."""
+        params, tags = self._raw(i)
+        return make_case(FrozenParams(params), tags)
+
+    def _indices_of(self, params: Mapping[str, ParamValue]) -> Iterator[int]:
+        """Every index whose case has exactly ``params``, in increasing order."""
+        del params
+        msg = f"index_of is not defined for a {type(self).__name__}"
+        raise UnsupportedOperationError(msg)
+
+    # -- sequence protocol -------------------------------------------------------------
+    def __len__(self) -> int:
+        """The number of cases; see `size` for sources larger than ``sys.maxsize``."""
+        size = self.size
+        if size > sys.maxsize:
+            msg = (
+                f"this source has {size} cases, more than len() can return "
+                f"({sys.maxsize}); use source.size"
+            )
+            raise SizeOverflowError(msg)
+        return size
+
+    def __bool__(self) -> bool:
+        """A source is truthy when it has at least one case (also beyond ``sys.maxsize``)."""
+        return self.size > 0
+
+    @overload
+    def __getitem__(self, index: int) -> ParamCase: ...
+    @overload
+    def __getitem__(self, index: slice) -> SliceSource: ...
+    def __getitem__(self, index: int | slice) -> ParamCase | SliceSource:
+        """Case ``index`` (negative counts from the end), or a lazy slice of the source."""
+        if isinstance(index, slice):
+            from metalab.params._algebra import SliceSource
+
+            return SliceSource.of(self, index)
+        return self._case(check_index(index, self.size))
+
+    def __iter__(self) -> Iterator[ParamCase]:
+        """Every case in order, computed one at a time."""
+        return map(self._case, range(self.size))
+
+    def dicts(self) -> Iterator[dict[str, ParamValue]]:
+        """Every case's params as a fresh plain dict the caller owns (the fastest stream)."""
+        raw = self._raw
+        return (raw(i)[0] for i in range(self.size))
+
+    # -- algebra -----------------------------------------------------------------------
+    def __add__(self, other: ParamSource) -> ConcatSource:
+        """The cases of ``self``, then those of ``other``."""
+        if not isinstance(other, ParamSource):
+            return NotImplemented
+        from metalab.params._algebra import ConcatSource
+
+        return ConcatSource.of(self, other)
+
+    def __mul__(self, other: ParamSource) -> ProductSource:
+        """Every case of ``self`` merged with every case of ``other`` (``self`` slowest)."""
+        if not isinstance(other, ParamSource):
+            return NotImplemented
+        from metalab.params._algebra import ProductSource
+
+        return ProductSource.of(self, other)
+
+    def shard(self, k: int, n: int) -> SliceSource:
+        """Shard ``k`` of ``n``: contiguous, sizes differ by at most one, in order.
+
+        >>> from metalab import grid
+        >>> [len(grid(x=range(10)).shard(k, 3)) for k in range(3)]
+        [4, 3, 3]
+        """
+        from metalab.params._algebra import shard
+
+        return shard(self, k, n)
+
+    def shuffled(self, seed: int) -> ShuffledSource:
+        """The same cases in a seeded pseudo-random order, with O(1) indexing."""
+        from metalab.params._algebra import ShuffledSource
+
+        return ShuffledSource(self, seed)
+
+    # -- batches -----------------------------------------------------------------------
+    def take(self, indices: Iterable[int] | npt.NDArray[np.integer[Any]]) -> list[ParamCase]:
+        """The cases at many indices at once (same as indexing one by one)."""
+        size = self.size
+        case = self._case
+        return [case(check_index(i, size)) for i in _index_list(indices)]
+
+    def columns(
+        self, indices: Iterable[int] | npt.NDArray[np.integer[Any]] | None = None
+    ) -> dict[str, npt.NDArray[Any]]:
+        """One NumPy array per parameter over the cases at ``indices`` (default: all).
+
+        Cases that lack a parameter hold ``None`` there (the column is then of dtype
+        object). Integer, float, bool and str columns get the matching dtype.
+        """
+        size = self.size
+        idx = (
+            range(size) if indices is None else [check_index(i, size) for i in _index_list(indices)]
+        )
+        raws = [self._raw(i)[0] for i in idx]
+        return {key: column_array([p.get(key) for p in raws]) for key in self.keys}
+
+    # -- lookup --------------------------------------------------------------------------
+    def index_of(self, params: Mapping[str, ParamValue]) -> int:
+        """The first index whose case has exactly ``params``.
+
+        Raises:
+            CaseNotFoundError: no case has these params.
+            UnsupportedOperationError: the source draws random values, so the question
+                has no useful answer.
+        """
+        raw: object = params  # checked at run time for untyped callers
+        if not isinstance(raw, Mapping):
+            msg = f"index_of takes a mapping of params, got {describe(params)}"
+            raise ParamError(msg)
+        for i in self._indices_of(params):
+            return i
+        msg = f"no case of this source has params {dict(params)!r}"
+        raise CaseNotFoundError(msg)
+
+    # -- manifests and views -----------------------------------------------------------
+    def to_manifest_dict(self) -> dict[str, Any]:
+        """The JSON-ready manifest of this source (see `metalab.manifest.to_manifest`)."""
+        from metalab.manifest import to_manifest
+
+        out: dict[str, Any] = to_manifest(self)
+        return out
+
+    @classmethod
+    def from_manifest_dict(cls, data: Mapping[str, Any]) -> Self:
+        """Rebuild a source from its manifest; refuses a manifest of another type."""
+        from metalab.manifest import from_manifest_of
+
+        source: Self = from_manifest_of(cls, data)
+        return source
+
+    def structured(self, schema: type[T]) -> Structured[T]:
+        """A view whose cases are ``schema`` instances (attrs class, dataclass, TypedDict)."""
+        from metalab.structured import Structured
+
+        return Structured(self, schema)
+
+    def to_frame(self) -> pd.DataFrame:
+        """All cases as a pandas DataFrame: one row per case, one column per parameter."""
+        from metalab._frame import to_frame
+
+        return to_frame(self)
+
+
+def _index_list(indices: Iterable[int] | npt.NDArray[np.integer[Any]]) -> list[int]:
+    if isinstance(indices, np.ndarray):
+        if indices.dtype.kind not in "iu":
+            msg = f"indices must be integers, got an array of dtype {indices.dtype}"
+            raise TypeError(msg)
+        return indices.tolist()  # type: ignore[no-any-return]
+    return list(indices)

@@ -1,0 +1,261 @@
+"""Grid search: `GridSource`, the Cartesian product of per-parameter value lists."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Mapping, Sequence
+from itertools import product, repeat
+from typing import Any, ClassVar, Final, TypeAlias, final
+
+import attrs
+import numpy as np
+
+from metalab._case import ParamCase, encode_item, encode_value, make_case
+from metalab._values import (
+    FrozenDict,
+    FrozenParams,
+    ParamValue,
+    describe,
+    normalize_key,
+    normalize_value,
+)
+from metalab.errors import ParamError
+from metalab.params._base import ParamSource, Raw
+
+__all__ = ["Axis", "GridSource", "grid"]
+
+Axis: TypeAlias = "tuple[ParamValue, ...] | range"
+"""The values of one grid parameter: a tuple of values, or a ``range`` kept lazy."""
+
+_MATERIALIZE_LIMIT: Final = 1 << 16
+"""Range axes up to this length are expanded (with precomputed id encodings) to iterate."""
+
+
+def range_len(r: range) -> int:
+    """``len(r)`` for ranges of any size (the builtin overflows beyond ``sys.maxsize``)."""
+    if r.step > 0:
+        return max(0, (r.stop - r.start + r.step - 1) // r.step)
+    return max(0, (r.start - r.stop - r.step - 1) // -r.step)
+
+
+def _normalize_axis(name: str, values: object) -> Axis:
+    where = f"grid values for {name!r}"
+    if isinstance(values, range):
+        if range_len(values) == 0:
+            msg = f"{where} must be non-empty, got an empty {values!r}"
+            raise ParamError(msg)
+        return values
+    if isinstance(values, str | bytes):
+        msg = (
+            f"{where} must be a non-empty sequence, got {describe(values)}; "
+            f"wrap a single value in a list: [{values!r}]"
+        )
+        raise ParamError(msg)
+    if isinstance(values, np.ndarray):
+        if values.ndim == 0:
+            msg = f"{where} must be a non-empty sequence, got a 0-d array {values!r}"
+            raise ParamError(msg)
+        values = list(values)
+    if isinstance(values, set | frozenset):
+        msg = (
+            f"{where} must be an ordered sequence, got a {type(values).__name__} (no stable order)"
+        )
+        raise ParamError(msg)
+    if not isinstance(values, Sequence):
+        msg = (
+            f"{where} must be a non-empty sequence (list, tuple, range or 1-d array), "
+            f"got {describe(values)}"
+        )
+        raise ParamError(msg)
+    axis = tuple(normalize_value(v, where) for v in values)
+    if not axis:
+        msg = f"{where} must be a non-empty sequence, got an empty {type(values).__name__}"
+        raise ParamError(msg)
+    return axis
+
+
+def _axis_key(axis: Axis) -> object:
+    # Equality and hashing must tell 1, 1.0 and True apart: compare encodings.
+    if isinstance(axis, range):
+        return ("range", axis.start, axis.stop, axis.step)
+    return encode_value(axis)
+
+
+def _spec_key(spec: Mapping[str, Axis]) -> tuple[tuple[str, object], ...]:
+    return tuple((k, _axis_key(v)) for k, v in spec.items())
+
+
+def _to_spec(values: Mapping[Any, Any]) -> FrozenDict[str, Axis]:
+    keys = sorted(normalize_key(k, "grid") for k in values)
+    return FrozenDict((k, _normalize_axis(k, values[k])) for k in keys)
+
+
+@final
+@attrs.frozen(init=False, repr=False)
+class GridSource(ParamSource):
+    """The Cartesian product of per-parameter values, in ``itertools.product`` order.
+
+    Keys are sorted; the last key varies fastest. Indexing is modular arithmetic, so
+    ``source[i]`` never enumerates, and a ``range`` axis is never materialized.
+
+    >>> g = GridSource(lr=[0.1, 0.01], seed=range(3))
+    >>> len(g), g[4].params
+    (6, {'lr': 0.01, 'seed': 1})
+    """
+
+    manifest_type: ClassVar[str] = "GridSource"
+
+    spec: Mapping[str, Axis] = attrs.field(eq=_spec_key)
+    """The values of each parameter, keys sorted."""
+
+    _sizes: tuple[int, ...] = attrs.field(init=False, eq=False, repr=False)
+    _encoded: tuple[tuple[bytes, ...] | None, ...] = attrs.field(init=False, eq=False, repr=False)
+    _size: int = attrs.field(init=False, eq=False, repr=False)
+
+    def __init__(self, spec: Mapping[str, Any] | None = None, /, **values: Any) -> None:
+        """Build a grid from a mapping and/or keyword arguments of value sequences."""
+        merged: dict[Any, Any] = {}
+        if spec is not None:
+            raw: object = spec  # checked at run time for untyped callers
+            if not isinstance(raw, Mapping):
+                msg = f"grid takes a mapping of parameter values, got {describe(spec)}"
+                raise ParamError(msg)
+            merged.update(spec)
+        for key, axis in values.items():
+            if key in merged:
+                msg = f"grid: parameter {key!r} is given twice"
+                raise ParamError(msg)
+            merged[key] = axis
+        self.__attrs_init__(_to_spec(merged))
+
+    def __attrs_post_init__(self) -> None:
+        """Precompute sizes and the id encodings of every listed value."""
+        sizes = tuple(range_len(a) if isinstance(a, range) else len(a) for a in self.spec.values())
+        encoded = tuple(
+            None if isinstance(a, range) else tuple(encode_item(k, v) for v in a)
+            for k, a in self.spec.items()
+        )
+        object.__setattr__(self, "_sizes", sizes)
+        object.__setattr__(self, "_encoded", encoded)
+        object.__setattr__(self, "_size", math.prod(sizes))
+
+    @property
+    def size(self) -> int:
+        """The number of cases: the product of the axis lengths."""
+        return self._size
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """The parameter names, sorted."""
+        return tuple(self.spec)
+
+    def _digits(self, i: int) -> list[int]:
+        digits = [0] * len(self._sizes)
+        for axis in range(len(self._sizes) - 1, -1, -1):
+            i, digits[axis] = divmod(i, self._sizes[axis])
+        return digits
+
+    def _raw(self, i: int) -> Raw:
+        digits = self._digits(i)
+        return (
+            {k: a[d] for (k, a), d in zip(self.spec.items(), digits, strict=True)},
+            (),
+        )
+
+    def _case(self, i: int) -> ParamCase:
+        digits = self._digits(i)
+        axes = self.spec.values()
+        params = FrozenParams(zip(self.spec, map(_pick, axes, digits), strict=True))
+        encoded: tuple[bytes, ...] | None = None
+        if all(e is not None for e in self._encoded):
+            encoded = tuple(map(_pick, self._encoded, digits))  # type: ignore[arg-type]
+        return make_case(params, (), encoded)
+
+    def _iter_axes(self) -> tuple[list[Sequence[ParamValue]], list[Sequence[bytes]] | None] | None:
+        """The axes as sequences to feed ``itertools.product``, or None if one is too large."""
+        values: list[Sequence[ParamValue]] = []
+        encoded: list[Sequence[bytes]] = []
+        for (key, axis), enc, size in zip(
+            self.spec.items(), self._encoded, self._sizes, strict=True
+        ):
+            if isinstance(axis, range):
+                if size > _MATERIALIZE_LIMIT:
+                    return None
+                values.append(tuple(axis))
+                encoded.append(tuple(encode_item(key, v) for v in axis))
+            else:
+                values.append(axis)
+                encoded.append(enc)  # type: ignore[arg-type]
+        return values, encoded
+
+    def __iter__(self) -> Iterator[ParamCase]:
+        """Every case in order, streamed (memory does not grow with the grid)."""
+        axes = self._iter_axes()
+        if axes is None:
+            return super().__iter__()
+        values, encoded = axes
+        params = map(FrozenParams, map(zip, repeat(tuple(self.spec)), product(*values)))
+        return map(make_case, params, repeat(()), product(*encoded))  # type: ignore[misc]
+
+    def dicts(self) -> Iterator[dict[str, ParamValue]]:
+        """Every case's params as a fresh plain dict, streamed at ``itertools.product`` speed."""
+        axes = self._iter_axes()
+        if axes is None:
+            return super().dicts()
+        return map(dict, map(zip, repeat(tuple(self.spec)), product(*axes[0])))
+
+    def _indices_of(self, params: Mapping[str, ParamValue]) -> Iterator[int]:
+        if set(params) != set(self.spec):
+            return iter(())
+        positions: list[list[int]] = []
+        for (key, axis), enc in zip(self.spec.items(), self._encoded, strict=True):
+            value = params[key]
+            if isinstance(axis, range):
+                if type(value) is not int or value not in axis:
+                    return iter(())
+                positions.append([axis.index(value)])
+            else:
+                target = encode_item(key, normalize_value(value, "index_of"))
+                found = [j for j, e in enumerate(enc or ()) if e == target]
+                if not found:
+                    return iter(())
+                positions.append(found)
+        return (self._flat(d) for d in product(*positions))
+
+    def _flat(self, digits: Sequence[int]) -> int:
+        i = 0
+        for d, n in zip(digits, self._sizes, strict=True):
+            i = i * n + d
+        return i
+
+    def __repr__(self) -> str:
+        """The factory call that builds this grid."""
+        return f"grid({_format_kwargs(self.spec)})"
+
+
+def _pick(axis: Sequence[Any], i: int) -> Any:
+    return axis[i]
+
+
+def _format_kwargs(spec: Mapping[str, Axis]) -> str:
+    shown = {k: v if isinstance(v, range) else list(v) for k, v in spec.items()}
+    if all(k.isidentifier() for k in shown):
+        return ", ".join(f"{k}={v!r}" for k, v in shown.items())
+    return repr(shown)
+
+
+def grid(spec: Mapping[str, Any] | None = None, /, **values: Any) -> GridSource:
+    """The Cartesian product of the given values, one parameter per keyword.
+
+    Keys are iterated in sorted order and the last varies fastest. Values may be lists,
+    tuples, 1-d NumPy arrays or ``range`` objects (never materialized); names that are
+    not identifiers (``"model.lr"``) go in a mapping as the first argument.
+
+    >>> [c.params for c in grid(opt=["adam", "sgd"], lr=[0.1, 0.01])][:2]
+    [{'lr': 0.1, 'opt': 'adam'}, {'lr': 0.1, 'opt': 'sgd'}]
+    >>> grid(x="abc")
+    Traceback (most recent call last):
+    ...
+    metalab.errors.ParamError: grid values for 'x' must be a non-empty sequence, got str 'abc'; ...
+    """
+    return GridSource(spec, **values)
