@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol, final, runtime_checkable
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Protocol, final, runtime_checkable
 
 import attrs
 import numpy as np
@@ -384,3 +384,7 @@ def choice(options: Sequence[ParamValue]) -> Choice:
     Choice(options=('relu', 'gelu'))
     """
     return Choice(options)
+
+
+DISTRIBUTIONS: Final = (Uniform, LogUniform, LogUniformInt, RandInt, Choice)
+"""Every built-in distribution class; the manifest converter registers each of these."""
