@@ -18,11 +18,13 @@ def _public_names(module: types.ModuleType) -> set[str]:
         for name, value in vars(module).items()
         if not name.startswith("_")
         and not (isinstance(value, types.ModuleType) and name != "errors")
-        and name not in {"annotations"}
+        and name != "annotations"
     }
 
 
 class TestExports:
+    """What the public modules export."""
+
     @pytest.mark.parametrize("module", [metalab, metalab.params])
     def test_all_is_sorted_and_exact(self, module: types.ModuleType) -> None:
         """__all__ is sorted and lists exactly the public names the module defines."""
