@@ -125,6 +125,12 @@ class ParamSource:
     def __getitem__(self, index: slice) -> SliceSource: ...
     def __getitem__(self, index: int | slice) -> ParamCase | SliceSource:
         """Case ``index`` (negative counts from the end), or a lazy slice of the source."""
+        if type(index) is int:  # the hot path: a plain int within bounds
+            size = self.size
+            if 0 <= index < size:
+                return self._case(index)
+            if -size <= index < 0:
+                return self._case(index + size)
         if isinstance(index, slice):
             from metalab.params._algebra import SliceSource
 

@@ -111,6 +111,9 @@ class GridSource(ParamSource):
     _sizes: tuple[int, ...] = attrs.field(init=False, eq=False, repr=False)
     _encoded: tuple[tuple[bytes, ...] | None, ...] = attrs.field(init=False, eq=False, repr=False)
     _size: int = attrs.field(init=False, eq=False, repr=False)
+    _keys: tuple[str, ...] = attrs.field(init=False, eq=False, repr=False)
+    # (axis, length) from the fastest-varying axis to the slowest.
+    _radix: tuple[tuple[Axis, int], ...] = attrs.field(init=False, eq=False, repr=False)
 
     def __init__(self, spec: Mapping[str, Any] | None = None, /, **values: Any) -> None:
         """Build a grid from a mapping and/or keyword arguments of value sequences."""
@@ -138,6 +141,9 @@ class GridSource(ParamSource):
         object.__setattr__(self, "_sizes", sizes)
         object.__setattr__(self, "_encoded", encoded)
         object.__setattr__(self, "_size", math.prod(sizes))
+        object.__setattr__(self, "_keys", tuple(self.spec))
+        radix = tuple(zip(self.spec.values(), sizes, strict=True))[::-1]
+        object.__setattr__(self, "_radix", radix)
 
     @property
     def size(self) -> int:
@@ -163,13 +169,14 @@ class GridSource(ParamSource):
         )
 
     def _case(self, i: int) -> ParamCase:
-        digits = self._digits(i)
-        axes = self.spec.values()
-        params = FrozenParams(zip(self.spec, map(_pick, axes, digits), strict=True))
-        encoded: tuple[bytes, ...] | None = None
-        if all(e is not None for e in self._encoded):
-            encoded = tuple(map(_pick, self._encoded, digits))  # type: ignore[arg-type]
-        return make_case(params, (), encoded)
+        # The hot path of random access: one divmod per axis, no intermediate objects.
+        # (Iteration hands precomputed id encodings over; single lookups rarely read ids.)
+        values: list[ParamValue] = []
+        for axis, n in self._radix:
+            i, d = divmod(i, n)
+            values.append(axis[d])
+        values.reverse()
+        return make_case(FrozenParams(zip(self._keys, values)), ())
 
     def _iter_axes(self) -> tuple[list[Sequence[ParamValue]], list[Sequence[bytes]] | None] | None:
         """The axes as sequences to feed ``itertools.product``, or None if one is too large."""
