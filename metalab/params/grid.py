@@ -176,7 +176,7 @@ class GridSource(ParamSource):
             i, d = divmod(i, n)
             values.append(axis[d])
         values.reverse()
-        return make_case(FrozenParams(zip(self._keys, values)), ())
+        return make_case(FrozenParams(zip(self._keys, values, strict=True)), ())
 
     def _iter_axes(self) -> tuple[list[Sequence[ParamValue]], list[Sequence[bytes]] | None] | None:
         """The axes as sequences to feed ``itertools.product``, or None if one is too large."""
