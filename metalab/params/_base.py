@@ -16,7 +16,7 @@ from __future__ import annotations
 import operator
 import sys
 from collections.abc import Iterable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar, overload
+from typing import TYPE_CHECKING, Any, ClassVar, Self, overload
 
 import numpy as np
 
@@ -40,11 +40,9 @@ if TYPE_CHECKING:
         ShuffledSource,
         SliceSource,
     )
-    from metalab.structured import Structured
+    from metalab.structured import SchemaT, Structured
 
 __all__ = ["ParamSource", "Raw", "check_index"]
-
-T = TypeVar("T")
 
 Raw = tuple[dict[str, ParamValue], tuple[str, ...]]
 """A case before it becomes a `ParamCase`: a fresh params dict the caller owns, and tags."""
@@ -236,7 +234,7 @@ class ParamSource:
         source: Self = from_manifest_of(cls, data)
         return source
 
-    def structured(self, schema: type[T]) -> Structured[T]:
+    def structured(self, schema: type[SchemaT]) -> Structured[SchemaT]:
         """A view whose cases are ``schema`` instances (attrs class, dataclass, TypedDict)."""
         from metalab.structured import Structured
 

@@ -1,0 +1,559 @@
+"""Typed schemas: `Structured`, a view of a source whose cases are instances of a class.
+
+``source.structured(Config)`` checks, when it is called, that the sweep fits ``Config``
+(an attrs class, a dataclass or a ``TypedDict``): every case has every required field
+and no key ``Config`` does not declare, and every listed value (grid and zip values,
+manual cases, choice options, what a distribution draws) has the field's type. Reading
+case ``i`` checks its values strictly against the field types, then structures them
+with metalab's one cattrs converter; any mismatch is a `SchemaError` naming the case,
+the field and the value.
+
+>>> import attrs
+>>> from metalab import grid
+>>> @attrs.frozen
+... class Config:
+...     lr: float
+...     opt: str = "adam"
+>>> configs = grid(lr=[0.1, 0.01], opt=["adam", "sgd"]).structured(Config)
+>>> configs[3]
+Config(lr=0.01, opt='sgd')
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import enum
+import functools
+import operator
+import types
+import typing
+from collections.abc import (
+    Callable,
+    Collection,
+    Iterable,
+    Iterator,
+    Mapping,
+    MutableMapping,
+    MutableSequence,
+    MutableSet,
+    Sequence,
+)
+from collections.abc import Set as AbstractSet
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Final,
+    Generic,
+    Literal,
+    TypeGuard,
+    TypeVar,
+    final,
+    overload,
+)
+
+import attrs
+
+from metalab._values import describe
+from metalab.errors import SchemaError
+from metalab.params._base import ParamSource, check_index
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+    from _typeshed import DataclassInstance
+    from attrs import AttrsInstance
+
+    from metalab.params.grid import GridSource
+    from metalab.params.random import RandomSource
+
+__all__ = ["SchemaT", "Structured"]
+
+SchemaT = TypeVar("SchemaT", bound="AttrsInstance | DataclassInstance | Mapping[str, object]")
+"""A typed schema: an attrs class, a dataclass or a ``TypedDict``."""
+
+_KEY_SET_LIMIT: Final = 4096
+"""Beyond this many distinct key sets, the keys of composites are checked as cases are read."""
+
+
+@attrs.frozen
+class _Mismatch:
+    """Where in a field's value the problem is (``""``, ``".depth"``, ``"[2]"``) and what."""
+
+    path: str
+    problem: str
+
+
+_Check = Callable[[object], "_Mismatch | None"]
+"""A strict check of one value against a field type: ``None`` when it fits."""
+
+
+@attrs.frozen
+class _Field:
+    type: object
+    required: bool
+    check: _Check
+
+
+@attrs.frozen
+class _Plan:
+    """What metalab needs to know of a schema: its name and fields, with their checks."""
+
+    name: str
+    fields: Mapping[str, _Field]
+    required: frozenset[str]
+
+    def key_problem(self, keys: Collection[str]) -> str | None:
+        """What is wrong with a case that has ``keys``, or None when they fit."""
+        problems = []
+        missing = sorted(self.required.difference(keys))
+        if missing:
+            noun = "field" if len(missing) == 1 else "fields"
+            problems.append(f"missing required {noun} {_names(missing)}")
+        for key in sorted(k for k in keys if k not in self.fields):
+            close = difflib.get_close_matches(key, list(self.fields), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            problems.append(f"unexpected key {key!r}{hint}")
+        if not problems:
+            return None
+        return "; ".join(problems)
+
+    def value_problem(self, params: Mapping[str, object]) -> tuple[str, _Mismatch] | None:
+        """The first field (in sorted order) whose value does not fit, with the mismatch."""
+        fields = self.fields
+        for key in sorted(params):
+            mismatch = fields[key].check(params[key])
+            if mismatch is not None:
+                return key, mismatch
+        return None
+
+
+def _names(names: Iterable[str]) -> str:
+    return ", ".join(repr(n) for n in names)
+
+
+def _is_schema(schema: object) -> TypeGuard[type]:
+    return isinstance(schema, type) and (
+        attrs.has(schema) or dataclasses.is_dataclass(schema) or typing.is_typeddict(schema)
+    )
+
+
+def _schema_name(schema: object) -> str:
+    name = getattr(schema, "__qualname__", None)
+    return name if isinstance(name, str) else repr(schema)
+
+
+def _plan(schema: object) -> _Plan:
+    """What metalab needs to know of ``schema``, or `SchemaError` if it is not a schema."""
+    if not _is_schema(schema):
+        shown = describe(schema)
+        if isinstance(schema, type):
+            shown = f"the class {_schema_name(schema)}"
+        msg = f"structured() takes an attrs class, a dataclass or a TypedDict, got {shown}"
+        raise SchemaError(msg)
+    return _compile_plan(schema)
+
+
+@functools.lru_cache(maxsize=256)
+def _compile_plan(schema: type) -> _Plan:
+    """Read a schema's fields and compile a strict check for each (once per class)."""
+    name = _schema_name(schema)
+    try:
+        hints = typing.get_type_hints(schema)
+    except Exception as exc:  # a missing name in any annotation surfaces as any error
+        msg = f"cannot read the field types of {name}: {exc}"
+        raise SchemaError(msg) from exc
+    required: dict[str, bool] = {}
+    if typing.is_typeddict(schema):
+        keys: frozenset[str] = getattr(schema, "__required_keys__", frozenset())
+        required = {k: k in keys for k in hints}
+    elif attrs.has(schema):
+        required = {a.name: a.default is attrs.NOTHING for a in attrs.fields(schema) if a.init}
+    else:
+        required = {
+            f.name: f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+            for f in dataclasses.fields(schema)
+            if f.init
+        }
+    fields = {
+        k: _Field(hints.get(k, object), req, _compile(hints.get(k, object)))
+        for k, req in sorted(required.items())
+    }
+    return _Plan(name, fields, frozenset(k for k, req in required.items() if req))
+
+
+# -- strict value checks -----------------------------------------------------------------
+
+_SEQUENCES: Final = (
+    list,
+    Sequence,
+    MutableSequence,
+    Collection,
+    Iterable,
+    set,
+    frozenset,
+    AbstractSet,
+    MutableSet,
+)
+_MAPPINGS: Final = (dict, Mapping, MutableMapping)
+
+
+def _type_name(tp: object) -> str:
+    """How a field type reads in an error message: ``list[int]``, ``float | None``."""
+    if tp is None or tp is type(None):
+        return "None"
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if origin is typing.Union or origin is types.UnionType:
+        return " | ".join(map(_type_name, args))
+    if origin is Literal:
+        return f"Literal[{', '.join(map(repr, args))}]"
+    if origin is not None and args:
+        shown = ", ".join("..." if a is Ellipsis else _type_name(a) for a in args)
+        return f"{_type_name(origin)}[{shown}]"
+    if isinstance(tp, type):
+        return tp.__qualname__
+    return repr(tp).removeprefix("typing.")
+
+
+def _accept(value: object) -> _Mismatch | None:
+    del value
+    return None
+
+
+def _scalar(expected: str, fits: Callable[[object], bool]) -> _Check:
+    def check(value: object) -> _Mismatch | None:
+        if fits(value):
+            return None
+        return _Mismatch("", f"expects {expected}, got {describe(value)}")
+
+    return check
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+_SCALAR_CHECKS: Final[Mapping[object, _Check]] = {
+    bool: _scalar("bool", lambda v: isinstance(v, bool)),
+    int: _scalar("int", _is_int),
+    float: _scalar("float", _is_number),
+    str: _scalar("str", lambda v: isinstance(v, str)),
+    type(None): _scalar("None", lambda v: v is None),
+    None: _scalar("None", lambda v: v is None),
+}
+
+
+def _same(a: object, b: object) -> bool:
+    # 1, 1.0 and True are equal in Python but different parameter values.
+    return type(a) is type(b) and a == b
+
+
+def _compile(tp: object) -> _Check:  # noqa: C901, PLR0911
+    """A strict check for values of field type ``tp``.
+
+    Types metalab cannot check (any other class) are left to the converter, whose
+    errors are reported the same way.
+    """
+    if tp is Any or tp is object:
+        return _accept
+    if tp in _SCALAR_CHECKS:
+        return _SCALAR_CHECKS[tp]
+    if isinstance(tp, typing.NewType):
+        return _compile(tp.__supertype__)
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if origin is Literal:
+        return _scalar(_type_name(tp), lambda v: any(_same(v, a) for a in args))
+    if origin is typing.Union or origin is types.UnionType:
+        return _union(tp, args)
+    cls = origin if origin is not None else tp
+    if cls is tuple:
+        if len(args) == 2 and args[1] is Ellipsis:
+            return _items(tp, _compile(args[0]))
+        if args:
+            return _fixed_tuple(tp, [_compile(a) for a in args])
+        return _items(tp, _accept)
+    if cls in _SEQUENCES:
+        return _items(tp, _compile(args[0]) if args else _accept)
+    if cls in _MAPPINGS:
+        key_type, value_type = args or (object, object)
+        return _mapping(tp, _compile(key_type), _compile(value_type))
+    if isinstance(cls, type) and issubclass(cls, enum.Enum):
+        allowed = [member.value for member in cls]
+        expected = f"a value of {cls.__qualname__} ({_names_any(allowed)})"
+        return _scalar(expected, lambda v: any(_same(v, a) for a in allowed))
+    if _is_schema(tp):
+        return _nested(tp)
+    return _accept
+
+
+def _names_any(values: Iterable[object]) -> str:
+    return ", ".join(repr(v) for v in values)
+
+
+def _union(tp: object, args: Sequence[object]) -> _Check:
+    expected = _type_name(tp)
+    arms = [_compile(a) for a in args]
+    others = [_compile(a) for a in args if a is not None and a is not type(None)]
+    # For ``Model | None`` given a mapping, the problem inside the mapping is the news.
+    only = others[0] if len(others) == 1 else None
+
+    def check(value: object) -> _Mismatch | None:
+        if any(arm(value) is None for arm in arms):
+            return None
+        if only is not None and value is not None:
+            return only(value)
+        return _Mismatch("", f"expects {expected}, got {describe(value)}")
+
+    return check
+
+
+def _items(tp: object, item: _Check) -> _Check:
+    expected = _type_name(tp)
+
+    def check(value: object) -> _Mismatch | None:
+        if not isinstance(value, tuple | list):
+            return _Mismatch("", f"expects {expected}, got {describe(value)}")
+        for i, v in enumerate(value):
+            mismatch = item(v)
+            if mismatch is not None:
+                return _Mismatch(f"[{i}]{mismatch.path}", mismatch.problem)
+        return None
+
+    return check
+
+
+def _fixed_tuple(tp: object, items: Sequence[_Check]) -> _Check:
+    expected = _type_name(tp)
+
+    def check(value: object) -> _Mismatch | None:
+        if not isinstance(value, tuple | list) or len(value) != len(items):
+            return _Mismatch("", f"expects {expected}, got {describe(value)}")
+        for i, (item, v) in enumerate(zip(items, value, strict=True)):
+            mismatch = item(v)
+            if mismatch is not None:
+                return _Mismatch(f"[{i}]{mismatch.path}", mismatch.problem)
+        return None
+
+    return check
+
+
+def _mapping(tp: object, key: _Check, item: _Check) -> _Check:
+    expected = _type_name(tp)
+
+    def check(value: object) -> _Mismatch | None:
+        if not isinstance(value, Mapping):
+            return _Mismatch("", f"expects {expected}, got {describe(value)}")
+        for k in sorted(value):
+            mismatch = key(k)
+            if mismatch is not None:
+                return _Mismatch("", f"expects {expected}, got a key {describe(k)}")
+            mismatch = item(value[k])
+            if mismatch is not None:
+                return _Mismatch(f"[{k!r}]{mismatch.path}", mismatch.problem)
+        return None
+
+    return check
+
+
+def _nested(schema: type) -> _Check:
+    name = _schema_name(schema)
+
+    def check(value: object) -> _Mismatch | None:
+        if not isinstance(value, Mapping):
+            return _Mismatch("", f"expects {name} (a mapping of its fields), got {describe(value)}")
+        plan = _plan(schema)  # looked up here, so that recursive schemas compile
+        problem = plan.key_problem(value.keys())
+        if problem is not None:
+            return _Mismatch("", f"does not fit {name}: {problem}")
+        found = plan.value_problem(value)
+        if found is None:
+            return None
+        key, mismatch = found
+        return _Mismatch(f".{key}{mismatch.path}", mismatch.problem)
+
+    return check
+
+
+# -- checks at definition time -----------------------------------------------------------
+
+
+def _key_sets(source: ParamSource) -> set[frozenset[str]] | None:
+    """The distinct key sets of the source's cases, or None when there are too many."""
+    from metalab.params.manual import ManualSource
+
+    if source.size == 0:
+        return set()
+    if isinstance(source, ManualSource):
+        return {frozenset(case) for case in source.cases}
+    return {frozenset(source.keys)}
+
+
+def _check_keys(source: ParamSource, plan: _Plan) -> None:
+    sets = _key_sets(source)
+    if sets is None:
+        return
+    problems = []
+    for keys in sorted(sets, key=sorted):
+        problem = plan.key_problem(keys)
+        if problem is not None:
+            problems.append((keys, problem))
+    if not problems:
+        return
+    if len(sets) == 1:
+        msg = f"this sweep does not fit {plan.name}: {problems[0][1]}"
+    else:
+        parts = "; ".join(f"cases with keys {sorted(keys)} have {p}" for keys, p in problems)
+        msg = f"this sweep does not fit {plan.name}: {parts}"
+    raise SchemaError(msg)
+
+
+def _listed_values(source: ParamSource) -> Iterator[tuple[str, object, str]]:
+    """``(key, value, where)`` for values a source lists explicitly (cheap to check early)."""
+    from metalab.params.grid import GridSource
+    from metalab.params.manual import ManualSource
+    from metalab.params.random import RandomSource
+
+    if isinstance(source, GridSource):
+        yield from _grid_values(source)
+    elif isinstance(source, ManualSource):
+        for i, case in enumerate(source.cases):
+            for key, value in case.items():
+                yield key, value, f"manual case {i}"
+    elif isinstance(source, RandomSource):
+        yield from _random_values(source)
+
+
+def _grid_values(source: GridSource) -> Iterator[tuple[str, object, str]]:
+    for key, axis in source.spec.items():
+        where = f"grid values for {key!r}"
+        # A range holds ints only: its first value stands for all of them.
+        for value in (axis.start,) if isinstance(axis, range) else axis:
+            yield key, value, where
+
+
+def _random_values(source: RandomSource) -> Iterator[tuple[str, object, str]]:
+    from metalab.params.distributions import Choice, LogUniform, LogUniformInt, RandInt, Uniform
+
+    for key, dist in source.space.items():
+        where = f"random draws for {key!r} from {dist!r}"
+        if isinstance(dist, Choice):
+            for value in dist.options:
+                yield key, value, where
+        elif isinstance(dist, Uniform | LogUniform):
+            yield key, float(dist.low), where
+        elif isinstance(dist, RandInt | LogUniformInt):
+            yield key, int(dist.low), where
+
+
+def _check_listed_values(source: ParamSource, plan: _Plan) -> None:
+    for key, value, where in _listed_values(source):
+        field = plan.fields.get(key)
+        if field is None:
+            continue
+        mismatch = field.check(value)
+        if mismatch is not None:
+            msg = f"field {key + mismatch.path!r} of {plan.name} {mismatch.problem} (in {where})"
+            raise SchemaError(msg)
+
+
+# -- the view ----------------------------------------------------------------------------
+
+
+@final
+@attrs.frozen(repr=False)
+class Structured(Generic[SchemaT]):
+    """A source whose cases read as instances of a typed schema.
+
+    Build it with `ParamSource.structured`. ``view[i]`` and iteration give ``schema``
+    instances; the sweep was checked against the schema's fields when the view was built.
+
+    Attributes:
+        source: The sweep.
+        schema: The attrs class, dataclass or ``TypedDict`` each case becomes.
+    """
+
+    source: ParamSource
+    schema: type[SchemaT]
+
+    def __attrs_post_init__(self) -> None:
+        """Check the sweep's keys and listed values against the schema's fields."""
+        raw: object = self.source  # checked at run time for untyped callers
+        if not isinstance(raw, ParamSource):
+            msg = f"structured() needs a parameter source, got {describe(raw)}"
+            raise SchemaError(msg)
+        plan = _plan(self.schema)
+        _check_keys(self.source, plan)
+        _check_listed_values(self.source, plan)
+
+    @property
+    def size(self) -> int:
+        """The exact number of cases (see `ParamSource.size`)."""
+        return self.source.size
+
+    def __len__(self) -> int:
+        """The number of cases; see `size` for sweeps larger than ``sys.maxsize``."""
+        return len(self.source)
+
+    def __bool__(self) -> bool:
+        """A view is truthy when its source has at least one case."""
+        return self.source.size > 0
+
+    @overload
+    def __getitem__(self, index: int) -> SchemaT: ...
+    @overload
+    def __getitem__(self, index: slice) -> Structured[SchemaT]: ...
+    def __getitem__(self, index: int | slice) -> SchemaT | Structured[SchemaT]:
+        """Case ``index`` as a ``schema`` instance, or a lazy view of a slice."""
+        if isinstance(index, slice):
+            return Structured(self.source[index], self.schema)
+        i = check_index(index, self.source.size)
+        return self._structure(i, self.source[i].params)
+
+    def __iter__(self) -> Iterator[SchemaT]:
+        """Every case in order, as ``schema`` instances."""
+        structure = self._structure
+        for i, params in enumerate(self.source.dicts()):
+            yield structure(i, params)
+
+    def take(self, indices: Iterable[int] | npt.NDArray[np.integer[Any]]) -> list[SchemaT]:
+        """The ``schema`` instances at many indices at once (same as indexing one by one)."""
+        return [self[operator.index(i)] for i in indices]
+
+    def _structure(self, i: int, params: Mapping[str, object]) -> SchemaT:
+        from metalab.manifest import converter
+
+        plan = _plan(self.schema)
+        problem = plan.key_problem(params.keys())
+        if problem is not None:
+            msg = f"case {i} does not fit {plan.name}: {problem}"
+            raise SchemaError(msg)
+        found = plan.value_problem(params)
+        if found is not None:
+            key, mismatch = found
+            msg = f"case {i}: field {key + mismatch.path!r} of {plan.name} {mismatch.problem}"
+            raise SchemaError(msg)
+        try:
+            out: SchemaT = converter.structure(dict(params), self.schema)
+        except Exception as exc:  # the schema's own validators may raise anything
+            detail = _converter_error(exc)
+            msg = f"case {i} does not fit {plan.name}: {detail}"
+            raise SchemaError(msg) from exc
+        return out
+
+    def __repr__(self) -> str:
+        """The expression that builds this view."""
+        return f"{self.source!r}.structured({_schema_name(self.schema)})"
+
+
+def _converter_error(exc: Exception) -> str:
+    import cattrs
+
+    if isinstance(exc, cattrs.BaseValidationError):
+        return "; ".join(cattrs.transform_error(exc))
+    return f"{type(exc).__name__}: {exc}"
