@@ -29,6 +29,7 @@ from metalab.params import (
     random,
     uniform,
 )
+from metalab.structured import Structured
 
 __all__ = [
     "Choice",
@@ -42,6 +43,7 @@ __all__ = [
     "ParamValue",
     "RandInt",
     "RandomSource",
+    "Structured",
     "Uniform",
     "choice",
     "errors",
