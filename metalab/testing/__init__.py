@@ -1,0 +1,44 @@
+"""Tools to test sweeps: Hypothesis strategies for every kind of source.
+
+metalab tests itself with these strategies; use them to state properties of your own
+sweeps. They need Hypothesis, installed with ``pip install 'metalab[testing]'``.
+
+>>> from hypothesis import given, settings
+>>> from metalab.testing import grids
+>>> @settings(max_examples=20, deadline=None)
+... @given(grids())
+... def test_indexing_agrees_with_iteration(source):
+...     assert [source[i] for i in range(len(source))] == list(source)
+>>> test_indexing_agrees_with_iteration()
+"""
+
+try:
+    import hypothesis as _hypothesis
+except ImportError as error:  # pragma: no cover - exercised in a subprocess without hypothesis
+    msg = (
+        "metalab.testing needs Hypothesis, which is not installed; "
+        "install it with: pip install 'metalab[testing]'"
+    )
+    raise ImportError(msg, name=error.name) from error
+
+from metalab.testing._strategies import (
+    distributions,
+    grids,
+    manual_sources,
+    param_names,
+    param_values,
+    random_sources,
+    sources,
+)
+
+del _hypothesis
+
+__all__ = [
+    "distributions",
+    "grids",
+    "manual_sources",
+    "param_names",
+    "param_values",
+    "random_sources",
+    "sources",
+]

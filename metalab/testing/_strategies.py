@@ -1,0 +1,337 @@
+"""Hypothesis strategies for parameter values, distributions and every kind of source.
+
+The generated sources are small (a few dozen cases at most by default), so a property
+can be checked on every case; they still reach the corners: ``range`` axes, NumPy
+inputs, unicode names, and values that Python calls equal but metalab keeps apart
+(``1``, ``1.0``, ``True``, ``"1"``).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, Final, TypeAlias
+
+import numpy as np
+from hypothesis import strategies as st
+
+from metalab._values import INT64_MAX, INT64_MIN, ParamValue
+from metalab.params.distributions import (
+    Distribution,
+    choice,
+    loguniform,
+    loguniform_int,
+    randint,
+    uniform,
+)
+from metalab.params.grid import GridSource
+from metalab.params.manual import ManualSource
+from metalab.params.random import ALGORITHM, LEGACY_ALGORITHM, RandomSource
+
+if TYPE_CHECKING:
+    from metalab.params._base import ParamSource
+
+__all__ = [
+    "distributions",
+    "grids",
+    "manual_sources",
+    "param_names",
+    "param_values",
+    "random_sources",
+    "sources",
+]
+
+Draw: TypeAlias = Callable[[st.SearchStrategy[Any]], Any]
+
+DEFAULT_MAX_SIZE: Final = 24
+"""The default bound on the number of cases of a generated source."""
+
+_CONFUSABLE: Final[tuple[ParamValue, ...]] = (1, 1.0, True, "1", 0, 0.0, -0.0, False, "", None)
+"""Values Python considers equal (or falsy) that metalab must keep apart."""
+
+_COMMON_NAMES: Final = ("lr", "seed", "x", "y", "model.lr", "batch_size", "β", "学习率")
+
+_TEXT: Final = st.characters(codec="utf-8")
+"""Any character that UTF-8 can encode (lone surrogates cannot go into a manifest file)."""
+
+
+@functools.cache
+def param_names() -> st.SearchStrategy[str]:
+    """Parameter names: common ones, dotted ones, and arbitrary non-empty unicode text.
+
+    >>> from hypothesis import find
+    >>> len(find(param_names(), lambda name: len(name) > 1)) > 1
+    True
+    """
+    return st.one_of(st.sampled_from(_COMMON_NAMES), st.text(_TEXT, min_size=1, max_size=6))
+
+
+@functools.cache
+def _scalars() -> st.SearchStrategy[ParamValue]:
+    return st.one_of(
+        st.sampled_from(_CONFUSABLE),
+        st.none(),
+        st.booleans(),
+        st.integers(),
+        st.floats(allow_nan=False, allow_infinity=False),
+        st.text(_TEXT, max_size=8),
+    )
+
+
+@functools.cache
+def param_values(*, nested: bool = True) -> st.SearchStrategy[ParamValue]:
+    """Parameter values in their canonical form, as a case holds them.
+
+    Scalars (``None``, bools, ints of any size, finite floats including ``-0.0``,
+    unicode str), often the look-alikes ``1``, ``1.0``, ``True`` and ``"1"``; with
+    ``nested``, also tuples and str-keyed dicts of values.
+
+    Args:
+        nested: Whether to generate tuples and dicts as well as scalars.
+
+    >>> from hypothesis import find
+    >>> len(find(param_values(), lambda v: isinstance(v, tuple) and len(v) == 2))
+    2
+    """
+    scalars = _scalars()
+    if not nested:
+        return scalars
+    return st.recursive(
+        scalars,
+        lambda inner: st.one_of(
+            st.lists(inner, max_size=3).map(tuple),
+            st.dictionaries(param_names(), inner, max_size=3),
+        ),
+        max_leaves=4,
+    )
+
+
+def _bounds(values: st.SearchStrategy[Any]) -> st.SearchStrategy[tuple[Any, Any]]:
+    """Two different values, smaller first."""
+    return (
+        st.lists(values, min_size=2, max_size=2, unique=True)
+        .map(sorted)
+        .map(lambda pair: (pair[0], pair[1]))
+    )
+
+
+@functools.cache
+def distributions() -> st.SearchStrategy[Distribution]:
+    """Every built-in distribution, with valid bounds (sometimes given as NumPy scalars).
+
+    >>> from hypothesis import find
+    >>> from metalab import Choice
+    >>> type(find(distributions(), lambda d: isinstance(d, Choice)))
+    <class 'metalab.params.distributions.Choice'>
+    """
+    moderate = st.one_of(
+        st.floats(-1e6, 1e6, allow_nan=False),
+        st.integers(-(10**6), 10**6),
+    )
+    positive = st.floats(1e-8, 1e8)
+    ints = st.integers(INT64_MIN, INT64_MAX)
+    positive_ints = st.integers(1, 2**40)
+    return st.one_of(
+        _bounds(moderate).map(lambda b: uniform(*b)),
+        _bounds(positive).map(lambda b: loguniform(*b)),
+        _bounds(positive.map(np.float64)).map(lambda b: loguniform(*b)),
+        st.tuples(ints, ints).map(sorted).map(lambda b: randint(b[0], b[1])),
+        st.tuples(positive_ints, positive_ints).map(sorted).map(lambda b: loguniform_int(*b)),
+        st.lists(param_values(), min_size=1, max_size=5).map(choice),
+    )
+
+
+def _keys_for(draw: Draw, keys: Sequence[str] | None, max_keys: int) -> tuple[str, ...]:
+    if keys is not None:
+        return tuple(keys)
+    names: list[str] = draw(st.lists(param_names(), unique=True, max_size=max_keys))
+    return tuple(names)
+
+
+def _axis_sizes(draw: Draw, n: int, max_size: int) -> list[int]:
+    sizes = []
+    remaining = max_size
+    for _ in range(n):
+        size: int = draw(st.integers(1, min(remaining, 6)))
+        sizes.append(size)
+        remaining //= size
+    return sizes
+
+
+def _axis(draw: Draw, size: int) -> object:
+    """The values of one grid axis, as a user might write them: list, tuple, range or array."""
+    kind = draw(st.sampled_from(["list", "list", "list", "tuple", "range", "array"]))
+    if kind == "range":
+        start: int = draw(st.integers(-(2**70), 2**70) | st.integers(-10, 10))
+        step: int = draw(st.sampled_from([1, 1, 2, 3, -1, -7]))
+        return range(start, start + size * step, step)
+    if kind == "array":
+        elements = draw(
+            st.sampled_from(
+                [
+                    st.integers(INT64_MIN, INT64_MAX),
+                    st.floats(allow_nan=False, allow_infinity=False),
+                    st.booleans(),
+                    st.text(_TEXT.filter(lambda c: c != "\x00"), max_size=4),
+                ]
+            )
+        )
+        values = draw(st.lists(elements, min_size=size, max_size=size))
+        return np.array(values)
+    nested = draw(st.integers(0, 3)) == 0  # mostly scalars: nested values are slow to draw
+    values = draw(st.lists(param_values(nested=nested), min_size=size, max_size=size))
+    return values if kind == "list" else tuple(values)
+
+
+@st.composite
+def grids(
+    draw: Draw,
+    *,
+    keys: Sequence[str] | None = None,
+    max_size: int = DEFAULT_MAX_SIZE,
+) -> GridSource:
+    """Grids of at most ``max_size`` cases, with list, tuple, ``range`` and NumPy axes.
+
+    Args:
+        draw: Supplied by Hypothesis.
+        keys: The parameter names of the grid; drawn (up to four) when None. With
+            ``keys=()`` the grid is ``grid()``, the single empty case.
+        max_size: The largest number of cases (at least 1: a grid is never empty).
+
+    >>> from hypothesis import find
+    >>> find(grids(keys=["x", "y"]), lambda g: g.size > 3).keys
+    ('x', 'y')
+    """
+    if max_size < 1:
+        msg = f"grids(max_size=...) must be >= 1, got {max_size}"
+        raise ValueError(msg)
+    names = _keys_for(draw, keys, 4)
+    sizes = _axis_sizes(draw, len(names), max_size)
+    spec = {name: _axis(draw, size) for name, size in zip(names, sizes, strict=True)}
+    if draw(st.booleans()) or not all(name.isidentifier() for name in names):
+        return GridSource(spec)
+    return GridSource(**spec)
+
+
+def _seeds(algorithm: str) -> st.SearchStrategy[int]:
+    if algorithm == LEGACY_ALGORITHM:
+        return st.integers(0, 2**32)
+    return st.one_of(st.integers(0, 2**64 - 1), st.sampled_from([0, 1, 42, 2**64 - 1]))
+
+
+@st.composite
+def random_sources(
+    draw: Draw,
+    *,
+    keys: Sequence[str] | None = None,
+    max_size: int = DEFAULT_MAX_SIZE,
+) -> RandomSource:
+    """Random sources of at most ``max_size`` trials (sometimes none), any seed.
+
+    Mostly the current algorithm; now and then the legacy one, which still replays.
+
+    Args:
+        draw: Supplied by Hypothesis.
+        keys: The parameter names of the space (at least one); drawn when None.
+        max_size: The largest number of trials.
+
+    >>> from hypothesis import find
+    >>> find(random_sources(keys=["lr"]), lambda s: s.size > 0).keys
+    ('lr',)
+    """
+    if keys is not None and not keys:
+        msg = "random_sources(keys=...) needs at least one name: a random space is never empty"
+        raise ValueError(msg)
+    names = keys if keys is not None else draw(st.lists(param_names(), min_size=1, max_size=4))
+    space = {name: draw(distributions()) for name in names}
+    n_trials: int = draw(st.integers(0, max_size))
+    algorithm = draw(st.sampled_from([ALGORITHM] * 7 + [LEGACY_ALGORITHM]))
+    seed: int = draw(_seeds(algorithm))
+    return RandomSource(space, n_trials, seed, algorithm=algorithm)
+
+
+def _manual_value(draw: Draw, nested: bool) -> object:
+    value: ParamValue = draw(param_values(nested=nested))
+    if draw(st.integers(0, 9)) == 0 and type(value) in {int, float, bool}:
+        if type(value) is int and not INT64_MIN <= value <= INT64_MAX:
+            return value
+        return np.array([value])[0]  # a NumPy scalar, as user code often hands over
+    return value
+
+
+@st.composite
+def manual_sources(
+    draw: Draw,
+    *,
+    keys: Sequence[str] | None = None,
+    max_size: int = 12,
+) -> ManualSource:
+    """Manual sources of at most ``max_size`` cases (sometimes none), with or without tags.
+
+    Each case uses some of ``keys`` (cases of one source may differ in their names);
+    values are sometimes NumPy scalars, which the source stores as Python scalars.
+
+    Args:
+        draw: Supplied by Hypothesis.
+        keys: The names the cases may use; drawn when None.
+        max_size: The largest number of cases.
+
+    >>> from hypothesis import find
+    >>> find(manual_sources(keys=["a"]), lambda s: s.size > 1).keys in {(), ("a",)}
+    True
+    """
+    names = _keys_for(draw, keys, 4)
+    n: int = draw(st.integers(0, max_size))
+    same_keys = draw(st.booleans())
+    shared = draw(st.lists(st.sampled_from(names), unique=True)) if names else []
+    nested = draw(st.integers(0, 3)) == 0
+    cases = []
+    for _ in range(n):
+        used = shared
+        if not same_keys and names:
+            used = draw(st.lists(st.sampled_from(names), unique=True))
+        cases.append({name: _manual_value(draw, nested) for name in used})
+    tags = draw(st.none() | st.lists(st.text(_TEXT, max_size=5), max_size=2))
+    return ManualSource(cases, tags)
+
+
+def _leaf(draw: Draw, names: tuple[str, ...], max_size: int) -> ParamSource:
+    kinds = ["manual"]
+    if max_size >= 1:
+        kinds.append("grid")
+    if names:
+        kinds.append("random")
+    kind = draw(st.sampled_from(kinds))
+    if kind == "grid":
+        return draw(grids(keys=names, max_size=max_size))  # type: ignore[no-any-return]
+    if kind == "random":
+        return draw(random_sources(keys=names, max_size=max_size))  # type: ignore[no-any-return]
+    return draw(manual_sources(keys=names, max_size=min(max_size, 12)))  # type: ignore[no-any-return]
+
+
+@st.composite
+def sources(
+    draw: Draw,
+    *,
+    max_depth: int = 3,
+    keys: Sequence[str] | None = None,
+    max_size: int = DEFAULT_MAX_SIZE,
+) -> ParamSource:
+    """Sources of every kind, of at most ``max_size`` cases, as trees up to ``max_depth``.
+
+    Depth 0 gives a single grid, random or manual source.
+
+    Args:
+        draw: Supplied by Hypothesis.
+        max_depth: How deep the expression tree may be.
+        keys: The names the source may use (a part of a product uses some of them);
+            drawn when None.
+        max_size: The largest number of cases.
+
+    >>> from hypothesis import find
+    >>> find(sources(max_depth=0), lambda s: s.size > 2).size > 2
+    True
+    """
+    del max_depth
+    names = _keys_for(draw, keys, 5)
+    return _leaf(draw, names, max_size)
