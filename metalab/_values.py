@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 __all__ = [
     "FrozenDict",
     "FrozenParams",
+    "ParamInput",
     "ParamValue",
     "column_array",
     "describe",
@@ -38,6 +39,15 @@ ParamValue: TypeAlias = (
 """What a parameter can hold: JSON scalars (finite floats only), tuples and str-keyed mappings.
 
 Lists given by the user are stored as tuples and dicts as read-only mappings.
+"""
+
+ParamInput: TypeAlias = (
+    "bool | int | float | str | Sequence[ParamInput] | Mapping[str, ParamInput]"
+    " | np.integer[Any] | np.floating[Any] | np.bool_ | None"
+)
+"""What a parameter value may be given as: a `ParamValue`, lists and NumPy scalars included.
+
+metalab stores it as a `ParamValue`: sequences become tuples, NumPy scalars Python ones.
 """
 
 

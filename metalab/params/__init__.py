@@ -1,7 +1,7 @@
 """Parameter sources: grids, random draws, explicit cases, and their distributions."""
 
 from metalab._case import ParamCase
-from metalab._values import ParamValue
+from metalab._values import ParamInput, ParamValue
 from metalab.params._base import ParamSource
 from metalab.params.distributions import (
     Choice,
@@ -28,6 +28,7 @@ __all__ = [
     "LogUniformInt",
     "ManualSource",
     "ParamCase",
+    "ParamInput",
     "ParamSource",
     "ParamValue",
     "RandInt",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Mapping, Sequence
 from itertools import product, repeat
-from typing import Any, ClassVar, Final, TypeAlias, final
+from typing import TYPE_CHECKING, Any, ClassVar, Final, TypeAlias, final
 
 import attrs
 import numpy as np
@@ -14,6 +14,7 @@ from metalab._case import ParamCase, encode_item, encode_value, make_case
 from metalab._values import (
     FrozenDict,
     FrozenParams,
+    ParamInput,
     ParamValue,
     describe,
     normalize_key,
@@ -22,10 +23,16 @@ from metalab._values import (
 from metalab.errors import ParamError
 from metalab.params._base import ParamSource, Raw
 
-__all__ = ["Axis", "GridSource", "grid"]
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+__all__ = ["Axis", "AxisInput", "GridSource", "grid"]
 
 Axis: TypeAlias = "tuple[ParamValue, ...] | range"
 """The values of one grid parameter: a tuple of values, or a ``range`` kept lazy."""
+
+AxisInput: TypeAlias = "Sequence[ParamInput] | npt.NDArray[Any]"
+"""What the values of one grid parameter may be given as: a sequence, a range or a 1-d array."""
 
 _MATERIALIZE_LIMIT: Final = 1 << 16
 """Range axes up to this length are expanded (with precomputed id encodings) to iterate."""
@@ -115,7 +122,7 @@ class GridSource(ParamSource):
     # (axis, length) from the fastest-varying axis to the slowest.
     _radix: tuple[tuple[Axis, int], ...] = attrs.field(init=False, eq=False, repr=False)
 
-    def __init__(self, spec: Mapping[str, Any] | None = None, /, **values: Any) -> None:
+    def __init__(self, spec: Mapping[str, AxisInput] | None = None, /, **values: AxisInput) -> None:
         """Build a grid from a mapping and/or keyword arguments of value sequences."""
         merged: dict[Any, Any] = {}
         if spec is not None:
@@ -251,7 +258,7 @@ def _format_kwargs(spec: Mapping[str, Axis]) -> str:
     return repr(shown)
 
 
-def grid(spec: Mapping[str, Any] | None = None, /, **values: Any) -> GridSource:
+def grid(spec: Mapping[str, AxisInput] | None = None, /, **values: AxisInput) -> GridSource:
     """The Cartesian product of the given values, one parameter per keyword.
 
     Keys are iterated in sorted order and the last varies fastest. Values may be lists,

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any, ClassVar, final
+from typing import ClassVar, final
 
 import attrs
 
 from metalab._case import ParamCase, encode_value, make_case
 from metalab._values import (
     FrozenParams,
+    ParamInput,
     ParamValue,
     as_tuple_of_str,
     describe,
@@ -64,7 +65,7 @@ class ManualSource(ParamSource):
     _lookup: dict[bytes, list[int]] = attrs.field(init=False, eq=False, repr=False)
 
     def __init__(
-        self, cases: Sequence[Mapping[str, Any]], tags: Iterable[str] | None = None
+        self, cases: Sequence[Mapping[str, ParamInput]], tags: Iterable[str] | None = None
     ) -> None:
         """Validate and freeze the cases and tags."""
         self.__attrs_init__(_to_cases(cases), as_tuple_of_str(tags, "manual tags"))
@@ -106,7 +107,9 @@ class ManualSource(ParamSource):
         return f"manual({cases!r})"
 
 
-def manual(cases: Sequence[Mapping[str, Any]], tags: Iterable[str] | None = None) -> ManualSource:
+def manual(
+    cases: Sequence[Mapping[str, ParamInput]], tags: Iterable[str] | None = None
+) -> ManualSource:
     """An explicit list of cases, each a dict of parameter values.
 
     >>> [c.tags for c in manual([{"lr": 0.1}, {"lr": 0.5}], tags=["extra"])]
