@@ -19,6 +19,7 @@ import numpy as np
 from metalab._values import (
     INT64_MAX,
     INT64_MIN,
+    ParamInput,
     ParamValue,
     check_finite_number,
     check_int,
@@ -295,11 +296,12 @@ class LogUniformInt(_Base):
         return round(math.exp(rng.uniform(math.log(self.low), math.log(self.high))))
 
 
-def _to_options(value: object) -> tuple[ParamValue, ...]:
-    if isinstance(value, str | bytes) or not isinstance(value, Sequence | np.ndarray):
+def _to_options(value: Sequence[ParamInput] | npt.NDArray[Any]) -> tuple[ParamValue, ...]:
+    raw: object = value  # checked at run time for untyped callers
+    if isinstance(raw, str | bytes) or not isinstance(raw, Sequence | np.ndarray):
         msg = f"choice(options): options must be a non-empty list, got {describe(value)}"
         raise ParamError(msg)
-    options = tuple(normalize_value(v, "choice(options)") for v in value)
+    options = tuple(normalize_value(v, "choice(options)") for v in raw)
     if not options:
         msg = "choice(options): options must be a non-empty list, got an empty one"
         raise ParamError(msg)
@@ -377,7 +379,7 @@ def randint(low: int, high: int) -> RandInt:
     return RandInt(low, high)
 
 
-def choice(options: Sequence[ParamValue]) -> Choice:
+def choice(options: Sequence[ParamInput] | npt.NDArray[Any]) -> Choice:
     """One of ``options``, uniformly.
 
     >>> choice(["relu", "gelu"])
