@@ -11,6 +11,7 @@ import attrs
 
 from metalab._values import (
     FrozenParams,
+    ParamInput,
     ParamValue,
     as_tuple_of_str,
     normalize_mapping,
@@ -80,7 +81,7 @@ def fingerprint(params: Mapping[str, ParamValue]) -> str:
     return digest(encode_item(k, params[k]) for k in sorted(params))
 
 
-def _to_params(value: Mapping[str, Any]) -> FrozenParams:
+def _to_params(value: Mapping[str, ParamInput]) -> FrozenParams:
     if type(value) is FrozenParams:
         return value
     raw: object = value  # checked at run time for untyped callers
