@@ -41,6 +41,13 @@ def lint(session: nox.Session) -> None:
 
 
 @nox.session
+def bench(session: nox.Session) -> None:
+    """Run the benchmark suite; it writes docs/performance.md (not part of the default run)."""
+    _install(session, "bench")
+    session.run("python", "benchmarks/bench.py", *session.posargs)
+
+
+@nox.session
 def docs(session: nox.Session) -> None:
     """Build the documentation site with mkdocs --strict."""
     _install(session, "docs")
