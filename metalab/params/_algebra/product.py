@@ -1,0 +1,316 @@
+"""`ProductSource`: every case of one source merged with every case of another (``a * b``)."""
+
+# ruff: noqa: SLF001 - a composite drives its parts through the private source protocol
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from itertools import product
+from typing import TYPE_CHECKING, Any, ClassVar, Final, TypeAlias, final
+
+import attrs
+import numpy as np
+
+from metalab._case import make_case
+from metalab._values import FrozenParams, ParamValue, describe
+from metalab.errors import ParamError
+from metalab.params._algebra._common import (
+    INT64_MAX,
+    Indices,
+    checked_array,
+    checked_list,
+    empty_columns,
+)
+from metalab.params._algebra.concat import ConcatSource
+from metalab.params._base import ParamSource, Raw
+from metalab.params.grid import GridSource, range_len
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+    from metalab._case import ParamCase
+
+__all__ = ["ProductSource"]
+
+_TABLE_LIMIT: Final = 1 << 16
+"""Inner factors up to this many cases are tabulated once to stream the product."""
+
+Factor: TypeAlias = "tuple[int, str | None, Any]"
+"""One digit of the mixed radix: ``(size, key, axis)`` for a grid axis, else
+``(size, None, part)``."""
+
+
+def _flatten(parts: object) -> tuple[ParamSource, ...]:
+    if isinstance(parts, ParamSource) or not isinstance(parts, Iterable):
+        msg = f"a product takes a sequence of sources, got {describe(parts)}"
+        raise ParamError(msg)
+    out: list[ParamSource] = []
+    for i, part in enumerate(parts):
+        if not isinstance(part, ParamSource):
+            msg = f"product part {i} must be a source, got {describe(part)}"
+            raise ParamError(msg)
+        if isinstance(part, ProductSource):
+            out.extend(part.parts)
+        else:
+            out.append(part)
+    if not out:
+        msg = "a product needs at least one source"
+        raise ParamError(msg)
+    _check_disjoint(out)
+    return tuple(out)
+
+
+def _check_disjoint(parts: Sequence[ParamSource]) -> None:
+    owner: dict[str, int] = {}
+    for j, part in enumerate(parts):
+        clash = sorted(key for key in part.keys if key in owner)
+        if clash:
+            other = parts[owner[clash[0]]]
+            msg = (
+                f"cannot cross sources that can both produce {clash}: "
+                f"{describe(other, 80)} and {describe(part, 80)}; "
+                "each parameter must come from one side of *"
+            )
+            raise ParamError(msg)
+        owner.update(dict.fromkeys(part.keys, j))
+
+
+def _factors(parts: Sequence[ParamSource]) -> tuple[Factor, ...]:
+    """The digits of the product's mixed radix: grids contribute one digit per axis."""
+    out: list[Factor] = []
+    for part in parts:
+        if isinstance(part, GridSource):
+            for key, axis in part.spec.items():
+                size = range_len(axis) if isinstance(axis, range) else len(axis)
+                out.append((size, key, axis))
+        else:
+            out.append((part.size, None, part))
+    return tuple(out)
+
+
+def _key_order(factors: Sequence[Factor]) -> list[str]:
+    keys: list[str] = []
+    for _, key, payload in factors:
+        keys.extend(payload.keys if key is None else (key,))
+    return keys
+
+
+@final
+@attrs.frozen(init=False, repr=False)
+class ProductSource(ParamSource):
+    """Every case of each part merged with every case of the others: ``a * b``.
+
+    The first part varies slowest (``itertools.product`` order); params merge (the parts
+    never share a name), tags concatenate, and the case id is that of the merged params.
+    Nested products are flattened, so ``(a * b) * c == a * (b * c)``. Case ``i`` is
+    found by mixed-radix arithmetic on the parts' sizes, never by enumerating.
+
+    >>> from metalab import grid, manual
+    >>> s = grid(x=[1, 2]) * manual([{"y": 0}, {"y": 1}])
+    >>> s.size, s[1].params, s[1].tags
+    (4, {'x': 1, 'y': 1}, ('manual_1',))
+    """
+
+    manifest_type: ClassVar[str] = "ProductSource"
+
+    parts: tuple[ParamSource, ...]
+    """The crossed sources, none of them itself a product, with disjoint keys."""
+
+    _factors: tuple[Factor, ...] = attrs.field(init=False, eq=False, repr=False)
+    _sorted: bool = attrs.field(init=False, eq=False, repr=False)
+    _keys: tuple[str, ...] = attrs.field(init=False, eq=False, repr=False)
+    _size: int = attrs.field(init=False, eq=False, repr=False)
+
+    def __init__(self, parts: Iterable[ParamSource]) -> None:
+        """Cross ``parts`` (at least one, with disjoint keys), flattening nested products.
+
+        Raises:
+            ParamError: two parts can produce the same parameter name.
+        """
+        self.__attrs_init__(_flatten(parts))
+
+    def __attrs_post_init__(self) -> None:
+        """Lay out the mixed radix and check whether merged params come out sorted."""
+        factors = _factors(self.parts)
+        order = _key_order(factors)
+        object.__setattr__(self, "_factors", factors)
+        object.__setattr__(self, "_sorted", order == sorted(order))
+        object.__setattr__(self, "_keys", tuple(sorted(order)))
+        object.__setattr__(self, "_size", math.prod(part.size for part in self.parts))
+
+    @classmethod
+    def of(cls, *sources: ParamSource) -> ProductSource:
+        """Cross sources given as arguments (what ``a * b * c`` builds).
+
+        >>> from metalab import grid
+        >>> ProductSource.of(grid(x=[1]), grid(y=[2])) == grid(x=[1]) * grid(y=[2])
+        True
+        """
+        return cls(sources)
+
+    @property
+    def size(self) -> int:
+        """The product of the sizes of the parts."""
+        return self._size
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """Every name of every part, sorted."""
+        return self._keys
+
+    def _raw(self, i: int) -> Raw:
+        factors = self._factors
+        digits = [0] * len(factors)
+        for j in range(len(factors) - 1, -1, -1):
+            i, digits[j] = divmod(i, factors[j][0])
+        params: dict[str, ParamValue] = {}
+        tags: tuple[str, ...] = ()
+        for (_, key, payload), digit in zip(factors, digits, strict=True):
+            if key is not None:
+                params[key] = payload[digit]
+            else:
+                part_params, part_tags = payload._raw(digit)
+                params.update(part_params)
+                if part_tags:
+                    tags += part_tags
+        if not self._sorted:
+            params = dict(sorted(params.items()))
+        return params, tags
+
+    def _case(self, i: int) -> ParamCase:
+        params, tags = self._raw(i)
+        return make_case(FrozenParams(params), tags)
+
+    def _tables(self) -> list[list[Raw]] | None:
+        """Every factor but the first as a list of raw cases, or None if one is too large."""
+        tables: list[list[Raw]] = []
+        for size, key, payload in self._factors[1:]:
+            if size > _TABLE_LIMIT:
+                return None
+            if key is None:
+                tables.append([payload._raw(d) for d in range(size)])
+            else:
+                tables.append([({key: payload[d]}, ()) for d in range(size)])
+        return tables
+
+    def _stream(self, tables: list[list[Raw]]) -> Iterator[Raw]:
+        size, key, payload = self._factors[0]
+        first: Iterator[Raw]
+        if key is None:
+            first = map(payload._raw, range(size))
+        else:
+            first = (({key: payload[d]}, ()) for d in range(size))
+        presorted = self._sorted
+        for combo in product(first, *tables):
+            params: dict[str, ParamValue] = {}
+            tags: tuple[str, ...] = ()
+            for part_params, part_tags in combo:
+                params.update(part_params)
+                if part_tags:
+                    tags += part_tags
+            yield (params if presorted else dict(sorted(params.items()))), tags
+
+    def __iter__(self) -> Iterator[ParamCase]:
+        """Every case in order; inner parts are tabulated once when they are small."""
+        tables = self._tables()
+        if tables is None:
+            return super().__iter__()
+        return (make_case(FrozenParams(p), t) for p, t in self._stream(tables))
+
+    def dicts(self) -> Iterator[dict[str, ParamValue]]:
+        """Every case's params as a fresh plain dict."""
+        tables = self._tables()
+        if tables is None:
+            return super().dicts()
+        return (p for p, _ in self._stream(tables))
+
+    def _digits(self, indices: Indices) -> tuple[int, list[Any]]:
+        """Checked indices split into one digit sequence per part."""
+        sizes = [part.size for part in self.parts]
+        if self._size == 0:
+            return len(checked_list(indices, 0)), [[] for _ in sizes]
+        if self._size <= INT64_MAX:
+            rest = checked_array(indices, self._size)
+            digits_np: list[Any] = [None] * len(sizes)
+            for j in range(len(sizes) - 1, -1, -1):
+                rest, digits_np[j] = np.divmod(rest, sizes[j])
+            return len(rest), digits_np
+        values = checked_list(indices, self._size)
+        digits: list[list[int]] = [[0] * len(values) for _ in sizes]
+        for row, index in enumerate(values):
+            rest_ = index
+            for j in range(len(sizes) - 1, -1, -1):
+                rest_, digits[j][row] = divmod(rest_, sizes[j])
+        return len(values), digits
+
+    def take(self, indices: Indices) -> list[ParamCase]:
+        """The cases at ``indices``: each part takes its digits in one batch, then merge."""
+        count, digits = self._digits(indices)
+        per_part = [part.take(d) for part, d in zip(self.parts, digits, strict=True)]
+        presorted = self._sorted
+        out: list[ParamCase] = []
+        for row in range(count):
+            params: dict[str, ParamValue] = {}
+            tags: tuple[str, ...] = ()
+            for cases in per_part:
+                case = cases[row]
+                params.update(case.params)
+                if case.tags:
+                    tags += case.tags
+            if not presorted:
+                params = dict(sorted(params.items()))
+            out.append(make_case(FrozenParams(params), tags))
+        return out
+
+    def columns(self, indices: Indices | None = None) -> dict[str, npt.NDArray[Any]]:
+        """One array per parameter: each part's own columns at its digits."""
+        if self._size == 0:
+            if indices is not None:
+                checked_list(indices, 0)
+            return empty_columns(self._keys)
+        if indices is None:
+            merged: dict[str, npt.NDArray[Any]] = {}
+            inner = self._size
+            outer = 1
+            for part in self.parts:
+                inner //= part.size
+                for key, column in part.columns().items():
+                    merged[key] = np.tile(np.repeat(column, inner), outer)
+                outer *= part.size
+            return {key: merged[key] for key in self._keys}
+        _, digits = self._digits(indices)
+        merged = {}
+        for part, d in zip(self.parts, digits, strict=True):
+            merged.update(part.columns(d))
+        return {key: merged[key] for key in self._keys}
+
+    def _indices_of(self, params: Mapping[str, ParamValue]) -> Iterator[int]:
+        subs = [{k: v for k, v in params.items() if k in part.keys} for part in self.parts]
+        # Every part is asked now, so a random part raises before any enumeration.
+        firsts = [part._indices_of(sub) for part, sub in zip(self.parts, subs, strict=True)]
+        if len(params) != sum(map(len, subs)):
+            return iter(())
+        return self._matches(subs, firsts)
+
+    def _matches(
+        self, subs: list[dict[str, ParamValue]], firsts: list[Iterator[int]]
+    ) -> Iterator[int]:
+        parts = self.parts
+        sizes = [part.size for part in parts]
+
+        def walk(j: int, prefix: int, found: Iterator[int]) -> Iterator[int]:
+            if j == len(parts) - 1:
+                for d in found:
+                    yield prefix * sizes[j] + d
+                return
+            for d in found:
+                yield from walk(j + 1, prefix * sizes[j] + d, parts[j + 1]._indices_of(subs[j + 1]))
+
+        return walk(0, 0, firsts[0])
+
+    def __repr__(self) -> str:
+        """The parts joined by ``*``, concatenations in parentheses."""
+        return " * ".join(
+            f"({part!r})" if isinstance(part, ConcatSource) else repr(part) for part in self.parts
+        )

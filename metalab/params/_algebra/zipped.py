@@ -1,0 +1,189 @@
+"""`ZipSource` and `zip`: linked parameters that take their values together."""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, final
+
+import attrs
+import numpy as np
+
+from metalab._case import ParamCase, encode_item, encode_value, make_case
+from metalab._values import (
+    FrozenDict,
+    FrozenParams,
+    ParamValue,
+    column_array,
+    describe,
+    normalize_key,
+    normalize_value,
+)
+from metalab.errors import ParamError
+from metalab.params._algebra._common import Indices, checked_list
+from metalab.params._base import ParamSource, Raw
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+__all__ = ["ZipSource", "zip"]
+
+_zip = builtins.zip
+
+
+def _values(name: str, values: object) -> tuple[ParamValue, ...]:
+    where = f"zip values for {name!r}"
+    if isinstance(values, str | bytes):
+        msg = (
+            f"{where} must be a non-empty sequence, got {describe(values)}; "
+            f"wrap a single value in a list: [{values!r}]"
+        )
+        raise ParamError(msg)
+    if isinstance(values, np.ndarray):
+        if values.ndim == 0:
+            msg = f"{where} must be a non-empty sequence, got a 0-d array {values!r}"
+            raise ParamError(msg)
+        values = list(values)
+    if not isinstance(values, Sequence):
+        msg = (
+            f"{where} must be a non-empty sequence (list, tuple, range or 1-d array), "
+            f"got {describe(values)}"
+        )
+        raise ParamError(msg)
+    out = tuple(normalize_value(v, where) for v in values)
+    if not out:
+        msg = f"{where} must be a non-empty sequence, got an empty {type(values).__name__}"
+        raise ParamError(msg)
+    return out
+
+
+def _to_spec(values: Mapping[Any, Any]) -> FrozenDict[str, tuple[ParamValue, ...]]:
+    keys = sorted(normalize_key(k, "zip") for k in values)
+    if not keys:
+        msg = "zip needs at least one parameter, e.g. zip(lr=[0.1, 0.01], warmup=[100, 1000])"
+        raise ParamError(msg)
+    spec = FrozenDict((k, _values(k, values[k])) for k in keys)
+    lengths = {len(v) for v in spec.values()}
+    if len(lengths) > 1:
+        shown = ", ".join(f"{k!r}: {len(v)}" for k, v in spec.items())
+        msg = f"zip values must all have the same length, got lengths {shown}"
+        raise ParamError(msg)
+    return spec
+
+
+def _spec_key(spec: Mapping[str, tuple[ParamValue, ...]]) -> tuple[tuple[str, bytes], ...]:
+    # Equality and hashing must tell 1, 1.0 and True apart: compare encodings.
+    return tuple((k, encode_value(v)) for k, v in spec.items())
+
+
+@final
+@attrs.frozen(init=False, repr=False)
+class ZipSource(ParamSource):
+    """Linked parameters: case ``i`` takes the ``i``-th value of every parameter.
+
+    Like Python's ``zip``, but strict: every parameter needs the same number of values.
+
+    >>> s = ZipSource(lr=[0.1, 0.01], warmup=[100, 1000])
+    >>> [c.params for c in s]
+    [{'lr': 0.1, 'warmup': 100}, {'lr': 0.01, 'warmup': 1000}]
+    """
+
+    manifest_type: ClassVar[str] = "ZipSource"
+
+    spec: Mapping[str, tuple[ParamValue, ...]] = attrs.field(eq=_spec_key)
+    """The values of each parameter, keys sorted, all of the same length."""
+
+    _size: int = attrs.field(init=False, eq=False, repr=False)
+    _encoded: tuple[tuple[bytes, ...], ...] = attrs.field(init=False, eq=False, repr=False)
+    _lookup: dict[bytes, list[int]] = attrs.field(init=False, eq=False, repr=False)
+
+    def __init__(self, spec: Mapping[str, Any] | None = None, /, **values: Any) -> None:
+        """Link parameters given as a mapping and/or keyword arguments of value lists.
+
+        Raises:
+            ParamError: no parameter, a value list that is empty, a string or not a
+                sequence, or lists of different lengths.
+        """
+        merged: dict[Any, Any] = {}
+        if spec is not None:
+            raw: object = spec  # checked at run time for untyped callers
+            if not isinstance(raw, Mapping):
+                msg = f"zip takes a mapping of parameter values, got {describe(spec)}"
+                raise ParamError(msg)
+            merged.update(spec)
+        for key, column in values.items():
+            if key in merged:
+                msg = f"zip: parameter {key!r} is given twice"
+                raise ParamError(msg)
+            merged[key] = column
+        self.__attrs_init__(_to_spec(merged))
+
+    def __attrs_post_init__(self) -> None:
+        """Precompute the id encodings of every value and an index of whole cases."""
+        encoded = tuple(tuple(encode_item(k, v) for v in vs) for k, vs in self.spec.items())
+        lookup: dict[bytes, list[int]] = {}
+        for i, row in enumerate(_zip(*encoded)):
+            lookup.setdefault(b"".join(row), []).append(i)
+        object.__setattr__(self, "_size", len(next(iter(self.spec.values()))))
+        object.__setattr__(self, "_encoded", encoded)
+        object.__setattr__(self, "_lookup", lookup)
+
+    @property
+    def size(self) -> int:
+        """The common length of the value lists."""
+        return self._size
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """The parameter names, sorted."""
+        return tuple(self.spec)
+
+    def _raw(self, i: int) -> Raw:
+        return {k: vs[i] for k, vs in self.spec.items()}, ()
+
+    def _case(self, i: int) -> ParamCase:
+        params = FrozenParams((k, vs[i]) for k, vs in self.spec.items())
+        return make_case(params, (), tuple(e[i] for e in self._encoded))
+
+    def __iter__(self) -> Iterator[ParamCase]:
+        """Every case in order."""
+        return map(self._case, range(self._size))
+
+    def columns(self, indices: Indices | None = None) -> dict[str, npt.NDArray[Any]]:
+        """One array per parameter over the cases at ``indices`` (default: all)."""
+        if indices is None:
+            return {k: column_array(vs) for k, vs in self.spec.items()}
+        idx = checked_list(indices, self._size)
+        return {k: column_array([vs[i] for i in idx]) for k, vs in self.spec.items()}
+
+    def _indices_of(self, params: Mapping[str, ParamValue]) -> Iterator[int]:
+        if set(params) != set(self.spec):
+            return iter(())
+        target = b"".join(encode_item(k, normalize_value(params[k], "index_of")) for k in self.spec)
+        return iter(self._lookup.get(target, ()))
+
+    def __repr__(self) -> str:
+        """The factory call that builds this source."""
+        shown = {k: list(v) for k, v in self.spec.items()}
+        if all(k.isidentifier() for k in shown):
+            return "zip(" + ", ".join(f"{k}={v!r}" for k, v in shown.items()) + ")"
+        return f"zip({shown!r})"
+
+
+def zip(spec: Mapping[str, Any] | None = None, /, **values: Any) -> ZipSource:  # noqa: A001
+    """Linked parameters that vary together, like Python's ``zip`` but strict.
+
+    Every parameter gets a list of values of the same length; case ``i`` takes the
+    ``i``-th value of each. Names that are not identifiers go in a mapping as the first
+    argument.
+
+    >>> from metalab import grid
+    >>> sweep = zip(lr=[0.1, 0.01], warmup=[100, 1000]) * grid(seed=[0, 1, 2])
+    >>> sweep.size, sweep[3].params
+    (6, {'lr': 0.01, 'seed': 0, 'warmup': 1000})
+    >>> zip(lr=[0.1, 0.01], warmup=[100])
+    Traceback (most recent call last):
+    ...
+    metalab.errors.ParamError: zip values must all have the same length, got lengths 'lr': 2, ...
+    """
+    return ZipSource(spec, **values)
