@@ -9,6 +9,7 @@
 from metalab import errors
 from metalab.params import (
     Choice,
+    ConcatSource,
     Distribution,
     GridSource,
     LogUniform,
@@ -18,9 +19,14 @@ from metalab.params import (
     ParamInput,
     ParamSource,
     ParamValue,
+    ProductSource,
     RandInt,
     RandomSource,
+    ReplicateSource,
+    ShuffledSource,
+    SliceSource,
     Uniform,
+    ZipSource,
     choice,
     grid,
     loguniform,
@@ -28,12 +34,15 @@ from metalab.params import (
     manual,
     randint,
     random,
+    replicates,
     uniform,
+    zip,  # noqa: A004 - metalab.zip is the strict, lazy counterpart of the builtin
 )
 from metalab.structured import Structured
 
 __all__ = [
     "Choice",
+    "ConcatSource",
     "Distribution",
     "GridSource",
     "LogUniform",
@@ -43,10 +52,15 @@ __all__ = [
     "ParamInput",
     "ParamSource",
     "ParamValue",
+    "ProductSource",
     "RandInt",
     "RandomSource",
+    "ReplicateSource",
+    "ShuffledSource",
+    "SliceSource",
     "Structured",
     "Uniform",
+    "ZipSource",
     "choice",
     "errors",
     "grid",
@@ -55,5 +69,7 @@ __all__ = [
     "manual",
     "randint",
     "random",
+    "replicates",
     "uniform",
+    "zip",
 ]

@@ -2,6 +2,16 @@
 
 from metalab._case import ParamCase
 from metalab._values import ParamInput, ParamValue
+from metalab.params._algebra import (
+    ConcatSource,
+    ProductSource,
+    ReplicateSource,
+    ShuffledSource,
+    SliceSource,
+    ZipSource,
+    replicates,
+    zip,  # noqa: A004 - metalab.zip is the strict, lazy counterpart of the builtin
+)
 from metalab.params._base import ParamSource
 from metalab.params.distributions import (
     Choice,
@@ -22,6 +32,7 @@ from metalab.params.random import RandomSource, random
 
 __all__ = [
     "Choice",
+    "ConcatSource",
     "Distribution",
     "GridSource",
     "LogUniform",
@@ -31,9 +42,14 @@ __all__ = [
     "ParamInput",
     "ParamSource",
     "ParamValue",
+    "ProductSource",
     "RandInt",
     "RandomSource",
+    "ReplicateSource",
+    "ShuffledSource",
+    "SliceSource",
     "Uniform",
+    "ZipSource",
     "choice",
     "grid",
     "loguniform",
@@ -41,5 +57,7 @@ __all__ = [
     "manual",
     "randint",
     "random",
+    "replicates",
     "uniform",
+    "zip",
 ]
