@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Final, TypeAlias
 import numpy as np
 from hypothesis import strategies as st
 
-from metalab._values import INT64_MAX, INT64_MIN, ParamValue
+from metalab._values import INT64_MAX, INT64_MIN, ParamInput, ParamValue
 from metalab.params.distributions import (
     Distribution,
     choice,
@@ -24,7 +24,7 @@ from metalab.params.distributions import (
     randint,
     uniform,
 )
-from metalab.params.grid import GridSource
+from metalab.params.grid import AxisInput, GridSource
 from metalab.params.manual import ManualSource
 from metalab.params.random import ALGORITHM, LEGACY_ALGORITHM, RandomSource
 
@@ -158,7 +158,7 @@ def _axis_sizes(draw: Draw, n: int, max_size: int) -> list[int]:
     return sizes
 
 
-def _axis(draw: Draw, size: int) -> object:
+def _axis(draw: Draw, size: int) -> AxisInput:
     """The values of one grid axis, as a user might write them: list, tuple, range or array."""
     kind = draw(st.sampled_from(["list", "list", "list", "tuple", "range", "array"]))
     if kind == "range":
@@ -250,12 +250,14 @@ def random_sources(
     return RandomSource(space, n_trials, seed, algorithm=algorithm)
 
 
-def _manual_value(draw: Draw, nested: bool) -> object:
+def _manual_value(draw: Draw, nested: bool) -> ParamInput:
     value: ParamValue = draw(param_values(nested=nested))
     if draw(st.integers(0, 9)) == 0 and type(value) in {int, float, bool}:
         if type(value) is int and not INT64_MIN <= value <= INT64_MAX:
             return value
-        return np.array([value])[0]  # a NumPy scalar, as user code often hands over
+        # A NumPy scalar, as user code often hands over.
+        scalar: np.integer[Any] | np.floating[Any] | np.bool_ = np.array([value])[0]
+        return scalar
     return value
 
 
