@@ -1,0 +1,201 @@
+"""The typing contract: what a user's type checker sees of metalab's public API.
+
+mypy checks this file with the project's configuration (``mypy --strict``); it is never
+run. Each ``assert_type`` pins the exact type of an expression, so a change that widens
+a public type to ``Any`` or to a vaguer union fails the checks. Lines that must be
+rejected live in ``api_rejects.py``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator, Mapping
+from typing import Any, NotRequired, TypedDict, assert_type
+
+import attrs
+import numpy as np
+import numpy.typing as npt
+from hypothesis.strategies import SearchStrategy
+
+import metalab
+from metalab import (
+    Choice,
+    ConcatSource,
+    Distribution,
+    GridSource,
+    LogUniform,
+    LogUniformInt,
+    ManualSource,
+    ParamCase,
+    ParamSource,
+    ParamValue,
+    ProductSource,
+    RandInt,
+    RandomSource,
+    ReplicateSource,
+    ShuffledSource,
+    SliceSource,
+    Structured,
+    Uniform,
+    ZipSource,
+    choice,
+    errors,
+    grid,
+    loguniform,
+    loguniform_int,
+    manual,
+    randint,
+    random,
+    replicates,
+    uniform,
+)
+from metalab.manifest import (
+    deserialize_param_source,
+    dumps,
+    from_manifest,
+    loads,
+    to_manifest,
+)
+from metalab.testing import (
+    distributions,
+    grids,
+    manual_sources,
+    param_names,
+    param_values,
+    random_sources,
+    sources,
+)
+
+# -- factories ---------------------------------------------------------------------------
+g = grid(lr=[0.1, 0.01], seed=range(3))
+assert_type(g, GridSource)
+assert_type(grid({"model.lr": [0.1, 0.01]}), GridSource)
+assert_type(grid(x=np.linspace(0.0, 1.0, 5), shape=[[1, 2], [3, 4]], cfg=[{"a": [1]}]), GridSource)
+assert_type(GridSource(x=[1, 2]), GridSource)
+
+m = manual([{"lr": 0.1}, {"lr": 0.3, "warmup": 10}], tags=["baseline"])
+assert_type(m, ManualSource)
+assert_type(ManualSource([{"x": None}]), ManualSource)
+
+assert_type(uniform(0, 1), Uniform)
+assert_type(loguniform(1e-4, 1e-1), LogUniform)
+assert_type(randint(0, 9), RandInt)
+assert_type(loguniform_int(16, 512), LogUniformInt)
+assert_type(choice(["adam", "sgd"]), Choice)
+space: dict[str, Distribution] = {"lr": loguniform(1e-4, 1e-1), "opt": choice(["adam", "sgd"])}
+r = random(space, 10, seed=0)
+assert_type(r, RandomSource)
+assert_type(random({"x": uniform(0, 1)}, 4, seed=1, algorithm="splitmix64-v1"), RandomSource)
+assert_type(r.space, Mapping[str, Distribution])
+
+z = metalab.zip(lr=[0.1, 0.01], warmup=[100, 1000])
+assert_type(z, ZipSource)
+rep = replicates(5, seed=42)
+assert_type(rep, ReplicateSource)
+
+# -- operators ---------------------------------------------------------------------------
+assert_type(g + m, ConcatSource)
+assert_type(g * r, ProductSource)
+assert_type((g + m) * r, ProductSource)
+assert_type(z * rep + g, ConcatSource)
+source: ParamSource = g * r
+assert_type(source + source, ConcatSource)
+
+# -- sequence protocol -------------------------------------------------------------------
+case = g[0]
+assert_type(case, ParamCase)
+assert_type(g[-1], ParamCase)
+assert_type(source[10**30 % 7], ParamCase)
+assert_type(case.params, Mapping[str, ParamValue])
+assert_type(case.params["lr"], ParamValue)
+assert_type(case.tags, tuple[str, ...])
+assert_type(case.case_id, str)
+assert_type(ParamCase({"lr": 0.1, "layers": [64, 64]}, ("x",)), ParamCase)
+assert_type(g[1:3], SliceSource)
+assert_type(source[::2][0], ParamCase)
+assert_type(len(g), int)
+assert_type(g.size, int)
+assert_type(g.keys, tuple[str, ...])
+assert_type(bool(g), bool)
+assert_type(iter(g), Iterator[ParamCase])
+assert_type(list(source), list[ParamCase])
+assert_type(source.dicts(), Iterator[dict[str, ParamValue]])
+
+# -- batches, lookup, shards -------------------------------------------------------------
+assert_type(source.take([0, 1]), list[ParamCase])
+assert_type(source.take(np.arange(2)), list[ParamCase])
+assert_type(source.columns(), dict[str, npt.NDArray[Any]])
+assert_type(source.columns(range(3)), dict[str, npt.NDArray[Any]])
+assert_type(g.index_of({"lr": 0.1, "seed": 0}), int)
+assert_type(source.shard(0, 4), SliceSource)
+assert_type(source.shuffled(seed=0), ShuffledSource)
+
+# -- manifests ---------------------------------------------------------------------------
+assert_type(to_manifest(source), dict[str, Any])
+assert_type(source.to_manifest_dict(), dict[str, Any])
+assert_type(from_manifest(to_manifest(source)), ParamSource)
+assert_type(deserialize_param_source(to_manifest(source)), ParamSource)
+assert_type(GridSource.from_manifest_dict(to_manifest(g)), GridSource)
+assert_type(dumps(source), str)
+assert_type(loads(dumps(source)), ParamSource)
+assert_type(loads(dumps(source).encode()), ParamSource)
+
+
+# -- typed schemas -----------------------------------------------------------------------
+@attrs.frozen
+class Model:
+    depth: int
+    width: int = 64
+
+
+@attrs.frozen
+class Config:
+    lr: float
+    seed: int
+    model: Model | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class DataConfig:
+    lr: float
+    seed: int
+
+
+class DictConfig(TypedDict):
+    lr: float
+    seed: NotRequired[int]
+
+
+configs = g.structured(Config)
+assert_type(configs, Structured[Config])
+assert_type(configs[0], Config)
+assert_type(configs[-1].model, Model | None)
+assert_type(configs[1:], Structured[Config])
+assert_type(iter(configs), Iterator[Config])
+assert_type(list(configs), list[Config])
+assert_type(configs.take([0, 2]), list[Config])
+assert_type(configs.source, ParamSource)
+assert_type(configs.schema, type[Config])
+assert_type(configs.size, int)
+assert_type(len(configs), int)
+assert_type(g.structured(DataConfig)[0], DataConfig)
+assert_type(g.structured(DictConfig)[0], DictConfig)
+assert_type(g.structured(DictConfig)[0]["lr"], float)
+assert_type(Structured(g, Config), Structured[Config])
+assert_type(loads(dumps(g)).structured(Config)[0].lr, float)
+
+# -- errors ------------------------------------------------------------------------------
+assert_type(errors.SchemaError("x"), errors.SchemaError)
+schema_error: errors.ParamError = errors.SchemaError("x")
+value_error: ValueError = errors.ParamError("x")
+index_error: IndexError = errors.CaseIndexError("x")
+manifest_error: ValueError = errors.ManifestError("x")
+
+# -- metalab.testing strategies ----------------------------------------------------------
+assert_type(param_names(), SearchStrategy[str])
+assert_type(param_values(), SearchStrategy[ParamValue])
+assert_type(distributions(), SearchStrategy[Distribution])
+assert_type(grids(), SearchStrategy[GridSource])
+assert_type(manual_sources(), SearchStrategy[ManualSource])
+assert_type(random_sources(), SearchStrategy[RandomSource])
+assert_type(sources(), SearchStrategy[ParamSource])
