@@ -25,6 +25,7 @@ import dataclasses
 import difflib
 import enum
 import functools
+import math
 import operator
 import types
 import typing
@@ -64,6 +65,7 @@ if TYPE_CHECKING:
     from _typeshed import DataclassInstance
     from attrs import AttrsInstance
 
+    from metalab.params._algebra import ConcatSource, ShuffledSource, SliceSource
     from metalab.params.grid import GridSource
     from metalab.params.random import RandomSource
 
@@ -90,7 +92,7 @@ _Check = Callable[[object], "_Mismatch | None"]
 
 @attrs.frozen
 class _Field:
-    type: object
+    type: Any  # a class or a typing form such as ``list[int]``, as the converter takes it
     required: bool
     check: _Check
 
@@ -102,6 +104,7 @@ class _Plan:
     name: str
     fields: Mapping[str, _Field]
     required: frozenset[str]
+    typed_dict: bool
 
     def key_problem(self, keys: Collection[str]) -> str | None:
         """What is wrong with a case that has ``keys``, or None when they fit."""
@@ -164,9 +167,9 @@ def _compile_plan(schema: type) -> _Plan:
         msg = f"cannot read the field types of {name}: {exc}"
         raise SchemaError(msg) from exc
     required: dict[str, bool] = {}
-    if typing.is_typeddict(schema):
-        keys: frozenset[str] = getattr(schema, "__required_keys__", frozenset())
-        required = {k: k in keys for k in hints}
+    typed_dict = typing.is_typeddict(schema)
+    if typed_dict:
+        required = _typed_dict_required(schema)
     elif attrs.has(schema):
         required = {a.name: a.default is attrs.NOTHING for a in attrs.fields(schema) if a.init}
     else:
@@ -179,7 +182,24 @@ def _compile_plan(schema: type) -> _Plan:
         k: _Field(hints.get(k, object), req, _compile(hints.get(k, object)))
         for k, req in sorted(required.items())
     }
-    return _Plan(name, fields, frozenset(k for k, req in required.items() if req))
+    return _Plan(name, fields, frozenset(k for k, req in required.items() if req), typed_dict)
+
+
+def _typed_dict_required(schema: type) -> dict[str, bool]:
+    """Whether each key of a TypedDict is required.
+
+    ``__required_keys__`` is wrong on Python 3.11 for ``NotRequired[...]`` written under
+    ``from __future__ import annotations``; the evaluated annotations are not.
+    """
+    keys = set(getattr(schema, "__required_keys__", ()))
+    hints = typing.get_type_hints(schema, include_extras=True)
+    for key, hint in hints.items():
+        origin = typing.get_origin(hint)
+        if origin is typing.NotRequired:
+            keys.discard(key)
+        elif origin is typing.Required:
+            keys.add(key)
+    return {key: key in keys for key in hints}
 
 
 # -- strict value checks -----------------------------------------------------------------
@@ -383,20 +403,99 @@ def _nested(schema: type) -> _Check:
 # -- checks at definition time -----------------------------------------------------------
 
 
-def _key_sets(source: ParamSource) -> set[frozenset[str]] | None:
-    """The distinct key sets of the source's cases, or None when there are too many."""
+KeySets = set[frozenset[str]]
+
+
+class _TooManyKeySetsError(Exception):
+    """The key sets of a sweep are too many to list: its keys are checked as cases are read."""
+
+
+def _key_sets(source: ParamSource, indices: range) -> KeySets:
+    """The distinct key sets of the cases at ``indices`` (increasing, within the source).
+
+    Composites are followed exactly where their index arithmetic allows (a concatenation
+    contributes only the parts ``indices`` reach, a product the rows it reaches); a part
+    whose cases all have the same keys contributes ``source.keys``.
+    """
+    from metalab.params._algebra import ConcatSource, ProductSource, ShuffledSource, SliceSource
     from metalab.params.manual import ManualSource
 
-    if source.size == 0:
+    if not indices:
         return set()
     if isinstance(source, ManualSource):
-        return {frozenset(case) for case in source.cases}
+        return _limited({frozenset(source.cases[i]) for i in indices})
+    if isinstance(source, ConcatSource):
+        return _concat_key_sets(source, indices)
+    if isinstance(source, ProductSource):
+        return _product_key_sets(source.parts, indices[0], indices[-1] + 1)
+    if isinstance(source, SliceSource | ShuffledSource):
+        return _key_sets(source.source, _parent_indices(source, indices))
     return {frozenset(source.keys)}
 
 
+def _parent_indices(source: SliceSource | ShuffledSource, indices: range) -> range:
+    """Where in ``source.source`` the cases at ``indices`` are (all of it for a shuffle)."""
+    from metalab.params._algebra import ShuffledSource
+
+    if isinstance(source, ShuffledSource):
+        return range(source.source.size)
+    start, step = source.start, source.step
+    mapped = range(start + indices.start * step, start + indices.stop * step, indices.step * step)
+    return mapped if mapped.step > 0 else mapped[::-1]
+
+
+def _concat_key_sets(source: ConcatSource, indices: range) -> KeySets:
+    sets: KeySets = set()
+    offset = 0
+    for part in source.parts:
+        end = offset + part.size
+        sub = _within(indices, offset, end)
+        if sub:
+            local = range(sub.start - offset, sub.stop - offset, sub.step)
+            sets = _limited(sets | _key_sets(part, local))
+        offset = end
+    return sets
+
+
+def _within(indices: range, start: int, stop: int) -> range:
+    """The indices (an increasing range) that lie in ``[start, stop)``."""
+    first = max(0, -((indices.start - start) // indices.step))
+    last = max(0, -((indices.start - stop) // indices.step))
+    return indices[first:last]
+
+
+def _product_key_sets(parts: Sequence[ParamSource], lo: int, hi: int) -> KeySets:
+    """The key sets of cases ``lo`` to ``hi - 1`` of the product of ``parts``."""
+    if len(parts) == 1:
+        return _key_sets(parts[0], range(lo, hi))
+    first, rest = parts[0], parts[1:]
+    row = math.prod(part.size for part in rest)
+    a, b = lo // row, (hi - 1) // row
+    if a == b:
+        pieces = [(a, a + 1, lo - a * row, hi - a * row)]
+    else:
+        pieces = [(a, a + 1, lo - a * row, row), (a + 1, b, 0, row), (b, b + 1, 0, hi - b * row)]
+    sets: KeySets = set()
+    for first_lo, first_hi, rest_lo, rest_hi in pieces:
+        if first_lo < first_hi:
+            heads = _key_sets(first, range(first_lo, first_hi))
+            tails = _product_key_sets(rest, rest_lo, rest_hi)
+            if len(heads) * len(tails) > _KEY_SET_LIMIT:
+                raise _TooManyKeySetsError
+            sets = _limited(sets | {h | t for h in heads for t in tails})
+    return sets
+
+
+def _limited(sets: KeySets) -> KeySets:
+    if len(sets) > _KEY_SET_LIMIT:
+        raise _TooManyKeySetsError
+    return sets
+
+
 def _check_keys(source: ParamSource, plan: _Plan) -> None:
-    sets = _key_sets(source)
-    if sets is None:
+    try:
+        sets = _key_sets(source, range(source.size))
+    except _TooManyKeySetsError:
         return
     problems = []
     for keys in sorted(sets, key=sorted):
@@ -408,25 +507,52 @@ def _check_keys(source: ParamSource, plan: _Plan) -> None:
     if len(sets) == 1:
         msg = f"this sweep does not fit {plan.name}: {problems[0][1]}"
     else:
-        parts = "; ".join(f"cases with keys {sorted(keys)} have {p}" for keys, p in problems)
+        parts = "; ".join(
+            f"cases with keys {_names(sorted(keys)) or '(none)'} have {p}" for keys, p in problems
+        )
         msg = f"this sweep does not fit {plan.name}: {parts}"
     raise SchemaError(msg)
 
 
 def _listed_values(source: ParamSource) -> Iterator[tuple[str, object, str]]:
-    """``(key, value, where)`` for values a source lists explicitly (cheap to check early)."""
+    """``(key, value, where)`` for values a source lists explicitly (cheap to check early).
+
+    Every value yielded occurs in some case of ``source``, so a mismatch is certain to
+    surface when that case is read; slices are not followed, since they may leave the
+    value out.
+    """
+    from metalab.params._algebra import ConcatSource, ProductSource, ShuffledSource
+
+    if isinstance(source, ConcatSource | ProductSource):
+        if source.size > 0:
+            for part in source.parts:
+                yield from _listed_values(part)
+    elif isinstance(source, ShuffledSource):
+        yield from _listed_values(source.source)
+    elif source.size > 0:
+        yield from _leaf_values(source)
+
+
+def _leaf_values(source: ParamSource) -> Iterator[tuple[str, object, str]]:
+    from metalab.params._algebra import ReplicateSource, ZipSource
     from metalab.params.grid import GridSource
     from metalab.params.manual import ManualSource
     from metalab.params.random import RandomSource
 
     if isinstance(source, GridSource):
         yield from _grid_values(source)
+    elif isinstance(source, ZipSource):
+        for key, values in source.spec.items():
+            for value in values:
+                yield key, value, f"zip values for {key!r}"
     elif isinstance(source, ManualSource):
         for i, case in enumerate(source.cases):
             for key, value in case.items():
                 yield key, value, f"manual case {i}"
     elif isinstance(source, RandomSource):
         yield from _random_values(source)
+    elif isinstance(source, ReplicateSource):
+        yield source.key, source[0].params[source.key], f"replicate seeds for {source.key!r}"
 
 
 def _grid_values(source: GridSource) -> Iterator[tuple[str, object, str]]:
@@ -539,7 +665,15 @@ class Structured(Generic[SchemaT]):
             msg = f"case {i}: field {key + mismatch.path!r} of {plan.name} {mismatch.problem}"
             raise SchemaError(msg)
         try:
-            out: SchemaT = converter.structure(dict(params), self.schema)
+            if plan.typed_dict:
+                # Field by field, with the required keys read correctly (see above).
+                fields = plan.fields
+                out: SchemaT = typing.cast(
+                    "SchemaT",
+                    {k: converter.structure(v, fields[k].type) for k, v in params.items()},
+                )
+            else:
+                out = converter.structure(dict(params), self.schema)
         except Exception as exc:  # the schema's own validators may raise anything
             detail = _converter_error(exc)
             msg = f"case {i} does not fit {plan.name}: {detail}"
