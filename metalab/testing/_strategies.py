@@ -109,9 +109,9 @@ def param_values(*, nested: bool = True) -> st.SearchStrategy[ParamValue]:
 def _bounds(values: st.SearchStrategy[Any]) -> st.SearchStrategy[tuple[Any, Any]]:
     """Two different values, smaller first."""
     return (
-        st.lists(values, min_size=2, max_size=2, unique=True)
-        .map(sorted)
-        .map(lambda pair: (pair[0], pair[1]))
+        st.tuples(values, values)
+        .filter(lambda pair: pair[0] != pair[1])
+        .map(lambda pair: (min(pair), max(pair)))
     )
 
 
@@ -135,9 +135,10 @@ def distributions() -> st.SearchStrategy[Distribution]:
         _bounds(moderate).map(lambda b: uniform(*b)),
         _bounds(positive).map(lambda b: loguniform(*b)),
         _bounds(positive.map(np.float64)).map(lambda b: loguniform(*b)),
-        st.tuples(ints, ints).map(sorted).map(lambda b: randint(b[0], b[1])),
-        st.tuples(positive_ints, positive_ints).map(sorted).map(lambda b: loguniform_int(*b)),
-        st.lists(param_values(), min_size=1, max_size=5).map(choice),
+        st.tuples(ints, ints).map(lambda b: randint(min(b), max(b))),
+        st.tuples(positive_ints, positive_ints).map(lambda b: loguniform_int(min(b), max(b))),
+        st.lists(param_values(nested=False), min_size=1, max_size=5).map(choice),
+        st.lists(param_values(), min_size=1, max_size=3).map(choice),
     )
 
 
@@ -242,7 +243,7 @@ def random_sources(
     if keys is not None and not keys:
         msg = "random_sources(keys=...) needs at least one name: a random space is never empty"
         raise ValueError(msg)
-    names = keys if keys is not None else draw(st.lists(param_names(), min_size=1, max_size=4))
+    names = keys if keys is not None else draw(st.lists(param_names(), min_size=1, max_size=3))
     space = {name: draw(distributions()) for name in names}
     n_trials: int = draw(st.integers(0, max_size))
     algorithm = draw(st.sampled_from([ALGORITHM] * 7 + [LEGACY_ALGORITHM]))
@@ -266,7 +267,7 @@ def manual_sources(
     draw: Draw,
     *,
     keys: Sequence[str] | None = None,
-    max_size: int = 12,
+    max_size: int = 8,
 ) -> ManualSource:
     """Manual sources of at most ``max_size`` cases (sometimes none), with or without tags.
 
@@ -282,7 +283,7 @@ def manual_sources(
     >>> find(manual_sources(keys=["a"]), lambda s: s.size > 1).keys in {(), ("a",)}
     True
     """
-    names = _keys_for(draw, keys, 4)
+    names = _keys_for(draw, keys, 3)
     n: int = draw(st.integers(0, max_size))
     same_keys = draw(st.booleans())
     shared = draw(st.lists(st.sampled_from(names), unique=True)) if names else []
@@ -308,7 +309,7 @@ def _leaf(draw: Draw, names: tuple[str, ...], max_size: int) -> ParamSource:
         return draw(grids(keys=names, max_size=max_size))  # type: ignore[no-any-return]
     if kind == "random":
         return draw(random_sources(keys=names, max_size=max_size))  # type: ignore[no-any-return]
-    return draw(manual_sources(keys=names, max_size=min(max_size, 12)))  # type: ignore[no-any-return]
+    return draw(manual_sources(keys=names, max_size=min(max_size, 8)))  # type: ignore[no-any-return]
 
 
 @st.composite
