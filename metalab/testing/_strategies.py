@@ -16,6 +16,8 @@ import numpy as np
 from hypothesis import strategies as st
 
 from metalab._values import INT64_MAX, INT64_MIN, ParamInput, ParamValue
+from metalab.params._algebra import replicates
+from metalab.params._algebra import zip as zip_
 from metalab.params.distributions import (
     Distribution,
     choice,
@@ -159,9 +161,10 @@ def _axis_sizes(draw: Draw, n: int, max_size: int) -> list[int]:
     return sizes
 
 
-def _axis(draw: Draw, size: int) -> AxisInput:
+def _axis(draw: Draw, size: int, *, ranges: bool = True) -> AxisInput:
     """The values of one grid axis, as a user might write them: list, tuple, range or array."""
-    kind = draw(st.sampled_from(["list", "list", "list", "tuple", "range", "array"]))
+    kinds = ["list", "list", "list", "tuple", "array"] + (["range"] if ranges else [])
+    kind = draw(st.sampled_from(kinds))
     if kind == "range":
         start: int = draw(st.integers(-(2**70), 2**70) | st.integers(-10, 10))
         step: int = draw(st.sampled_from([1, 1, 2, 3, -1, -7]))
@@ -298,18 +301,73 @@ def manual_sources(
     return ManualSource(cases, tags)
 
 
+def _zip(draw: Draw, names: tuple[str, ...], max_size: int) -> ParamSource:
+    length: int = draw(st.integers(1, max(1, max_size)))
+    return zip_({name: _axis(draw, length, ranges=False) for name in names})
+
+
+def _replicates(draw: Draw, names: tuple[str, ...], max_size: int) -> ParamSource:
+    n: int = draw(st.integers(0, max_size))
+    key: str = draw(st.sampled_from(names))
+    seed: int = draw(_seeds(ALGORITHM))
+    return replicates(n, seed=seed, key=key)
+
+
 def _leaf(draw: Draw, names: tuple[str, ...], max_size: int) -> ParamSource:
     kinds = ["manual"]
     if max_size >= 1:
         kinds.append("grid")
     if names:
-        kinds.append("random")
+        kinds += ["random", "replicates"]
+        if max_size >= 1:
+            kinds.append("zip")
     kind = draw(st.sampled_from(kinds))
     if kind == "grid":
         return draw(grids(keys=names, max_size=max_size))  # type: ignore[no-any-return]
     if kind == "random":
         return draw(random_sources(keys=names, max_size=max_size))  # type: ignore[no-any-return]
+    if kind == "zip":
+        return _zip(draw, names, max_size)
+    if kind == "replicates":
+        return _replicates(draw, names, max_size)
     return draw(manual_sources(keys=names, max_size=min(max_size, 8)))  # type: ignore[no-any-return]
+
+
+def _some(draw: Draw, names: tuple[str, ...]) -> tuple[str, ...]:
+    if not names:
+        return ()
+    picked: list[str] = draw(st.lists(st.sampled_from(names), unique=True))
+    return tuple(picked)
+
+
+def _slice(draw: Draw, size: int) -> slice:
+    bound = st.none() | st.integers(-size - 2, size + 2)
+    step = st.none() | st.sampled_from([1, 2, 3, -1, -2])
+    return slice(draw(bound), draw(bound), draw(step))
+
+
+def _tree(draw: Draw, names: tuple[str, ...], depth: int, max_size: int) -> ParamSource:
+    if depth <= 0 or draw(st.integers(0, 2)) == 0:
+        return _leaf(draw, names, max_size)
+    op = draw(st.sampled_from(["+", "*", "slice", "shard", "shuffled"]))
+    if op == "+":
+        first = _tree(draw, _some(draw, names), depth - 1, max_size)
+        return first + _tree(draw, _some(draw, names), depth - 1, max_size - first.size)
+    if op == "*":
+        # A product needs parts with disjoint keys: split the names between the two sides.
+        order: list[str] = draw(st.permutations(names)) if names else []
+        cut: int = draw(st.integers(0, len(order)))
+        left = _tree(draw, tuple(order[:cut]), depth - 1, max_size)
+        right_size = max_size // left.size if left.size else max_size
+        return left * _tree(draw, tuple(order[cut:]), depth - 1, right_size)
+    child = _tree(draw, names, depth - 1, max_size)
+    if op == "slice":
+        return child[_slice(draw, child.size)]
+    if op == "shard":
+        n: int = draw(st.integers(1, 4))
+        k: int = draw(st.integers(0, n - 1))
+        return child.shard(k, n)
+    return child.shuffled(draw(_seeds(ALGORITHM)))
 
 
 @st.composite
@@ -320,21 +378,27 @@ def sources(
     keys: Sequence[str] | None = None,
     max_size: int = DEFAULT_MAX_SIZE,
 ) -> ParamSource:
-    """Sources of every kind, of at most ``max_size`` cases, as trees up to ``max_depth``.
+    """Sources of every kind, as expression trees of at most ``max_size`` cases.
 
-    Depth 0 gives a single grid, random or manual source.
+    A leaf is a grid, random, manual, zip or replicates source; an inner node is
+    ``a + b``, ``a * b`` (its parts get disjoint names), a slice ``s[a:b:c]``, a shard
+    ``s.shard(k, n)`` or ``s.shuffled(seed)``. ``max_depth=0`` gives leaves only.
 
     Args:
         draw: Supplied by Hypothesis.
-        max_depth: How deep the expression tree may be.
-        keys: The names the source may use (a part of a product uses some of them);
-            drawn when None.
-        max_size: The largest number of cases.
+        max_depth: How many operators deep the tree may be.
+        keys: The names the source may use (each part of a product gets some of them);
+            drawn (up to five) when None.
+        max_size: The largest number of cases, so laws can be checked on every case.
 
     >>> from hypothesis import find
-    >>> find(sources(max_depth=0), lambda s: s.size > 2).size > 2
+    >>> from metalab import ProductSource
+    >>> tree = find(sources(), lambda s: isinstance(s, ProductSource) and s.size > 1)
+    >>> len(tree.parts) >= 2
     True
     """
-    del max_depth
+    if max_size < 0:
+        msg = f"sources(max_size=...) must be >= 0, got {max_size}"
+        raise ValueError(msg)
     names = _keys_for(draw, keys, 5)
-    return _leaf(draw, names, max_size)
+    return _tree(draw, names, max_depth, max_size)
