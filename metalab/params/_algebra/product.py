@@ -5,7 +5,8 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from functools import partial
 from itertools import product
 from typing import TYPE_CHECKING, Any, ClassVar, Final, TypeAlias, final
 
@@ -35,6 +36,10 @@ __all__ = ["ProductSource"]
 
 _TABLE_LIMIT: Final = 1 << 16
 """Inner factors up to this many cases are tabulated once to stream the product."""
+
+_WORD: Final = 1 << 30
+"""Digits are peeled off in blocks below this (one CPython digit), so that a huge index
+costs one big-int division per block rather than one per factor."""
 
 Factor: TypeAlias = "tuple[int, str | None, Any]"
 """One digit of the mixed radix: ``(size, key, axis)`` for a grid axis, else
@@ -89,6 +94,25 @@ def _factors(parts: Sequence[ParamSource]) -> tuple[Factor, ...]:
     return tuple(out)
 
 
+def _axis_raw(key: str, axis: Sequence[ParamValue], digit: int) -> Raw:
+    return {key: axis[digit]}, ()
+
+
+def _blocks(sizes: Sequence[int]) -> tuple[tuple[int, tuple[tuple[int, int], ...]], ...]:
+    """Group the digits, last first, into blocks whose radix product stays below `_WORD`."""
+    blocks: list[tuple[int, tuple[tuple[int, int], ...]]] = []
+    members: list[tuple[int, int]] = []
+    radix = 1
+    for j in range(len(sizes) - 1, -1, -1):
+        if members and radix * sizes[j] >= _WORD:
+            blocks.append((radix, tuple(members)))
+            members, radix = [], 1
+        members.append((j, sizes[j]))
+        radix *= sizes[j]
+    blocks.append((radix, tuple(members)))
+    return tuple(blocks)
+
+
 def _key_order(factors: Sequence[Factor]) -> list[str]:
     keys: list[str] = []
     for _, key, payload in factors:
@@ -118,6 +142,15 @@ class ProductSource(ParamSource):
     """The crossed sources, none of them itself a product, with disjoint keys."""
 
     _factors: tuple[Factor, ...] = attrs.field(init=False, eq=False, repr=False)
+    # Case i of a product of grids: digits peeled off in blocks, then one dict built in
+    # key order. Anything else: the factors' raw cases, last factor first, then merged.
+    _blocks: tuple[tuple[int, tuple[tuple[int, int], ...]], ...] | None = attrs.field(
+        init=False, eq=False, repr=False
+    )
+    _axes: tuple[tuple[str, Any, int], ...] = attrs.field(init=False, eq=False, repr=False)
+    _steps: tuple[tuple[int, Callable[[int], Raw]], ...] = attrs.field(
+        init=False, eq=False, repr=False
+    )
     _sorted: bool = attrs.field(init=False, eq=False, repr=False)
     _keys: tuple[str, ...] = attrs.field(init=False, eq=False, repr=False)
     _size: int = attrs.field(init=False, eq=False, repr=False)
@@ -135,6 +168,16 @@ class ProductSource(ParamSource):
         factors = _factors(self.parts)
         order = _key_order(factors)
         object.__setattr__(self, "_factors", factors)
+        grids_only = all(key is not None for _, key, _ in factors)
+        blocks = _blocks([size for size, _, _ in factors]) if grids_only else None
+        axes = sorted((key, axis, j) for j, (_, key, axis) in enumerate(factors) if key is not None)
+        steps = tuple(
+            (size, payload._raw if key is None else partial(_axis_raw, key, payload))
+            for size, key, payload in reversed(factors)
+        )
+        object.__setattr__(self, "_blocks", blocks)
+        object.__setattr__(self, "_axes", tuple(axes))
+        object.__setattr__(self, "_steps", steps)
         object.__setattr__(self, "_sorted", order == sorted(order))
         object.__setattr__(self, "_keys", tuple(sorted(order)))
         object.__setattr__(self, "_size", math.prod(part.size for part in self.parts))
@@ -160,20 +203,24 @@ class ProductSource(ParamSource):
         return self._keys
 
     def _raw(self, i: int) -> Raw:
-        factors = self._factors
-        digits = [0] * len(factors)
-        for j in range(len(factors) - 1, -1, -1):
-            i, digits[j] = divmod(i, factors[j][0])
+        blocks = self._blocks
+        if blocks is not None:
+            digits = [0] * len(self._factors)
+            for radix, members in blocks:
+                i, rest = divmod(i, radix)
+                for j, size in members:
+                    rest, digits[j] = divmod(rest, size)
+            return {key: axis[digits[j]] for key, axis, j in self._axes}, ()
+        raws = []
+        for size, raw in self._steps:
+            i, digit = divmod(i, size)
+            raws.append(raw(digit))
+        raws.reverse()
         params: dict[str, ParamValue] = {}
         tags: tuple[str, ...] = ()
-        for (_, key, payload), digit in zip(factors, digits, strict=True):
-            if key is not None:
-                params[key] = payload[digit]
-            else:
-                part_params, part_tags = payload._raw(digit)
-                params.update(part_params)
-                if part_tags:
-                    tags += part_tags
+        for part_params, part_tags in raws:
+            params |= part_params
+            tags += part_tags
         if not self._sorted:
             params = dict(sorted(params.items()))
         return params, tags
