@@ -1,0 +1,342 @@
+"""The ``metalab`` commands, built with typer; `metalab.cli.main` runs them."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Annotated, Final
+
+import typer
+
+from metalab._cli._load import SWEEP_FORMS, CliError, load_sweep
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from metalab._case import ParamCase
+
+__all__ = ["app"]
+
+PROGRESS_MIN_CASES: Final = 10_000
+"""``metalab list`` shows a progress bar (on a terminal) from this many cases on."""
+_PROGRESS_STEP: Final = 1024
+
+app = typer.Typer(
+    name="metalab",
+    help=f"Inspect, export and schedule metalab parameter sweeps.\n\nSWEEP is {SWEEP_FORMS}.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+Sweep = Annotated[
+    str,
+    typer.Argument(
+        metavar="SWEEP",
+        help="A manifest JSON file, path/to/file.py:NAME or package.module:NAME.",
+        show_default=False,
+    ),
+]
+Output = Annotated[
+    Path | None,
+    typer.Option(
+        "--output", "-o", help="Write to this file instead of standard output.", dir_okay=False
+    ),
+]
+
+
+class Format(StrEnum):
+    """The formats of ``metalab list``."""
+
+    JSONL = "jsonl"
+    CSV = "csv"
+    TABLE = "table"
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            typer.echo(f"metalab {version('metalab')}")
+        except PackageNotFoundError:
+            typer.echo("metalab (version unknown: not installed as a package)")
+        raise typer.Exit
+
+
+@app.callback()
+def _root(
+    *,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Show metalab's version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Inspect, export and schedule metalab parameter sweeps."""
+    del version
+
+
+@contextlib.contextmanager
+def _opened(path: Path | None, *, newline: str | None = None) -> Iterator[IO[str]]:
+    if path is None:
+        yield sys.stdout
+        return
+    try:
+        out = path.open("w", encoding="utf-8", newline=newline)
+    except OSError as error:
+        msg = f"cannot write {path}: {error.strerror or error}"
+        raise CliError(msg) from None
+    with out:
+        yield out
+
+
+def _write_text(path: Path | None, text: str) -> None:
+    with _opened(path) as out:
+        out.write(text)
+
+
+@app.command()
+def show(
+    sweep: Sweep,
+    limit: Annotated[
+        int, typer.Option("--limit", "-n", min=0, help="How many of the first cases to list.")
+    ] = 10,
+) -> None:
+    """Show a sweep: its composition as a tree, then its first cases as a table.
+
+    Each node of the tree gives its kind, its exact size, its parameters and the
+    distributions they are drawn from.
+    """
+    from rich.console import Console
+
+    from metalab._cli._nodes import format_size
+    from metalab._cli._output import cases_table, iter_cases
+    from metalab._cli._show import sweep_tree
+
+    source = load_sweep(sweep)
+    console = Console()
+    console.print(sweep_tree(source, sweep))
+    shown = min(limit, source.size)
+    if shown:
+        total = format_size(source.size)
+        title = f"first {shown} of {total} cases" if shown < source.size else f"all {total} cases"
+        console.print()
+        console.print(cases_table(source.keys, iter_cases(source, 0, shown), title=title))
+
+
+@app.command()
+def count(sweep: Sweep) -> None:
+    """Print the exact number of cases of a sweep."""
+    typer.echo(load_sweep(sweep).size)
+
+
+def _task_index() -> int:
+    raw = os.environ.get("SLURM_ARRAY_TASK_ID")
+    if raw is None:
+        msg = (
+            "no INDEX given and SLURM_ARRAY_TASK_ID is not set; give an index "
+            "(metalab case SWEEP 3) or run inside a SLURM job array"
+        )
+        raise CliError(msg, 2)
+    text = raw.strip()
+    if not (text.isascii() and text.isdigit()):
+        msg = f"SLURM_ARRAY_TASK_ID must be a non-negative integer, got {raw!r}"
+        raise CliError(msg, 2)
+    return int(text)
+
+
+@app.command()
+def case(
+    sweep: Sweep,
+    index: Annotated[
+        int | None,
+        typer.Argument(
+            help="The case to print; defaults to $SLURM_ARRAY_TASK_ID.", show_default=False
+        ),
+    ] = None,
+) -> None:
+    """Print one case as JSON: its index, case_id, params and tags.
+
+    Exactly one JSON document goes to standard output, so a job script can redirect
+    it to a file. In a SLURM job array, INDEX defaults to the task's index.
+    """
+    from metalab._cli._output import case_record, dumps_record
+    from metalab.params._base import check_index
+
+    source = load_sweep(sweep)
+    i = check_index(_task_index() if index is None else index, source.size)
+    typer.echo(dumps_record(case_record(i, source[i]), indent=2))
+
+
+def _progress_wanted(count: int, output: Path | None) -> bool:
+    # A bar fights with cases printed on the same terminal, so only when they go elsewhere.
+    stdout_is_terminal = output is None and sys.stdout.isatty()
+    return count >= PROGRESS_MIN_CASES and sys.stderr.isatty() and not stdout_is_terminal
+
+
+def _with_progress(
+    rows: Iterator[tuple[int, ParamCase]], count: int, output: Path | None
+) -> Iterator[tuple[int, ParamCase]]:
+    if not _progress_wanted(count, output):
+        yield from rows
+        return
+    from rich.console import Console
+    from rich.progress import Progress
+
+    with Progress(console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task("writing cases", total=count)
+        for done, row in enumerate(rows, start=1):
+            yield row
+            if done % _PROGRESS_STEP == 0:
+                progress.update(task, completed=done)
+
+
+@app.command("list")
+def list_(
+    sweep: Sweep,
+    start: Annotated[int, typer.Option(min=0, help="The first index to list.")] = 0,
+    stop: Annotated[
+        int | None,
+        typer.Option(
+            min=0, help="List up to this index, excluded (default: the end).", show_default=False
+        ),
+    ] = None,
+    fmt: Annotated[
+        Format, typer.Option("--format", "-f", help="The output format.")
+    ] = Format.JSONL,
+    output: Output = None,
+) -> None:
+    """List cases, streamed one at a time (the sweep is never held in memory).
+
+    jsonl gives one JSON record per line (as [bold]metalab case[/bold] prints them); csv
+    has one column per parameter and reads back with pandas.read_csv; table is for
+    reading on a terminal. A progress bar appears on standard error for long runs when
+    it is a terminal.
+    """
+    from metalab._cli._output import case_record, cases_table, dumps_record, iter_cases, write_csv
+
+    source = load_sweep(sweep)
+    end = source.size if stop is None else min(stop, source.size)
+    first = min(start, end)
+    rows = _with_progress(iter_cases(source, first, end), end - first, output)
+    if fmt is Format.TABLE:
+        from rich.console import Console
+
+        with _opened(output) as out:
+            Console(file=out).print(cases_table(source.keys, rows))
+        return
+    with _opened(output, newline="" if fmt is Format.CSV else None) as out:
+        if fmt is Format.CSV:
+            write_csv(out, source.keys, rows)
+        else:
+            for index, case in rows:
+                out.write(dumps_record(case_record(index, case)))
+                out.write("\n")
+
+
+@app.command()
+def manifest(
+    sweep: Sweep,
+    output: Output = None,
+    pretty: Annotated[bool, typer.Option("--pretty", help="Indent the JSON for reading.")] = False,
+) -> None:
+    """Print the manifest JSON of a sweep, e.g. one defined in code, to run it elsewhere.
+
+    The compact form is byte-for-byte what metalab.manifest.dumps writes.
+    """
+    import json
+
+    from metalab.manifest import dumps
+
+    text = dumps(load_sweep(sweep))
+    if pretty:
+        text = json.dumps(json.loads(text), indent=2, sort_keys=True, ensure_ascii=True)
+    _write_text(output, text + "\n")
+
+
+def _read_lines(path: Path) -> list[str]:
+    try:
+        return path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as error:
+        reason = error.strerror if isinstance(error, OSError) else "not UTF-8 text"
+        msg = f"cannot read {path}: {reason or error}"
+        raise CliError(msg) from None
+
+
+@app.command()
+def array(
+    sweep: Sweep,
+    done: Annotated[
+        Path | None,
+        typer.Option(help="A file of finished case indices, one per line.", dir_okay=False),
+    ] = None,
+    done_ids: Annotated[
+        Path | None,
+        typer.Option(help="A file of finished case_ids, one per line.", dir_okay=False),
+    ] = None,
+    max_running: Annotated[
+        int | None,
+        typer.Option(min=1, help="Let at most this many tasks run at once (SLURM's %K)."),
+    ] = None,
+) -> None:
+    """Print the value of sbatch --array= that runs the sweep, compressed into ranges.
+
+    With --done or --done-ids, only the cases not finished are listed, to resume a
+    sweep that partly failed. When every case is finished, nothing is printed on
+    standard output and a note goes to standard error.
+    """
+    from metalab.jobarray import array_spec, parse_case_ids, parse_indices, pending_indices
+
+    if done is not None and done_ids is not None:
+        msg = "give --done or --done-ids, not both"
+        raise CliError(msg, 2)
+    source = load_sweep(sweep)
+    finished = parse_indices(_read_lines(done), where=str(done)) if done is not None else []
+    finished_ids = (
+        parse_case_ids(_read_lines(done_ids), where=str(done_ids)) if done_ids is not None else []
+    )
+    pending = pending_indices(source, done_indices=finished, done_ids=finished_ids)
+    if not pending:
+        typer.echo(f"metalab: all {source.size} cases are done; nothing to submit", err=True)
+        return
+    typer.echo(array_spec(pending, max_running=max_running))
+
+
+@app.command()
+def plot(
+    sweep: Sweep,
+    output: Annotated[
+        Path,
+        typer.Option(
+            "--output", "-o", help="The image to write (.png, .svg or .pdf).", dir_okay=False
+        ),
+    ],
+    max_points: Annotated[
+        int, typer.Option(min=1, help="Plot at most this many cases, evenly spread.")
+    ] = 10_000,
+) -> None:
+    """Plot the coverage of a sweep: every pair of numeric parameters.
+
+    Histograms sit on the diagonal; axes are logarithmic for parameters drawn from log
+    distributions; a categorical parameter colours the points and the others are
+    shown as counts. Needs matplotlib (pip install 'metalab[plot]').
+    """
+    source = load_sweep(sweep)
+    try:
+        from metalab._plot import pairplot
+
+        figure = pairplot(source, max_points=max_points, title=sweep)
+    except (ImportError, ValueError) as error:
+        raise CliError(str(error)) from None
+    try:
+        figure.savefig(output)
+    except (OSError, ValueError) as error:
+        msg = f"cannot write {output}: {getattr(error, 'strerror', None) or error}"
+        raise CliError(msg) from None
+    typer.echo(f"wrote {output}", err=True)

@@ -1,0 +1,56 @@
+"""The composition tree that ``metalab show`` draws."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Final
+
+from metalab._cli._nodes import describe_node, format_size
+
+if TYPE_CHECKING:
+    from rich.text import Text
+    from rich.tree import Tree
+
+    from metalab.params._base import ParamSource
+
+__all__ = ["MAX_CHILDREN", "sweep_tree"]
+
+MAX_CHILDREN: Final = 20
+"""A node shows at most this many of its children."""
+
+
+def _label(source: ParamSource, name: str) -> tuple[Text, list[str], list[tuple[str, ParamSource]]]:
+    from rich.text import Text
+
+    node = describe_node(source)
+    label = Text()
+    if name:
+        label.append(f"{name}: ", style="bold")
+    label.append(node.kind, style="bold cyan")
+    label.append(f"  {format_size(node.size)} case{'' if node.size == 1 else 's'}", style="green")
+    for detail in node.details:
+        label.append(f"  {detail}", style="yellow")
+    if node.children and node.keys:
+        label.append(f"  params: {', '.join(node.keys)}", style="dim")
+    return label, list(node.lines), list(node.children)
+
+
+def sweep_tree(source: ParamSource, title: str) -> Tree:
+    """The sweep as a rich tree: each node's kind, size, details and parameters."""
+    from rich.text import Text
+    from rich.tree import Tree
+
+    label, lines, children = _label(source, "")
+    root = Tree(Text.assemble((title, "bold"), "  ", label))
+    stack = [(root, lines, children)]
+    while stack:
+        branch, lines, children = stack.pop()
+        for line in lines:
+            branch.add(Text(line))
+        pending = []
+        for name, child in children[:MAX_CHILDREN]:
+            child_label, child_lines, grandchildren = _label(child, name)
+            pending.append((branch.add(child_label), child_lines, grandchildren))
+        if len(children) > MAX_CHILDREN:
+            branch.add(Text(f"... and {len(children) - MAX_CHILDREN:,} more", style="dim"))
+        stack.extend(reversed(pending))
+    return root
