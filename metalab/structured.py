@@ -686,8 +686,20 @@ class Structured(Generic[SchemaT]):
 
 
 def _converter_error(exc: Exception) -> str:
+    """The converter's error as one line: what failed where, with the schema's own message."""
     import cattrs
 
     if isinstance(exc, cattrs.BaseValidationError):
-        return "; ".join(cattrs.transform_error(exc))
+        lines = cattrs.transform_error(exc, format_exception=_format_exception)
+        return "; ".join(line.removesuffix(" @ $") for line in lines)
     return f"{type(exc).__name__}: {exc}"
+
+
+def _format_exception(exc: BaseException, type_: type | None) -> str:
+    from cattrs.v import format_exception
+
+    text = format_exception(exc, type_)
+    detail = str(exc)
+    if detail and not isinstance(exc, KeyError) and detail not in text:
+        return f"{text} ({detail})"
+    return text
