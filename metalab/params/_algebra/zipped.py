@@ -26,6 +26,8 @@ from metalab.params._base import ParamSource, Raw
 if TYPE_CHECKING:
     import numpy.typing as npt
 
+    from metalab.params.grid import AxisInput
+
 __all__ = ["ZipSource", "zip"]
 
 _zip = builtins.zip
@@ -97,7 +99,7 @@ class ZipSource(ParamSource):
     _encoded: tuple[tuple[bytes, ...], ...] = attrs.field(init=False, eq=False, repr=False)
     _lookup: dict[bytes, list[int]] = attrs.field(init=False, eq=False, repr=False)
 
-    def __init__(self, spec: Mapping[str, Any] | None = None, /, **values: Any) -> None:
+    def __init__(self, spec: Mapping[str, AxisInput] | None = None, /, **values: AxisInput) -> None:
         """Link parameters given as a mapping and/or keyword arguments of value lists.
 
         Raises:
@@ -170,7 +172,9 @@ class ZipSource(ParamSource):
         return f"zip({shown!r})"
 
 
-def zip(spec: Mapping[str, Any] | None = None, /, **values: Any) -> ZipSource:  # noqa: A001
+def zip(  # noqa: A001
+    spec: Mapping[str, AxisInput] | None = None, /, **values: AxisInput
+) -> ZipSource:
     """Linked parameters that vary together, like Python's ``zip`` but strict.
 
     Every parameter gets a list of values of the same length; case ``i`` takes the
