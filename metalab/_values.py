@@ -137,7 +137,21 @@ def normalize_key(key: object, where: str) -> str:
     if not key:
         msg = f"{where}: parameter names must be non-empty"
         raise ParamError(msg)
-    return key
+    return check_text(key, f"{where}: parameter name")
+
+
+def check_text(text: str, where: str) -> str:
+    """Return ``text`` if UTF-8 can encode it (lone surrogates cannot), or raise `ParamError`."""
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as error:
+            msg = (
+                f"{where}: str {text!r} has a lone surrogate at position {error.start}, "
+                "which is not Unicode text and cannot go into a manifest"
+            )
+            raise ParamError(msg) from None
+    return text
 
 
 def normalize_value(value: object, where: str) -> ParamValue:  # noqa: C901, PLR0911
@@ -153,8 +167,10 @@ def normalize_value(value: object, where: str) -> ParamValue:  # noqa: C901, PLR
     metalab.errors.ParamError: grid values for 'lr': NaN and infinite floats cannot ...
     """
     cls = type(value)
-    if cls is str or cls is int or cls is bool or value is None:
+    if cls is int or cls is bool or value is None:
         return value  # type: ignore[return-value]
+    if cls is str:
+        return check_text(value, where)  # type: ignore[arg-type]
     if cls is float:
         if not math.isfinite(value):  # type: ignore[arg-type]
             msg = f"{where}: NaN and infinite floats cannot go into a manifest, got {value!r}"
@@ -171,7 +187,7 @@ def normalize_value(value: object, where: str) -> ParamValue:  # noqa: C901, PLR
     if isinstance(value, float):
         return normalize_value(float(value), where)
     if isinstance(value, str):
-        return str(value)
+        return check_text(str(value), where)
     if isinstance(value, list | tuple):
         return tuple(normalize_value(v, where) for v in value)
     if isinstance(value, Mapping):

@@ -62,6 +62,9 @@ def _normalize_axis(name: str, values: object) -> Axis:
         if values.ndim == 0:
             msg = f"{where} must be a non-empty sequence, got a 0-d array {values!r}"
             raise ParamError(msg)
+        if values.size == 0:
+            msg = f"{where} must be a non-empty sequence, got an empty array"
+            raise ParamError(msg)
         values = list(values)
     if isinstance(values, set | frozenset):
         msg = (
