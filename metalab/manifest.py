@@ -422,19 +422,18 @@ def _structure_random(conv: cattrs.Converter, node: Any, _: object) -> RandomSou
     if not space_node:
         msg = "a random space needs at least one parameter"
         raise _PathError(msg, "space")
-    space = {
-        name: _at("space", partial(_at, name, partial(_distribution, conv)), space_node[name])
-        for name in sorted(space_node)
-    }
-    if algorithm is None:
-        for name, dist in space.items():
-            if type(dist) not in LEGACY_DISTRIBUTIONS:
-                msg = (
-                    f'{_show(dist.manifest_type)} needs a manifest that names its "algorithm"; '
-                    "one without is of the earlier format, which knows only "
-                    + ", ".join(cls.manifest_type for cls in LEGACY_DISTRIBUTIONS)
-                )
-                raise _PathError(msg, "space", name, "type")
+    legacy = {cls.manifest_type for cls in LEGACY_DISTRIBUTIONS}
+    space = {}
+    for name in sorted(space_node):
+        node = space_node[name]
+        if algorithm is None and isinstance(node, Mapping) and node.get("type") not in legacy:
+            tag = _at("space", partial(_at, name, _distribution_tag), node)
+            msg = (
+                f'{_show(tag)} needs a manifest that names its "algorithm"; one without is '
+                f"of the earlier format, which knows only {', '.join(sorted(legacy))}"
+            )
+            raise _PathError(msg, "space", name, "type")
+        space[name] = _at("space", partial(_at, name, partial(_distribution, conv)), node)
     n_trials = _at("n_trials", _size, data["n_trials"])
     seed = _at("seed", _size, data["seed"])
     return _build(RandomSource, space, n_trials, seed, algorithm=algorithm or LEGACY_ALGORITHM)
@@ -550,8 +549,12 @@ _DISTRIBUTION_UNION: Final[Any] = Union[DISTRIBUTIONS]  # noqa: UP007 - built fr
 _SOURCE_UNION: Final[Any] = Union[SOURCE_TYPES]  # noqa: UP007 - built from a tuple
 
 
+def _distribution_tag(node: Any) -> str:
+    return _tagged(node, _DISTRIBUTION_TAGS, "distribution", dict.fromkeys(_SOURCE_TAGS, "source"))
+
+
 def _distribution(conv: cattrs.Converter, node: Any) -> Distribution:
-    _tagged(node, _DISTRIBUTION_TAGS, "distribution", dict.fromkeys(_SOURCE_TAGS, "source"))
+    _distribution_tag(node)
     dist: Distribution = conv.structure(node, _DISTRIBUTION_UNION)
     return dist
 

@@ -1,0 +1,718 @@
+"""Manifests: round trips, determinism, the seed format, versioning and error paths."""
+
+from __future__ import annotations
+
+import json
+import os
+import random as stdlib_random
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import attrs
+import cattrs
+import pytest
+
+import metalab
+from metalab import (
+    Choice,
+    GridSource,
+    ManualSource,
+    ParamSource,
+    RandomSource,
+    Uniform,
+    choice,
+    grid,
+    loguniform,
+    loguniform_int,
+    manual,
+    randint,
+    random,
+    uniform,
+)
+from metalab.errors import ManifestError, UnsupportedOperationError
+from metalab.manifest import (
+    FORMAT_VERSION,
+    MAX_DEPTH,
+    SOURCE_TYPES,
+    converter,
+    deserialize_param_source,
+    dumps,
+    from_manifest,
+    from_manifest_of,
+    loads,
+    to_manifest,
+)
+from metalab.params.distributions import DISTRIBUTIONS, Distribution
+from metalab.params.random import ALGORITHM, LEGACY_ALGORITHM
+
+ROOT = Path(__file__).resolve().parent.parent
+DISTRIBUTION: Any = Distribution  # a Protocol, which mypy refuses as a type argument
+
+
+def _examples() -> list[ParamSource]:
+    space: dict[str, Distribution] = {
+        "lr": loguniform(1e-5, 1e-1),
+        "opt": choice(["adam", "sgd", None, 3, [1, 2], {"beta": 0.9}]),
+        "layers": randint(-3, 12),
+        "width": loguniform_int(16, 1024),
+        "dropout": uniform(0, 0.5),
+    }
+    return [
+        grid(lr=[0.1, 0.01], opt=["adam", "sgd"]),
+        grid(x=range(3), y=range(10, -10, -7), z=[True, False, None]),
+        grid({"model.lr": [1, 1.0, "1", -0.0, 2**70], "ünï": [[1, [2]], {"b": 1, "a": [None]}]}),
+        grid(big=range(0, 10**30, 7)),
+        manual([{"lr": 0.1}, {"lr": 0.3, "warmup": 10}, {}], tags=["baseline", "é"]),
+        manual([{"nested": {"z": [1, {"y": 2.5}], "a": "x"}}]),
+        manual([]),
+        random(space, n_trials=17, seed=0),
+        random({"x": uniform(-1, 1)}, n_trials=3, seed=2**64 - 1),
+        random({"x": choice([1, 2])}, n_trials=0, seed=5),
+        random(space, n_trials=9, seed=10**30, algorithm=LEGACY_ALGORITHM),
+    ]
+
+
+EXAMPLES = _examples()
+IDS = [f"{k}-{type(s).__name__}" for k, s in enumerate(EXAMPLES)]
+
+
+def _cases(source: ParamSource) -> list[tuple[dict[str, Any], tuple[str, ...], str]]:
+    """Params, tags and id of the first 50 cases and the last one."""
+    picks = sorted({*range(min(source.size, 50)), *range(max(source.size - 1, 0), source.size)})
+    return [(dict(c.params), c.tags, c.case_id) for c in map(source.__getitem__, picks)]
+
+
+class TestRoundTrip:
+    """Every source comes back equal, case for case."""
+
+    @pytest.mark.parametrize("source", EXAMPLES, ids=IDS)
+    def test_from_to_manifest_is_identity(self, source: ParamSource) -> None:
+        """from_manifest(to_manifest(s)) == s for every source type."""
+        assert from_manifest(to_manifest(source)) == source
+
+    @pytest.mark.parametrize("source", EXAMPLES, ids=IDS)
+    def test_loads_dumps_gives_the_same_cases(self, source: ParamSource) -> None:
+        """loads(dumps(s))[i] == s[i] for every index, case ids and tags included."""
+        back = loads(dumps(source))
+        assert back == source
+        assert back.size == source.size
+        assert _cases(back) == _cases(source)
+
+    @pytest.mark.parametrize("source", EXAMPLES, ids=IDS)
+    def test_dumps_is_a_fixed_point(self, source: ParamSource) -> None:
+        """Loading a manifest and writing it again gives the same bytes."""
+        text = dumps(source)
+        assert dumps(loads(text)) == text
+
+    @pytest.mark.parametrize("source", EXAMPLES, ids=IDS)
+    def test_manifest_is_plain_json_data(self, source: ParamSource) -> None:
+        """to_manifest returns only dicts, lists, str, int, float, bool and None."""
+
+        def check(node: object) -> None:
+            if isinstance(node, dict):
+                assert type(node) is dict
+                assert all(type(k) is str for k in node)
+                for v in node.values():
+                    check(v)
+            elif isinstance(node, list):
+                assert type(node) is list
+                for v in node:
+                    check(v)
+            else:
+                assert node is None or type(node) in {str, int, float, bool}
+
+        check(to_manifest(source))
+
+    @pytest.mark.parametrize("source", EXAMPLES, ids=IDS)
+    def test_methods_delegate_to_the_converter(self, source: ParamSource) -> None:
+        """source.to_manifest_dict() and Cls.from_manifest_dict() go through the manifest module."""
+        data = source.to_manifest_dict()
+        assert data == to_manifest(source)
+        assert type(source).from_manifest_dict(data) == source
+        assert ParamSource.from_manifest_dict(data) == source
+
+    def test_file_round_trip(self, tmp_path: Path) -> None:
+        """A manifest written to a file and read back rebuilds every case."""
+        for k, source in enumerate(EXAMPLES):
+            path = tmp_path / f"m{k}.json"
+            path.write_text(dumps(source), encoding="utf-8")
+            assert _cases(loads(path.read_text(encoding="utf-8"))) == _cases(source)
+            assert loads(path.read_bytes()) == source
+
+    def test_alias(self) -> None:
+        """deserialize_param_source is from_manifest."""
+        assert deserialize_param_source is from_manifest
+
+
+_CHILD = textwrap.dedent(
+    """
+    import json, sys
+    from metalab.manifest import dumps, loads
+    from tests.test_manifest import EXAMPLES
+    out = {"dumps": [dumps(s) for s in EXAMPLES]}
+    if len(sys.argv) > 1:
+        source = loads(open(sys.argv[1], encoding="utf-8").read())
+        out["cases"] = [[dict(c.params), list(c.tags), c.case_id] for c in source]
+    print(json.dumps(out))
+    """
+)
+
+
+def _child(hash_seed: str, *args: str) -> dict[str, Any]:
+    env = {**os.environ, "PYTHONHASHSEED": hash_seed, "PYTHONPATH": str(ROOT)}
+    result = subprocess.run(
+        [sys.executable, "-c", _CHILD, *args],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+        env=env,
+    )
+    out: dict[str, Any] = json.loads(result.stdout)
+    return out
+
+
+@pytest.mark.subprocess
+class TestAcrossProcesses:
+    """Manifests mean the same in every process."""
+
+    def test_dumps_is_byte_stable_across_hash_seeds(self) -> None:
+        """Two fresh processes with different PYTHONHASHSEED write identical bytes."""
+        first = _child("0")["dumps"]
+        second = _child("12345")["dumps"]
+        assert first == second
+        assert first == [dumps(s) for s in EXAMPLES]
+
+    def test_a_fresh_process_rebuilds_the_cases(self, tmp_path: Path) -> None:
+        """A manifest file loaded in another process gives the same params, tags and ids."""
+        source = EXAMPLES[7]
+        path = tmp_path / "sweep.json"
+        path.write_text(dumps(source), encoding="utf-8")
+        cases = _child("7", str(path))["cases"]
+        expected = [[dict(c.params), list(c.tags), c.case_id] for c in source]
+        assert cases == json.loads(json.dumps(expected))
+
+
+class TestLayout:
+    """The JSON layout is the documented one."""
+
+    def test_grid_layout(self) -> None:
+        """A grid writes spec, total_cases and its type; a range axis is an object."""
+        assert to_manifest(grid(a=[1, "x"], b=range(2, 9, 3))) == {
+            "format_version": FORMAT_VERSION,
+            "type": "GridSource",
+            "spec": {"a": [1, "x"], "b": {"type": "range", "start": 2, "stop": 9, "step": 3}},
+            "total_cases": 6,
+        }
+
+    def test_manual_layout(self) -> None:
+        """A manual source writes cases, tags and total_cases."""
+        assert to_manifest(manual([{"x": (1, 2)}], tags=["t"])) == {
+            "format_version": FORMAT_VERSION,
+            "type": "ManualSource",
+            "cases": [{"x": [1, 2]}],
+            "tags": ["t"],
+            "total_cases": 1,
+        }
+
+    def test_random_layout(self) -> None:
+        """A random source writes its space, n_trials, seed and the algorithm's name."""
+        source = random({"lr": uniform(0, 1), "o": choice(["a"])}, 5, seed=3)
+        assert to_manifest(source) == {
+            "format_version": FORMAT_VERSION,
+            "type": "RandomSource",
+            "space": {
+                "lr": {"type": "Uniform", "low": 0, "high": 1},
+                "o": {"type": "Choice", "options": ["a"]},
+            },
+            "n_trials": 5,
+            "seed": 3,
+            "algorithm": ALGORITHM,
+        }
+
+    def test_only_the_top_node_carries_the_version(self) -> None:
+        """format_version appears once, at the top."""
+        text = dumps(random({"x": uniform(0, 1)}, 2, seed=0))
+        assert text.count("format_version") == 1
+        assert json.loads(text)["format_version"] == FORMAT_VERSION
+
+    def test_dumps_is_compact_sorted_ascii(self) -> None:
+        """The text has sorted keys, fixed separators and non-ASCII escaped."""
+        text = dumps(grid({"é": [1]}))
+        assert text == (
+            '{"format_version":"1.0","spec":{"\\u00e9":[1]},"total_cases":1,"type":"GridSource"}'
+        )
+
+    def test_int_float_bool_stay_apart(self) -> None:
+        """1, 1.0 and true survive a JSON round trip as three different values."""
+        back = loads(dumps(grid(x=[1, 1.0, True, -0.0])))
+        assert [type(c.params["x"]) for c in back] == [int, float, bool, float]
+        assert str(back[3].params["x"]) == "-0.0"
+
+
+class TestSeedFormat:
+    """Manifests of metalab's earlier format load unchanged."""
+
+    def test_grid_without_version(self) -> None:
+        """A grid manifest with no format_version and no total_cases loads."""
+        source = loads('{"type": "GridSource", "spec": {"lr": [0.1, 0.01], "opt": ["a"]}}')
+        assert source == grid(lr=[0.1, 0.01], opt=["a"])
+
+    def test_grid_with_total_cases(self) -> None:
+        """The earlier format's total_cases is accepted when it agrees."""
+        text = '{"type": "GridSource", "spec": {"x": [1, 2, 3]}, "total_cases": 3}'
+        assert loads(text) == grid(x=[1, 2, 3])
+
+    def test_manual_without_tags(self) -> None:
+        """A manual manifest may omit tags and total_cases."""
+        assert loads('{"type": "ManualSource", "cases": [{"x": 1}]}') == manual([{"x": 1}])
+
+    def test_manual_with_tags(self) -> None:
+        """A manual manifest's tags apply to every case."""
+        text = '{"type": "ManualSource", "cases": [{"x": 1}], "tags": ["a"], "total_cases": 1}'
+        assert loads(text)[0].tags == ("a", "manual_0")
+
+    def test_random_without_algorithm_replays_the_earlier_draws(self) -> None:
+        """A random manifest with no algorithm draws exactly as the earlier format did."""
+        text = json.dumps(
+            {
+                "type": "RandomSource",
+                "space": {
+                    "a": {"type": "Uniform", "low": 0.5, "high": 2.0},
+                    "b": {"type": "Choice", "options": ["x", "y", "z"]},
+                    "c": {"type": "RandInt", "low": 1, "high": 6},
+                },
+                "n_trials": 20,
+                "seed": 123,
+            }
+        )
+        source = loads(text)
+        assert isinstance(source, RandomSource)
+        assert source.algorithm == LEGACY_ALGORITHM
+        for i in range(20):
+            rng = stdlib_random.Random(123 * 1_000_000_007 + i)
+            expected = {
+                "a": rng.uniform(0.5, 2.0),
+                "b": rng.choice(["x", "y", "z"]),
+                "c": rng.randint(1, 6),
+            }
+            assert source[i].params == expected
+            assert source[i].tags == (f"trial_{i}",)
+
+    def test_legacy_source_names_its_algorithm_when_written(self) -> None:
+        """Re-serializing an earlier-format random source names its algorithm."""
+        old = {
+            "type": "RandomSource",
+            "space": {"a": {"type": "LogUniform", "low": 1e-3, "high": 1}},
+            "n_trials": 4,
+            "seed": 2**80,
+        }
+        data = to_manifest(from_manifest(old))
+        assert data["algorithm"] == LEGACY_ALGORITHM
+        assert from_manifest(data) == from_manifest(old)
+
+    def test_legacy_knows_only_the_seed_distributions(self) -> None:
+        """An earlier-format manifest with a distribution it never knew is refused."""
+        extra = [cls for cls in DISTRIBUTIONS if cls.manifest_type not in _SEED_DISTRIBUTIONS]
+        for cls in extra:
+            node = _minimal(cls).to_manifest_dict()
+            old = {"type": "RandomSource", "space": {"v": node}, "n_trials": 1, "seed": 0}
+            with pytest.raises(ManifestError, match=r'^space\.v\.type: .* names its "algorithm"'):
+                from_manifest(old)
+            new = from_manifest_of(RandomSource, {**old, "algorithm": ALGORITHM})
+            assert new.space["v"] == _minimal(cls)
+
+
+_SEED_DISTRIBUTIONS = {"Uniform", "LogUniform", "LogUniformInt", "RandInt", "Choice"}
+
+
+class TestVersioning:
+    """The format version: written at the top, checked on reading."""
+
+    @pytest.mark.parametrize("version", ["1.0", "1.1", "1.99", "0.9"])
+    def test_readable_versions(self, version: str) -> None:
+        """The current major version, any minor version of it, and older majors load."""
+        data = {**to_manifest(grid(x=[1])), "format_version": version}
+        assert from_manifest(data) == grid(x=[1])
+
+    @pytest.mark.parametrize("version", ["2.0", "10.3"])
+    def test_newer_major_is_refused(self, version: str) -> None:
+        """A newer major version is refused with a message that says to upgrade."""
+        data = {**to_manifest(grid(x=[1])), "format_version": version}
+        with pytest.raises(ManifestError, match=r"^format_version: .*newer.*upgrade metalab"):
+            from_manifest(data)
+
+    @pytest.mark.parametrize(
+        "version", [1.0, 1, "1", "v1.0", "1.0.0", "", None, ["1.0"], "1.x"], ids=repr
+    )
+    def test_malformed_version_is_refused(self, version: object) -> None:
+        """A version that is not a "MAJOR.MINOR" string is refused."""
+        data = {**to_manifest(grid(x=[1])), "format_version": version}
+        with pytest.raises(ManifestError, match=r"^format_version: expected"):
+            from_manifest(data)
+
+
+def _rand(**changes: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "type": "RandomSource",
+        "space": {"lr": {"type": "Uniform", "low": 0, "high": 1}},
+        "n_trials": 3,
+        "seed": 0,
+        "algorithm": ALGORITHM,
+    }
+    return {**base, **changes}
+
+
+def _dist(**node: Any) -> dict[str, Any]:
+    return _rand(space={"lr": node})
+
+
+BAD: list[tuple[object, str]] = [
+    # shapes and tags
+    ([1, 2], r"\$: expected an object, got an array"),
+    ("GridSource", r"\$: expected an object"),
+    ({"spec": {"x": [1]}}, r"type: required field is missing"),
+    ({"type": 3, "spec": {"x": [1]}}, r"type: expected a string, got 3"),
+    ({"type": "Gridsource", "spec": {}}, r'type: unknown source type "Gridsource"; known types'),
+    ({"type": "Uniform", "low": 0, "high": 1}, r'type: unknown source type "Uniform" \("Uniform"'),
+    ({"type": "os.system", "spec": {}}, r'type: unknown source type "os.system"'),
+    # grid
+    ({"type": "GridSource"}, r"spec: required field of a GridSource is missing"),
+    ({"type": "GridSource", "spec": {"x": [1]}, "spce": 1}, r'\$: unknown field "spce"'),
+    ({"type": "GridSource", "spec": [1]}, r"spec: expected an object, got an array"),
+    ({"type": "GridSource", "spec": {"x": []}}, r"spec\.x: expected a non-empty array"),
+    (
+        {"type": "GridSource", "spec": {"x": "abc"}},
+        r'spec\.x: expected an array of values or a range object, got "abc"',
+    ),
+    ({"type": "GridSource", "spec": {"x": [1, float("nan")]}}, r"spec\.x\[1\]: NaN and infinite"),
+    ({"type": "GridSource", "spec": {"x": [[1, float("inf")]]}}, r"spec\.x\[0\]\[1\]: NaN"),
+    (
+        {"type": "GridSource", "spec": {"x": [{"": 1}]}},
+        r'spec\.x\[0\]\[""\]: parameter names must be non-empty',
+    ),
+    ({"type": "GridSource", "spec": {"x": [{1: 1}]}}, r"spec\.x\[0\]: object keys must be strings"),
+    ({"type": "GridSource", "spec": {"x": [{1, 2}]}}, r"spec\.x\[0\]: expected a JSON value"),
+    ({"type": "GridSource", "spec": {"a.b": 3}}, r'spec\["a.b"\]: expected an array'),
+    (
+        {"type": "GridSource", "spec": {"x": [1]}, "total_cases": 2},
+        r"total_cases: the manifest says 2 cases, but its definition gives 1",
+    ),
+    (
+        {"type": "GridSource", "spec": {"x": [1]}, "total_cases": -1},
+        r"total_cases: expected a non-negative int, got -1",
+    ),
+    (
+        {"type": "GridSource", "spec": {"x": [1]}, "total_cases": 1.0},
+        r"total_cases: expected an int, got 1.0",
+    ),
+    (
+        {"type": "GridSource", "spec": {"x": [1]}, "total_cases": True},
+        r"total_cases: expected an int, got true",
+    ),
+    ({"type": "GridSource", "spec": {"": [1]}}, r"\$: .*non-empty"),
+    (
+        {"type": "GridSource", "spec": {"x": {"type": "range", "start": 0, "stop": 3}}},
+        r"spec\.x\.step: required field of a range is missing",
+    ),
+    (
+        {"type": "GridSource", "spec": {"x": {"type": "range", "start": 0, "stop": 3, "step": 0}}},
+        r"spec\.x\.step: a range step must not be zero",
+    ),
+    (
+        {"type": "GridSource", "spec": {"x": {"type": "range", "start": 3, "stop": 0, "step": 1}}},
+        r"spec\.x: the range is empty",
+    ),
+    (
+        {
+            "type": "GridSource",
+            "spec": {"x": {"type": "range", "start": 0, "stop": 3, "step": 1.5}},
+        },
+        r"spec\.x\.step: expected an int, got 1.5",
+    ),
+    (
+        {"type": "GridSource", "spec": {"x": {"type": "rng", "start": 0}}},
+        r'spec\.x\.type: expected "range", got "rng"',
+    ),
+    (
+        {"type": "GridSource", "spec": {"x": {"start": 0, "stop": 1, "step": 1}}},
+        r'spec\.x\.type: expected "range", got null',
+    ),
+    (
+        {
+            "type": "GridSource",
+            "spec": {"x": {"type": "range", "start": 0, "stop": 1, "step": 1, "by": 2}},
+        },
+        r'spec\.x: unknown field "by"',
+    ),
+    # manual
+    ({"type": "ManualSource"}, r"cases: required field"),
+    ({"type": "ManualSource", "cases": {"x": 1}}, r"cases: expected an array, got an object"),
+    ({"type": "ManualSource", "cases": [{"x": 1}, 3]}, r"cases\[1\]: expected an object, got 3"),
+    (
+        {"type": "ManualSource", "cases": [{"x": 1}], "tags": "a"},
+        r'tags: expected an array, got "a"',
+    ),
+    (
+        {"type": "ManualSource", "cases": [{"x": 1}], "tags": ["a", 1]},
+        r"tags\[1\]: expected a string, got 1",
+    ),
+    (
+        {"type": "ManualSource", "cases": [{"x": 1}], "total_cases": 0},
+        r"total_cases: the manifest says 0",
+    ),
+    ({"type": "ManualSource", "cases": [{"x": float("-inf")}]}, r"cases\[0\]\.x: NaN and infinite"),
+    # random
+    (_rand(space={}), r"space: a random space needs at least one parameter"),
+    (_rand(space=[]), r"space: expected an object, got an array"),
+    (_rand(n_trials=-3), r"n_trials: expected a non-negative int, got -3"),
+    (_rand(n_trials="3"), r'n_trials: expected an int, got "3"'),
+    (_rand(seed=1.5), r"seed: expected an int, got 1.5"),
+    (_rand(seed=-1), r"seed: expected a non-negative int, got -1"),
+    (_rand(seed=2**64), r"\$: random seed must be"),
+    (_rand(algorithm="mt19937"), r'algorithm: unknown random algorithm "mt19937"'),
+    (_rand(algorithm=None), r"algorithm: expected a string, got null"),
+    (_rand(extra=1), r'\$: unknown field "extra" in a RandomSource'),
+    (_dist(type="Uniform", low="abc", high=1), r'space\.lr\.low: expected a number, got "abc"'),
+    (_dist(type="Uniform", low=True, high=1), r"space\.lr\.low: expected a number, got true"),
+    (
+        _dist(type="Uniform", low=float("nan"), high=1),
+        r"space\.lr\.low: expected a finite number, got NaN",
+    ),
+    (_dist(type="Uniform", low=0), r"space\.lr\.high: required field of a Uniform is missing"),
+    (_dist(type="Uniform", low=0, high=1, hi=2), r'space\.lr: unknown field "hi" in a Uniform'),
+    (
+        _dist(type="Uniform", low=1, high=0),
+        r"space\.lr: uniform\(low=1, high=0\): low must be less than high",
+    ),
+    (_dist(type="LogUniform", low=-1, high=1), r"space\.lr: loguniform.*positive"),
+    (_dist(type="RandInt", low=2.0, high=5), r"space\.lr\.low: expected an int, got 2.0"),
+    (_dist(type="RandInt", low=0, high=False), r"space\.lr\.high: expected an int, got false"),
+    (_dist(type="LogUniformInt", low=1, high="9"), r'space\.lr\.high: expected an int, got "9"'),
+    (_dist(type="Choice", options="ab"), r'space\.lr\.options: expected an array, got "ab"'),
+    (_dist(type="Choice", options=[]), r"space\.lr: choice\(options\)"),
+    (_dist(type="Choice", options=[1, float("nan")]), r"space\.lr\.options\[1\]: NaN"),
+    (_dist(type="Normal-ish", mu=0), r'space\.lr\.type: unknown distribution type "Normal-ish"'),
+    (
+        _dist(type="GridSource", spec={}),
+        r"space\.lr\.type: unknown distribution type .*is a source",
+    ),
+    (_dist(low=0, high=1), r"space\.lr\.type: required field is missing"),
+    (_rand(space={"model.lr": 3}), r'space\["model.lr"\]: expected an object, got 3'),
+    (
+        _rand(space={"lr": {"type": "Uniform", "low": 0, "high": 1, "format_version": "1.0"}}),
+        r'space\.lr: unknown field "format_version"',
+    ),
+]
+
+
+def _as_json(data: object) -> str | None:
+    """``data`` as JSON text, or None where JSON cannot say the same thing (NaN, int keys)."""
+    try:
+        text = json.dumps(data, allow_nan=False)
+    except (ValueError, TypeError):
+        return None
+    return text if json.loads(text) == data else None
+
+
+BAD_TEXT = [(text, p) for data, p in BAD if (text := _as_json(data)) is not None]
+
+
+class TestErrors:
+    """Malformed manifests raise ManifestError starting with the JSON path of the problem."""
+
+    @pytest.mark.parametrize(("data", "pattern"), BAD, ids=[p[:50] for _, p in BAD])
+    def test_bad_manifest(self, data: object, pattern: str) -> None:
+        """The error is a ManifestError whose message starts with the expected path."""
+        with pytest.raises(ManifestError, match="^" + pattern) as info:
+            from_manifest(data)  # type: ignore[arg-type]
+        assert type(info.value) is ManifestError
+
+    @pytest.mark.parametrize(("text", "pattern"), BAD_TEXT, ids=[p[:50] for _, p in BAD_TEXT])
+    def test_bad_manifest_text(self, text: str, pattern: str) -> None:
+        """The same problems written as JSON text give the same errors."""
+        with pytest.raises(ManifestError, match="^" + pattern):
+            loads(text)
+
+    def test_constructor_errors_keep_their_cause(self) -> None:
+        """A constructor's ParamError becomes the cause of the ManifestError."""
+        with pytest.raises(ManifestError) as info:
+            from_manifest(_dist(type="Uniform", low=1, high=0))
+        assert isinstance(info.value.__cause__, metalab.errors.ParamError)
+
+    @pytest.mark.parametrize(
+        ("text", "pattern"),
+        [
+            ('{"type": "GridSource", "spec": {"x": [NaN]}}', r"\$: NaN is not a JSON number"),
+            ('{"type": "GridSource", "spec": {"x": [Infinity]}}', r"\$: Infinity is not"),
+            ('{"type": "GridSource", "spec": {"x": [-Infinity]}}', r"\$: -Infinity is not"),
+            (
+                '{"type": "GridSource", "type": "GridSource", "spec": {}}',
+                r'\$: the key "type" appears twice',
+            ),
+            ('{"type": "GridSource", "spec": {"x": [1]}', r"\$: not valid JSON"),
+            ("", r"\$: not valid JSON"),
+            ('{"type": "GridSource", "spec": {"x": [' + "9" * 5000 + "]}}", r"\$: not valid JSON"),
+            ("[" * 100_000 + "]" * 100_000, r"\$: the manifest nests too deeply"),
+            ("[" * (MAX_DEPTH + 5) + "]" * (MAX_DEPTH + 5), r"(\[0\])+: the manifest nests deeper"),
+            (
+                '{"type": "GridSource", "spec": {"x": ['
+                + "[" * MAX_DEPTH
+                + "]" * MAX_DEPTH
+                + "]}}",
+                r"spec\.x(\[0\])+: the manifest nests deeper",
+            ),
+        ],
+    )
+    def test_bad_text(self, text: str, pattern: str) -> None:
+        """JSON that is invalid, non-finite, ambiguous or absurdly nested is refused."""
+        with pytest.raises(ManifestError, match="^" + pattern):
+            loads(text)
+
+    def test_bad_bytes(self) -> None:
+        """Bytes that are not UTF-8 JSON are refused."""
+        with pytest.raises(ManifestError, match=r"^\$: not valid JSON"):
+            loads(b"\xff\xfe\x00")
+
+    def test_not_text(self) -> None:
+        """Only text and bytes are read as manifests."""
+        with pytest.raises(ManifestError, match=r"^\$: expected manifest JSON text"):
+            loads({"type": "GridSource"})  # type: ignore[arg-type]
+
+    def test_cyclic_data_is_refused(self) -> None:
+        """A Python dict that contains itself is refused, not recursed into forever."""
+        case: dict[str, Any] = {}
+        case["self"] = case
+        with pytest.raises(ManifestError, match="nests deeper"):
+            from_manifest({"type": "ManualSource", "cases": [case]})
+
+    def test_moderate_nesting_loads(self) -> None:
+        """Values nested well within the limit load."""
+        value: Any = 1
+        for _ in range(MAX_DEPTH - 10):
+            value = [value]
+        source = from_manifest({"type": "ManualSource", "cases": [{"x": value}]})
+        assert source[0].params["x"] == metalab._values.normalize_value(value, "x")
+
+    def test_deep_source_nesting_near_the_recursion_limit(self) -> None:
+        """Even with little stack left, deep input gives a ManifestError, not RecursionError."""
+        value: Any = 1
+        for _ in range(MAX_DEPTH - 4):
+            value = [value]
+        data = {"type": "ManualSource", "cases": [{"x": value}]}
+
+        def descend(n: int) -> ParamSource:
+            return descend(n - 1) if n else from_manifest(data)
+
+        limit = sys.getrecursionlimit()
+        try:
+            sys.setrecursionlimit(400)
+            with pytest.raises(ManifestError, match="nests too deeply"):
+                descend(150)
+        finally:
+            sys.setrecursionlimit(limit)
+
+    def test_loading_imports_nothing_named_in_the_data(self) -> None:
+        """A type naming a module does not import it."""
+        name = "metalab_manifest_test_never_imported"
+        for tag in (name, f"{name}.Source", f"{name}:Source"):
+            with pytest.raises(ManifestError, match="unknown source type"):
+                from_manifest({"type": tag})
+        assert name not in sys.modules
+
+    def test_from_manifest_of_refuses_other_types(self) -> None:
+        """Cls.from_manifest_dict refuses a manifest of another type."""
+        data = to_manifest(grid(x=[1]))
+        with pytest.raises(ManifestError, match=r'^type: expected a "ManualSource" manifest'):
+            ManualSource.from_manifest_dict(data)
+        with pytest.raises(ManifestError, match=r'^type: expected a "RandomSource" manifest'):
+            from_manifest_of(RandomSource, data)
+        assert from_manifest_of(GridSource, data) == grid(x=[1])
+
+    def test_unregistered_source_has_no_manifest(self) -> None:
+        """A ParamSource subclass not in SOURCE_TYPES cannot be written."""
+
+        class Custom(ParamSource):
+            __slots__ = ()
+
+        with pytest.raises(UnsupportedOperationError, match="no manifest form"):
+            to_manifest(Custom())
+        with pytest.raises(UnsupportedOperationError, match="no manifest form"):
+            from_manifest_of(Custom, to_manifest(grid(x=[1])))
+
+
+class TestConverter:
+    """One converter, with a hook for every registered type."""
+
+    def test_one_private_converter(self) -> None:
+        """The converter is metalab's own, not cattrs' global one."""
+        assert isinstance(converter, cattrs.Converter)
+        assert converter is not cattrs.global_converter
+
+    def test_source_tags_are_unique_and_stable(self) -> None:
+        """Every registered source has its own manifest_type, used as the JSON tag."""
+        tags = [cls.manifest_type for cls in SOURCE_TYPES]
+        assert len(set(tags)) == len(tags)
+        assert {"GridSource", "ManualSource", "RandomSource"} <= set(tags)
+
+    @pytest.mark.parametrize("cls", DISTRIBUTIONS, ids=lambda c: c.__name__)
+    def test_every_distribution_is_registered(self, cls: type[Distribution]) -> None:
+        """Every built-in distribution reads and writes its own tagged node."""
+        dist = _minimal(cls)
+        assert type(dist) is cls
+        node = converter.unstructure(dist, Distribution)
+        assert node["type"] == cls.manifest_type
+        assert converter.structure(node, DISTRIBUTION) == dist
+        assert dist.to_manifest_dict() == node
+
+    def test_distribution_manifest_dict(self) -> None:
+        """Distribution.to_manifest_dict writes the tagged node."""
+        assert uniform(0, 1).to_manifest_dict() == {"type": "Uniform", "low": 0, "high": 1}
+        assert choice([1, (2, 3)]).to_manifest_dict() == {"type": "Choice", "options": [1, [2, 3]]}
+
+    def test_optional_distribution_fields_are_omitted_when_none(self) -> None:
+        """A distribution field whose default is None is written only when set."""
+        for cls in DISTRIBUTIONS:
+            optional = [f for f in attrs.fields(cls) if f.init and f.default is None]
+            node = converter.unstructure(_minimal(cls), Distribution)
+            for field in optional:
+                assert field.alias not in node
+
+    def test_unstructure_without_a_type_hint_is_tagged(self) -> None:
+        """converter.unstructure(source) gives the same tagged node as with ParamSource."""
+        source = grid(x=[1])
+        assert converter.unstructure(source) == converter.unstructure(source, ParamSource)
+        assert converter.unstructure(Uniform(0, 1))["type"] == "Uniform"
+
+    def test_structure_through_the_converter(self) -> None:
+        """converter.structure(data, ParamSource) builds a source; errors are ManifestErrors."""
+        assert converter.structure(to_manifest(grid(x=[1])), ParamSource) == grid(x=[1])
+        with pytest.raises(ManifestError):
+            converter.structure({"type": "Nope"}, ParamSource)
+
+    def test_choice_options_keep_nested_values(self) -> None:
+        """Choice options that are lists and dicts come back as tuples and mappings."""
+        dist = Choice([[1, 2], {"b": 1, "a": 2}, None])
+        back = converter.structure(converter.unstructure(dist, Distribution), DISTRIBUTION)
+        assert back == dist
+        assert isinstance(back, Choice)
+        assert back.options[0] == (1, 2)
+
+
+def _minimal(cls: type[Any]) -> Any:
+    """An instance of a distribution class with only its required fields set."""
+    by_type: dict[str, dict[str, Any]] = {
+        "Uniform": {"low": 0, "high": 1},
+        "LogUniform": {"low": 1, "high": 2},
+        "RandInt": {"low": 0, "high": 3},
+        "LogUniformInt": {"low": 1, "high": 3},
+        "Choice": {"options": [1, 2]},
+        "Normal": {"mu": 0, "sigma": 1},
+        "LogNormal": {"mu": 0, "sigma": 1},
+    }
+    return converter.structure(
+        {"type": cls.manifest_type, **by_type[cls.manifest_type]}, DISTRIBUTION
+    )
