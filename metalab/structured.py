@@ -75,7 +75,10 @@ SchemaT = TypeVar("SchemaT", bound="AttrsInstance | DataclassInstance | Mapping[
 """A typed schema: an attrs class, a dataclass or a ``TypedDict``."""
 
 _KEY_SET_LIMIT: Final = 4096
-"""Beyond this many distinct key sets, the keys of composites are checked as cases are read."""
+"""The most distinct key sets the structural check of a sweep's keys will list."""
+
+_ENUMERATE_LIMIT: Final = 10_000
+"""Sweeps up to this size have their keys checked case by case where the structure cannot."""
 
 
 @attrs.frozen
@@ -407,54 +410,102 @@ KeySets = set[frozenset[str]]
 
 
 class _TooManyKeySetsError(Exception):
-    """The key sets of a sweep are too many to list: its keys are checked as cases are read."""
+    """The key sets of a sweep are too many to list."""
 
 
-def _key_sets(source: ParamSource, indices: range) -> KeySets:
-    """The distinct key sets of the cases at ``indices`` (increasing, within the source).
+@attrs.define
+class _KeyScan:
+    """The distinct key sets of a source's cases, read from its structure.
 
-    Composites are followed exactly where their index arithmetic allows (a concatenation
-    contributes only the parts ``indices`` reach, a product the rows it reaches); a part
-    whose cases all have the same keys contributes ``source.keys``.
+    Composites are followed exactly where their index arithmetic allows: a concatenation
+    contributes only the parts the indices reach, a product the rows they reach, a slice
+    its parent's indices. Two cases are approximated, with ``exact`` turned off: a slice
+    of a shuffle counts every case of the shuffled source, and a stepped slice of a
+    product every case between its first and last.
     """
-    from metalab.params._algebra import ConcatSource, ProductSource, ShuffledSource, SliceSource
-    from metalab.params.manual import ManualSource
 
-    if not indices:
-        return set()
-    if isinstance(source, ManualSource):
-        return _limited({frozenset(source.cases[i]) for i in indices})
-    if isinstance(source, ConcatSource):
-        return _concat_key_sets(source, indices)
-    if isinstance(source, ProductSource):
-        return _product_key_sets(source.parts, indices[0], indices[-1] + 1)
-    if isinstance(source, SliceSource | ShuffledSource):
-        return _key_sets(source.source, _parent_indices(source, indices))
-    return {frozenset(source.keys)}
+    exact: bool = True
 
+    def sets(self, source: ParamSource, indices: range) -> KeySets:
+        """The key sets of the cases at ``indices`` (an increasing range within the source)."""
+        from metalab.params._algebra import (
+            ConcatSource,
+            ProductSource,
+            ReplicateSource,
+            ShuffledSource,
+            SliceSource,
+            ZipSource,
+        )
+        from metalab.params.grid import GridSource
+        from metalab.params.manual import ManualSource
+        from metalab.params.random import RandomSource
 
-def _parent_indices(source: SliceSource | ShuffledSource, indices: range) -> range:
-    """Where in ``source.source`` the cases at ``indices`` are (all of it for a shuffle)."""
-    from metalab.params._algebra import ShuffledSource
+        if not indices:
+            return set()
+        if isinstance(source, ManualSource):
+            return _limited({frozenset(source.cases[i]) for i in indices})
+        if isinstance(source, ConcatSource):
+            return self._concat(source, indices)
+        if isinstance(source, ProductSource):
+            if indices.step != 1 and indices[-1] != indices[0]:
+                self.exact = False
+            return self._product(source.parts, indices[0], indices[-1] + 1)
+        if isinstance(source, SliceSource | ShuffledSource):
+            return self.sets(source.source, self._parent_indices(source, indices))
+        if not isinstance(source, GridSource | RandomSource | ZipSource | ReplicateSource):
+            self.exact = False  # a kind of source this scan does not know
+        return {frozenset(source.keys)}
 
-    if isinstance(source, ShuffledSource):
-        return range(source.source.size)
-    start, step = source.start, source.step
-    mapped = range(start + indices.start * step, start + indices.stop * step, indices.step * step)
-    return mapped if mapped.step > 0 else mapped[::-1]
+    def _parent_indices(self, source: SliceSource | ShuffledSource, indices: range) -> range:
+        """Where in ``source.source`` the cases at ``indices`` are, as an increasing range."""
+        from metalab.params._algebra import ShuffledSource
 
+        if isinstance(source, ShuffledSource):
+            if indices != range(source.size):
+                self.exact = False
+            return range(source.source.size)
+        start, step = source.start, source.step
+        mapped = range(
+            start + indices.start * step, start + indices.stop * step, indices.step * step
+        )
+        return mapped if mapped.step > 0 else mapped[::-1]
 
-def _concat_key_sets(source: ConcatSource, indices: range) -> KeySets:
-    sets: KeySets = set()
-    offset = 0
-    for part in source.parts:
-        end = offset + part.size
-        sub = _within(indices, offset, end)
-        if sub:
-            local = range(sub.start - offset, sub.stop - offset, sub.step)
-            sets = _limited(sets | _key_sets(part, local))
-        offset = end
-    return sets
+    def _concat(self, source: ConcatSource, indices: range) -> KeySets:
+        sets: KeySets = set()
+        offset = 0
+        for part in source.parts:
+            end = offset + part.size
+            sub = _within(indices, offset, end)
+            if sub:
+                local = range(sub.start - offset, sub.stop - offset, sub.step)
+                sets = _limited(sets | self.sets(part, local))
+            offset = end
+        return sets
+
+    def _product(self, parts: Sequence[ParamSource], lo: int, hi: int) -> KeySets:
+        """The key sets of cases ``lo`` to ``hi - 1`` of the product of ``parts``."""
+        if len(parts) == 1:
+            return self.sets(parts[0], range(lo, hi))
+        first, rest = parts[0], parts[1:]
+        row = math.prod(part.size for part in rest)
+        a, b = lo // row, (hi - 1) // row
+        if a == b:
+            pieces = [(a, a + 1, lo - a * row, hi - a * row)]
+        else:
+            pieces = [
+                (a, a + 1, lo - a * row, row),
+                (a + 1, b, 0, row),
+                (b, b + 1, 0, hi - b * row),
+            ]
+        sets: KeySets = set()
+        for first_lo, first_hi, rest_lo, rest_hi in pieces:
+            if first_lo < first_hi:
+                heads = self.sets(first, range(first_lo, first_hi))
+                tails = self._product(rest, rest_lo, rest_hi)
+                if len(heads) * len(tails) > _KEY_SET_LIMIT:
+                    raise _TooManyKeySetsError
+                sets = _limited(sets | {h | t for h in heads for t in tails})
+        return sets
 
 
 def _within(indices: range, start: int, stop: int) -> range:
@@ -464,44 +515,35 @@ def _within(indices: range, start: int, stop: int) -> range:
     return indices[first:last]
 
 
-def _product_key_sets(parts: Sequence[ParamSource], lo: int, hi: int) -> KeySets:
-    """The key sets of cases ``lo`` to ``hi - 1`` of the product of ``parts``."""
-    if len(parts) == 1:
-        return _key_sets(parts[0], range(lo, hi))
-    first, rest = parts[0], parts[1:]
-    row = math.prod(part.size for part in rest)
-    a, b = lo // row, (hi - 1) // row
-    if a == b:
-        pieces = [(a, a + 1, lo - a * row, hi - a * row)]
-    else:
-        pieces = [(a, a + 1, lo - a * row, row), (a + 1, b, 0, row), (b, b + 1, 0, hi - b * row)]
-    sets: KeySets = set()
-    for first_lo, first_hi, rest_lo, rest_hi in pieces:
-        if first_lo < first_hi:
-            heads = _key_sets(first, range(first_lo, first_hi))
-            tails = _product_key_sets(rest, rest_lo, rest_hi)
-            if len(heads) * len(tails) > _KEY_SET_LIMIT:
-                raise _TooManyKeySetsError
-            sets = _limited(sets | {h | t for h in heads for t in tails})
-    return sets
-
-
 def _limited(sets: KeySets) -> KeySets:
     if len(sets) > _KEY_SET_LIMIT:
         raise _TooManyKeySetsError
     return sets
 
 
+def _key_problems(sets: KeySets, plan: _Plan) -> list[tuple[frozenset[str], str]]:
+    found = ((keys, plan.key_problem(keys)) for keys in sorted(sets, key=sorted))
+    return [(keys, problem) for keys, problem in found if problem is not None]
+
+
 def _check_keys(source: ParamSource, plan: _Plan) -> None:
+    """Raise `SchemaError` if some case of ``source`` lacks a required field or has an extra key.
+
+    When the structure gives too many key sets, or only an approximation that does not
+    fit, a sweep of at most ``_ENUMERATE_LIMIT`` cases is checked case by case; a larger
+    one is left to the check every case gets when it is read.
+    """
+    scan = _KeyScan()
     try:
-        sets = _key_sets(source, range(source.size))
+        sets: KeySets | None = scan.sets(source, range(source.size))
     except _TooManyKeySetsError:
-        return
-    problems = []
-    for keys in sorted(sets, key=sorted):
-        problem = plan.key_problem(keys)
-        if problem is not None:
-            problems.append((keys, problem))
+        sets = None
+    problems = [] if sets is None else _key_problems(sets, plan)
+    if sets is None or (problems and not scan.exact):
+        if source.size > _ENUMERATE_LIMIT:
+            return
+        sets = {frozenset(params) for params in source.dicts()}
+        problems = _key_problems(sets, plan)
     if not problems:
         return
     if len(sets) == 1:

@@ -29,6 +29,7 @@ from metalab import (
 )
 from metalab.errors import CaseIndexError, ParamError, SchemaError
 from metalab.manifest import dumps, from_manifest, loads, to_manifest
+from metalab.testing import sources
 
 
 @attrs.frozen
@@ -517,3 +518,31 @@ class TestManifestLoadedSources:
         text = '{"type": "GridSource", "spec": {"lr": [0.1, "fast"]}}'
         with pytest.raises(SchemaError, match="'lr' of Config expects float"):
             loads(text).structured(Config)
+
+
+def _schema(required: frozenset[str], optional: frozenset[str]) -> type[Any]:
+    """An attrs class with a field of type Any per name; the optional ones default to None."""
+    fields = {k: attrs.field(type=Any) for k in sorted(required)}
+    fields.update({k: attrs.field(type=Any, default=None) for k in sorted(optional)})
+    schema: type[Any] = attrs.make_class("Dynamic", fields, kw_only=True, frozen=True)
+    return schema
+
+
+class TestAgainstEveryKindOfSource:
+    """The definition-time key check agrees with the cases, for all kinds of source."""
+
+    @given(sources(keys=("a", "b", "c", "d"), max_depth=3, max_size=24))
+    def test_keys_check_agrees_with_enumeration(self, source: ParamSource) -> None:
+        """A schema fits iff every case fits; the instances hold the cases' params."""
+        key_sets = {frozenset(params) for params in source.dicts()}
+        every = frozenset.intersection(*key_sets) if key_sets else frozenset()
+        union = frozenset[str]().union(*key_sets)
+        view = source.structured(_schema(every, union - every))
+        for item, params in zip(view, source.dicts(), strict=True):
+            assert {k: getattr(item, k) for k in params} == params
+        for key in sorted(union - every):
+            with pytest.raises(SchemaError, match=f"missing required field '{key}'"):
+                source.structured(_schema(every | {key}, union - every - {key}))
+        for key in sorted(union):
+            with pytest.raises(SchemaError, match=f"unexpected key '{key}'"):
+                source.structured(_schema(every - {key}, union - every - {key}))
