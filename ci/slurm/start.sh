@@ -19,6 +19,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 . "$here/common.sh"
 
 readonly UNAVAILABLE=3
+readonly MARKER=.metalab-slurm-state
 readonly PACKAGES=(munge slurmctld slurmd slurm-client)
 wait_limit="${METALAB_SLURM_TIMEOUT:-60}"
 apt_limit="${METALAB_SLURM_APT_TIMEOUT:-600}"
@@ -87,6 +88,14 @@ fail_with_log() {
   exit 1
 }
 
+# A daemon this script did not record (another cluster, or one whose record was lost)
+# would answer in place of the new one; refuse rather than test against it.
+port_free() {
+  if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then
+    die "port $1 is in use, by a $2 this script did not start (stop it, then retry)"
+  fi
+}
+
 write_conf() {
   local cpus
   cpus="$(nproc)"
@@ -125,7 +134,10 @@ CONF
 node="$(hostname -s)"
 install_packages
 
-if [ -d "$STATE_DIR" ]; then
+if [ -d "$STATE_DIR" ] && [ -n "$(ls -A "$STATE_DIR")" ]; then
+  # Never delete a directory this script did not create (METALAB_SLURM_STATE=$HOME...).
+  [ -f "$STATE_DIR/$MARKER" ] \
+    || die "$STATE_DIR exists and is not a state directory of this script (no $MARKER); choose another METALAB_SLURM_STATE"
   if cluster_healthy; then
     log "already running (state in $STATE_DIR)"
     printf 'export SLURM_CONF=%s\n' "$SLURM_CONF"
@@ -135,7 +147,10 @@ if [ -d "$STATE_DIR" ]; then
   "$here/stop.sh"
   rm -rf "$STATE_DIR"
 fi
+port_free 6817 slurmctld
+port_free 6818 slurmd
 mkdir -p "$STATE_DIR"/{ctld,spool,run,log,pids}
+touch "$STATE_DIR/$MARKER"
 write_conf
 printf 'export SLURM_CONF=%s\n' "$SLURM_CONF" >"$STATE_DIR/env"
 
