@@ -49,6 +49,7 @@ from metalab import (
     replicates,
     uniform,
 )
+from metalab.jobarray import array_spec, parse_case_ids, parse_indices, pending_indices
 from metalab.manifest import (
     deserialize_param_source,
     dumps,
@@ -183,6 +184,12 @@ assert_type(g.structured(DictConfig)[0], DictConfig)
 assert_type(g.structured(DictConfig)[0]["lr"], float)
 assert_type(Structured(g, Config), Structured[Config])
 assert_type(loads(dumps(g)).structured(Config)[0].lr, float)
+
+# -- job arrays ------------------------------------------------------------------------
+assert_type(array_spec([0, 1, 2, 7], max_running=4), str)
+assert_type(pending_indices(source, done_indices=[0], done_ids=[case.case_id]), list[int])
+assert_type(parse_indices(["0", "3"]), list[int])
+assert_type(parse_case_ids([case.case_id]), list[str])
 
 # -- errors ------------------------------------------------------------------------------
 assert_type(errors.SchemaError("x"), errors.SchemaError)
