@@ -35,6 +35,14 @@ from cattrs.strategies import configure_tagged_union
 
 from metalab._values import FrozenDict, ParamValue, is_integer, normalize_value
 from metalab.errors import ManifestError, MetalabError, UnsupportedOperationError
+from metalab.params._algebra import (
+    ConcatSource,
+    ProductSource,
+    ReplicateSource,
+    ShuffledSource,
+    SliceSource,
+    ZipSource,
+)
 from metalab.params._base import ParamSource
 from metalab.params.distributions import DISTRIBUTIONS, Distribution
 from metalab.params.grid import GridSource, range_len
@@ -69,7 +77,17 @@ of the earlier format, version 0) and refuses a newer major version.
 MAX_DEPTH: Final = 100
 """The deepest nesting of JSON arrays and objects a manifest may have."""
 
-SOURCE_TYPES: Final[tuple[type[ParamSource], ...]] = (GridSource, ManualSource, RandomSource)
+SOURCE_TYPES: Final[tuple[type[ParamSource], ...]] = (
+    GridSource,
+    ManualSource,
+    RandomSource,
+    ZipSource,
+    ReplicateSource,
+    ConcatSource,
+    ProductSource,
+    SliceSource,
+    ShuffledSource,
+)
 """Every source class a manifest can hold: the one place a new source type is registered."""
 
 S = TypeVar("S", bound=ParamSource)
@@ -183,6 +201,12 @@ def _str(value: Any) -> str:
     if not isinstance(value, str):
         msg = f"expected a string, got {_show(value)}"
         raise _PathError(msg)
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as error:
+            msg = f"a string with a lone surrogate at position {error.start} is not Unicode text"
+            raise _PathError(msg) from None
     return value
 
 
@@ -201,6 +225,7 @@ def _object(value: Any) -> Mapping[str, Any]:
         if not isinstance(key, str):
             msg = f"object keys must be strings, got {_show(key)}"
             raise _PathError(msg)
+        _at(key, _str, key)
     return value
 
 
@@ -238,6 +263,8 @@ def _value(value: Any) -> ParamValue:
     if isinstance(value, float) and not math.isfinite(value):
         msg = f"NaN and infinite floats cannot go into a manifest, got {_show(value)}"
         raise _PathError(msg)
+    if isinstance(value, str):
+        _str(value)
     try:
         return normalize_value(value, "value")
     except MetalabError:
@@ -439,6 +466,108 @@ def _structure_random(conv: cattrs.Converter, node: Any, _: object) -> RandomSou
     return _build(RandomSource, space, n_trials, seed, algorithm=algorithm or LEGACY_ALGORITHM)
 
 
+# -- composite sources -----------------------------------------------------------------
+def _unstructure_zip(conv: cattrs.Converter, source: ZipSource) -> dict[str, Any]:
+    return {
+        "type": ZipSource.manifest_type,
+        "spec": {k: conv.unstructure(values) for k, values in source.spec.items()},
+    }
+
+
+def _zip_values(node: Any) -> tuple[ParamValue, ...]:
+    values = _array_of(_value)(node)
+    if not values:
+        msg = "expected a non-empty array of values, got an empty one"
+        raise _PathError(msg)
+    return values
+
+
+def _structure_zip(node: Any, _: object) -> ZipSource:
+    data = _fields(node, ZipSource.manifest_type, ("spec",))
+    spec = _at("spec", _object, data["spec"])
+    columns = {
+        name: _at("spec", partial(_at, name, _zip_values), spec[name]) for name in sorted(spec)
+    }
+    return _build(ZipSource, columns)
+
+
+def _unstructure_replicate(source: ReplicateSource) -> dict[str, Any]:
+    return {
+        "type": ReplicateSource.manifest_type,
+        "n": source.n,
+        "seed": source.seed,
+        "key": source.key,
+    }
+
+
+def _structure_replicate(node: Any, _: object) -> ReplicateSource:
+    data = _fields(node, ReplicateSource.manifest_type, ("n", "seed"), ("key",))
+    n = _at("n", _size, data["n"])
+    seed = _at("seed", _size, data["seed"])
+    if "key" in data:
+        return _build(ReplicateSource, n, seed, _at("key", _str, data["key"]))
+    return _build(ReplicateSource, n, seed)
+
+
+def _unstructure_parts(
+    conv: cattrs.Converter, source: ConcatSource | ProductSource
+) -> dict[str, Any]:
+    return {
+        "type": source.manifest_type,
+        "parts": [conv.unstructure(part, ParamSource) for part in source.parts],
+    }
+
+
+def _parts(conv: cattrs.Converter, node: Any) -> tuple[ParamSource, ...]:
+    parts = _array_of(partial(_source, conv))(node)
+    if not parts:
+        msg = "expected at least one source, got an empty array"
+        raise _PathError(msg)
+    return parts
+
+
+def _structure_concat(conv: cattrs.Converter, node: Any, _: object) -> ConcatSource:
+    data = _fields(node, ConcatSource.manifest_type, ("parts",))
+    return _build(ConcatSource.of, *_at("parts", partial(_parts, conv), data["parts"]))
+
+
+def _structure_product(conv: cattrs.Converter, node: Any, _: object) -> ProductSource:
+    data = _fields(node, ProductSource.manifest_type, ("parts",))
+    return _build(ProductSource.of, *_at("parts", partial(_parts, conv), data["parts"]))
+
+
+def _unstructure_slice(conv: cattrs.Converter, source: SliceSource) -> dict[str, Any]:
+    return {
+        "type": SliceSource.manifest_type,
+        "source": conv.unstructure(source.source, ParamSource),
+        "start": source.start,
+        "stop": source.stop,
+        "step": source.step,
+    }
+
+
+def _structure_slice(conv: cattrs.Converter, node: Any, _: object) -> SliceSource:
+    data = _fields(node, SliceSource.manifest_type, ("source", "start", "stop", "step"))
+    inner = _at("source", partial(_source, conv), data["source"])
+    start, stop, step = (_at(k, _int, data[k]) for k in ("start", "stop", "step"))
+    return _build(SliceSource, inner, start, stop, step)
+
+
+def _unstructure_shuffled(conv: cattrs.Converter, source: ShuffledSource) -> dict[str, Any]:
+    return {
+        "type": ShuffledSource.manifest_type,
+        "source": conv.unstructure(source.source, ParamSource),
+        "seed": source.seed,
+    }
+
+
+def _structure_shuffled(conv: cattrs.Converter, node: Any, _: object) -> ShuffledSource:
+    data = _fields(node, ShuffledSource.manifest_type, ("source", "seed"))
+    inner = _at("source", partial(_source, conv), data["source"])
+    seed = _at("seed", _size, data["seed"])
+    return _build(ShuffledSource, inner, seed)
+
+
 # -- distributions ---------------------------------------------------------------------
 def _split_union(annotation: str) -> list[str]:
     """Split ``"tuple[int | float, ...] | None"`` on its top-level ``|``."""
@@ -604,6 +733,16 @@ def _make_converter() -> cattrs.Converter:
     _register(
         conv, RandomSource, partial(_structure_random, conv), partial(_unstructure_random, conv)
     )
+    _register(conv, ZipSource, _structure_zip, partial(_unstructure_zip, conv))
+    _register(conv, ReplicateSource, _structure_replicate, _unstructure_replicate)
+    # Composites hold sources: their hooks go through the source union at call time.
+    for composite, structure, unstructure in (
+        (ConcatSource, _structure_concat, _unstructure_parts),
+        (ProductSource, _structure_product, _unstructure_parts),
+        (SliceSource, _structure_slice, _unstructure_slice),
+        (ShuffledSource, _structure_shuffled, _unstructure_shuffled),
+    ):
+        _register(conv, composite, partial(structure, conv), partial(unstructure, conv))
     # Tagged unions last: they capture the member hooks registered above.
     configure_tagged_union(_DISTRIBUTION_UNION, conv, tag_generator=_manifest_type, tag_name="type")
     configure_tagged_union(_SOURCE_UNION, conv, tag_generator=_manifest_type, tag_name="type")

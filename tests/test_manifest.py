@@ -14,6 +14,7 @@ from typing import Any
 import attrs
 import cattrs
 import pytest
+from hypothesis import given
 
 import metalab
 from metalab import (
@@ -47,6 +48,7 @@ from metalab.manifest import (
 )
 from metalab.params.distributions import DISTRIBUTIONS, Distribution
 from metalab.params.random import ALGORITHM, LEGACY_ALGORITHM
+from metalab.testing import sources
 
 ROOT = Path(__file__).resolve().parent.parent
 DISTRIBUTION: Any = Distribution  # a Protocol, which mypy refuses as a type argument
@@ -60,8 +62,13 @@ def _examples() -> list[ParamSource]:
         "width": loguniform_int(16, 1024),
         "dropout": uniform(0, 0.5),
     }
+    g = grid(lr=[0.1, 0.01], opt=["adam", "sgd"])
+    m = manual([{"x": 1}, {"x": 2, "y": [3]}], tags=["hand"])
+    z = metalab.zip(w=[1, 2, 3], d=[0.1, 0.2, None])
+    rep = metalab.replicates(4, seed=7)
+    r = random({"u": uniform(0, 1)}, n_trials=5, seed=1)
     return [
-        grid(lr=[0.1, 0.01], opt=["adam", "sgd"]),
+        g,
         grid(x=range(3), y=range(10, -10, -7), z=[True, False, None]),
         grid({"model.lr": [1, 1.0, "1", -0.0, 2**70], "ünï": [[1, [2]], {"b": 1, "a": [None]}]}),
         grid(big=range(0, 10**30, 7)),
@@ -72,6 +79,20 @@ def _examples() -> list[ParamSource]:
         random({"x": uniform(-1, 1)}, n_trials=3, seed=2**64 - 1),
         random({"x": choice([1, 2])}, n_trials=0, seed=5),
         random(space, n_trials=9, seed=10**30, algorithm=LEGACY_ALGORITHM),
+        z,
+        metalab.zip({"a.b": [[1], {"k": "v"}]}),
+        rep,
+        metalab.replicates(0, seed=2**64 - 1, key="trial_seed"),
+        g + m,
+        g * z * rep,
+        (g + m) * r,
+        g[1:3],
+        (g * z)[::-1],
+        (g * z)[5:0:-2],
+        g.shard(1, 3),
+        g.shuffled(3),
+        ((g + m) * rep).shuffled(2**64 - 1)[2:],
+        grid(x=range(10**12)).shuffled(0)[10**11 : 10**11 + 5],
     ]
 
 
@@ -142,9 +163,33 @@ class TestRoundTrip:
             assert _cases(loads(path.read_text(encoding="utf-8"))) == _cases(source)
             assert loads(path.read_bytes()) == source
 
+    def test_every_source_type_has_an_example(self) -> None:
+        """The examples above cover every registered source type."""
+        assert {type(s) for s in EXAMPLES} == set(SOURCE_TYPES)
+
     def test_alias(self) -> None:
         """deserialize_param_source is from_manifest."""
         assert deserialize_param_source is from_manifest
+
+
+class TestLaws:
+    """The manifest laws, over generated expression trees of every kind of source."""
+
+    @given(sources(max_depth=3))
+    def test_manifest_laws(self, source: ParamSource) -> None:
+        """from_manifest(to_manifest(s)) == s, loads(dumps(s))[i] == s[i], and dumps is stable.
+
+        One test states the three laws so that each generated tree is built once.
+        """
+        assert from_manifest(to_manifest(source)) == source
+        text = dumps(source)
+        back = loads(text)
+        assert back == source
+        assert back.size == source.size
+        for i in range(source.size):
+            assert back[i] == source[i]
+            assert back[i].case_id == source[i].case_id
+        assert dumps(back) == text
 
 
 _CHILD = textwrap.dedent(
@@ -179,21 +224,21 @@ def _child(hash_seed: str, *args: str) -> dict[str, Any]:
 class TestAcrossProcesses:
     """Manifests mean the same in every process."""
 
-    def test_dumps_is_byte_stable_across_hash_seeds(self) -> None:
-        """Two fresh processes with different PYTHONHASHSEED write identical bytes."""
-        first = _child("0")["dumps"]
-        second = _child("12345")["dumps"]
-        assert first == second
-        assert first == [dumps(s) for s in EXAMPLES]
+    def test_dumps_is_byte_stable_and_files_rebuild_cases(self, tmp_path: Path) -> None:
+        """Processes with different PYTHONHASHSEED write the same bytes and read the same cases.
 
-    def test_a_fresh_process_rebuilds_the_cases(self, tmp_path: Path) -> None:
-        """A manifest file loaded in another process gives the same params, tags and ids."""
-        source = EXAMPLES[7]
+        The first process also loads a manifest file written here, and must rebuild the
+        same params, tags and case ids.
+        """
+        source = EXAMPLES[-4]
         path = tmp_path / "sweep.json"
         path.write_text(dumps(source), encoding="utf-8")
-        cases = _child("7", str(path))["cases"]
+        first = _child("0", str(path))
+        second = _child("12345")
+        assert first["dumps"] == second["dumps"]
+        assert first["dumps"] == [dumps(s) for s in EXAMPLES]
         expected = [[dict(c.params), list(c.tags), c.case_id] for c in source]
-        assert cases == json.loads(json.dumps(expected))
+        assert first["cases"] == json.loads(json.dumps(expected))
 
 
 class TestLayout:
@@ -370,6 +415,8 @@ def _dist(**node: Any) -> dict[str, Any]:
     return _rand(space={"lr": node})
 
 
+_G = {"type": "GridSource", "spec": {"x": [1, 2]}}
+
 BAD: list[tuple[object, str]] = [
     # shapes and tags
     ([1, 2], r"\$: expected an object, got an array"),
@@ -506,6 +553,98 @@ BAD: list[tuple[object, str]] = [
         _rand(space={"lr": {"type": "Uniform", "low": 0, "high": 1, "format_version": "1.0"}}),
         r'space\.lr: unknown field "format_version"',
     ),
+    (
+        _dist(type="Uniform", low=0, high=1, step="x"),
+        r'space\.lr\.step: expected a number, got "x"',
+    ),
+    # composites
+    ({"type": "ConcatSource"}, r"parts: required field of a ConcatSource is missing"),
+    ({"type": "ConcatSource", "parts": []}, r"parts: expected at least one source"),
+    ({"type": "ConcatSource", "parts": {}}, r"parts: expected an array, got an object"),
+    (
+        {"type": "ConcatSource", "parts": [_G, {"type": "GridSource", "spec": {"x": "a"}}]},
+        r"parts\[1\]\.spec\.x: expected an array",
+    ),
+    ({"type": "ConcatSource", "parts": [_G, 3]}, r"parts\[1\]: expected an object, got 3"),
+    (
+        {"type": "ConcatSource", "parts": [_G, {"type": "Choice", "options": [1]}]},
+        r'parts\[1\]\.type: unknown source type "Choice"',
+    ),
+    ({"type": "ProductSource", "parts": [_G, _G]}, r"\$: .*x"),
+    (
+        {"type": "ProductSource", "parts": [_G, {"spec": {"y": [1]}}]},
+        r"parts\[1\]\.type: required field is missing",
+    ),
+    ({"type": "ProductSource", "parts": [_G], "format_version": "3.1"}, r"format_version: .*newer"),
+    (
+        {"type": "ProductSource", "parts": [{**_G, "format_version": "3.1"}]},
+        r"parts\[0\]\.format_version: .*newer",
+    ),
+    (
+        {"type": "ZipSource", "spec": {"a": [1, 2], "b": [1]}},
+        r"\$: zip values must all have the same length",
+    ),
+    ({"type": "ZipSource", "spec": {"a": []}}, r"spec\.a: expected a non-empty array"),
+    ({"type": "ZipSource", "spec": {}}, r"\$: zip needs at least one parameter"),
+    (
+        {"type": "ZipSource", "spec": {"a": {"type": "range", "start": 0, "stop": 2, "step": 1}}},
+        r"spec\.a: expected an array, got an object",
+    ),
+    ({"type": "ReplicateSource", "n": -1, "seed": 0}, r"n: expected a non-negative int, got -1"),
+    ({"type": "ReplicateSource", "n": 2**40, "seed": 0}, r"\$: replicates n must be"),
+    ({"type": "ReplicateSource", "n": 2, "seed": 0, "key": ""}, r"\$: .*non-empty"),
+    ({"type": "ReplicateSource", "n": 2, "seed": 0, "key": 5}, r"key: expected a string, got 5"),
+    ({"type": "ReplicateSource", "n": 2}, r"seed: required field of a ReplicateSource is missing"),
+    (
+        {"type": "SliceSource", "source": _G, "start": 0, "stop": 5, "step": 1},
+        r"\$: slice range\(0, 5, 1\) reaches outside",
+    ),
+    (
+        {"type": "SliceSource", "source": _G, "start": 0, "stop": 1, "step": 0},
+        r"\$: slice step cannot be zero",
+    ),
+    (
+        {"type": "SliceSource", "source": _G, "start": 0.0, "stop": 1, "step": 1},
+        r"start: expected an int, got 0.0",
+    ),
+    (
+        {"type": "SliceSource", "source": _G, "start": 0, "stop": 1},
+        r"step: required field of a SliceSource is missing",
+    ),
+    (
+        {"type": "SliceSource", "source": [_G], "start": 0, "stop": 1, "step": 1},
+        r"source: expected an object, got an array",
+    ),
+    (
+        {"type": "ShuffledSource", "source": _G, "seed": -2},
+        r"seed: expected a non-negative int, got -2",
+    ),
+    ({"type": "ShuffledSource", "source": _G, "seed": 2**64}, r"\$: shuffled seed must be"),
+    (
+        {
+            "type": "ShuffledSource",
+            "source": {**_G, "spec": {"x": [True, 1.5, None, {"y": float("nan")}]}},
+            "seed": 1,
+        },
+        r"source\.spec\.x\[3\]\.y: NaN",
+    ),
+    (
+        {"type": "ShuffledSource", "source": _G, "seed": 1, "total_cases": 2},
+        r'\$: unknown field "total_cases"',
+    ),
+    # text
+    (
+        {"type": "GridSource", "spec": {"x": ["a\ud800"]}},
+        r"spec\.x\[0\]: a string with a lone surrogate at position 1",
+    ),
+    (
+        {"type": "GridSource", "spec": {"\udc00": [1]}},
+        r'spec\["\\udc00"\]: a string with a lone surrogate',
+    ),
+    (
+        {"type": "ManualSource", "cases": [], "tags": ["\ud800"]},
+        r"tags\[0\]: a string with a lone surrogate",
+    ),
 ]
 
 
@@ -524,14 +663,18 @@ BAD_TEXT = [(text, p) for data, p in BAD if (text := _as_json(data)) is not None
 class TestErrors:
     """Malformed manifests raise ManifestError starting with the JSON path of the problem."""
 
-    @pytest.mark.parametrize(("data", "pattern"), BAD, ids=[p[:50] for _, p in BAD])
+    @pytest.mark.parametrize(
+        ("data", "pattern"), BAD, ids=[f"{k}-{p[:40]}" for k, (_, p) in enumerate(BAD)]
+    )
     def test_bad_manifest(self, data: object, pattern: str) -> None:
         """The error is a ManifestError whose message starts with the expected path."""
         with pytest.raises(ManifestError, match="^" + pattern) as info:
             from_manifest(data)  # type: ignore[arg-type]
         assert type(info.value) is ManifestError
 
-    @pytest.mark.parametrize(("text", "pattern"), BAD_TEXT, ids=[p[:50] for _, p in BAD_TEXT])
+    @pytest.mark.parametrize(
+        ("text", "pattern"), BAD_TEXT, ids=[f"{k}-{p[:40]}" for k, (_, p) in enumerate(BAD_TEXT)]
+    )
     def test_bad_manifest_text(self, text: str, pattern: str) -> None:
         """The same problems written as JSON text give the same errors."""
         with pytest.raises(ManifestError, match="^" + pattern):
