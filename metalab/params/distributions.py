@@ -1,16 +1,24 @@
 """Distributions for random sources: frozen values that turn random bits into draws.
 
-Every distribution has a scalar path (one trial, Python floats and ints) and an array
-path (many trials, NumPy); both use the same IEEE operations in the same order, so
-``source[i]``, ``source.take([...])``, ``source.columns()`` and iteration agree bit for
-bit. Bounds: continuous laws draw from ``[low, high)`` and never return ``high``;
-integer laws include both ends.
+Every distribution has a scalar path (one trial: Python ints and floats) and an array
+path (many trials: NumPy). Both use the same IEEE operations in the same order, and
+NumPy's ``exp``, ``log`` and ``cos`` on both, so ``source[i]``, ``source.take([...])``,
+``source.columns()`` and iteration agree bit for bit. The formulas are written out in
+``docs/reproducibility.md``.
+
+Bounds: `uniform` and `loguniform` draw from ``[low, high)`` and never return ``high``,
+with or without ``step``; the integer laws include both ends. A ``step`` puts the
+values on the grid ``low + k * step``.
 """
 
 from __future__ import annotations
 
+import bisect
+import decimal
 import math
 from collections.abc import Sequence
+from fractions import Fraction
+from itertools import accumulate
 from typing import TYPE_CHECKING, Any, ClassVar, Final, Protocol, final, runtime_checkable
 
 import attrs
@@ -27,25 +35,32 @@ from metalab._values import (
     describe,
     normalize_value,
 )
-from metalab.errors import ParamError
+from metalab.errors import ParamError, UnsupportedOperationError
+from metalab.params._rng import MASK64, UNIT, Work, golden_multiple
 
 if TYPE_CHECKING:
     import random as _stdlib_random
+    from collections.abc import Callable
 
     import numpy.typing as npt
 
-    from metalab.params._rng import U64, Stream
+    from metalab.params._rng import F64, U64, Stream
 
 __all__ = [
+    "DISTRIBUTIONS",
     "Choice",
     "Distribution",
+    "LogNormal",
     "LogUniform",
     "LogUniformInt",
+    "Normal",
     "RandInt",
     "Uniform",
     "choice",
+    "lognormal",
     "loguniform",
     "loguniform_int",
+    "normal",
     "randint",
     "uniform",
 ]
@@ -56,19 +71,36 @@ class Distribution(Protocol):
     """What a random source needs of a distribution.
 
     A distribution is a frozen value. It draws the value of trial ``index`` from the
-    random bits of a `Stream` (the sub-streams ``0, 1, ...`` are its own), one trial at
-    a time or many at once, and both paths must give identical values.
+    random bits of a `Stream` (the stream's sub-streams ``0, 1, ...`` are its own), one
+    trial at a time or many at once, and both paths give identical values.
     """
 
     manifest_type: ClassVar[str]
     """The stable ``"type"`` tag of this distribution in manifests."""
 
+    def sampler(self, stream: Stream) -> Callable[[int], ParamValue]:
+        """The scalar path bound to ``stream``: a function of the trial index."""
+        ...
+
     def sample(self, stream: Stream, index: int) -> ParamValue:
         """The draw for one trial, as a Python scalar."""
         ...
 
+    @property
+    def dtype(self) -> np.dtype[Any]:
+        """The NumPy dtype of the array path's draws."""
+        ...
+
+    def fill(self, stream: Stream, ig: U64, out: npt.NDArray[Any], work: Work) -> None:
+        """The array path: write the draws of a batch of trials into ``out``.
+
+        ``ig`` holds ``index * G`` for each trial (`golden_multiple`); ``work`` is
+        scratch space of the same length, shared with the other parameters.
+        """
+        ...
+
     def sample_array(self, stream: Stream, index: U64) -> npt.NDArray[Any]:
-        """The draws for many trials, as a NumPy array (same values as `sample`)."""
+        """The draws for many trials, as a new NumPy array (same values as `sample`)."""
         ...
 
     def sample_legacy(self, rng: _stdlib_random.Random) -> ParamValue:
@@ -80,14 +112,78 @@ class Distribution(Protocol):
         ...
 
 
-def _as_float_array(values: npt.NDArray[Any]) -> npt.NDArray[np.float64]:
-    return values.astype(np.float64, copy=False)
+# NumPy's transcendental functions on both paths: libm and NumPy's SIMD loops may differ
+# in the last bit, and a trial must not depend on whether it was drawn alone.
+_FLOAT64: Final = np.dtype(np.float64)
+_INT64: Final = np.dtype(np.int64)
+
+_exp: Final = np.exp
+_log: Final = np.log
+_cos: Final = np.cos
+
+TAU_UNIT: Final = math.tau * UNIT
+"""``2 * pi * 2**-53``: the angle of one step of a draw's 53-bit integer (exact scaling)."""
+
+MAX_GRID: Final = 2**53
+"""The most grid points a continuous ``step`` may give (``k`` stays exact as a float)."""
+
+NORMAL_REACH: Final = 9.0
+"""A bound on ``|z|`` of a standard normal draw here (at most ``sqrt(106 * ln 2)``, 8.58)."""
+
+LOG_FLOAT_MAX: Final = 709.0
+"""``exp`` of anything up to this is a finite float (the limit is about 709.78)."""
+
+
+def _ln(value: float) -> float:
+    """The natural log, correctly rounded (decimal arithmetic), so constants never vary."""
+    with decimal.localcontext(prec=40):
+        return float(decimal.Decimal(value).ln())
+
+
+def _set(obj: object, **values: object) -> None:
+    for name, value in values.items():
+        object.__setattr__(obj, name, value)
 
 
 class _Base:
-    """Shared manifest method of the built-in distributions."""
+    """What the built-in distributions share: the scalar wrapper and the manifest form."""
 
     __slots__ = ()
+
+    def sampler(self, stream: Stream) -> Callable[[int], ParamValue]:
+        """The scalar path bound to ``stream``."""
+        raise NotImplementedError  # pragma: no cover - every subclass overrides it
+
+    def sample(self, stream: Stream, index: int) -> ParamValue:
+        """The draw for one trial, as a Python scalar.
+
+        >>> from metalab.params._rng import Stream
+        >>> randint(1, 6).sample(Stream(seed=0, name="die"), 0) in range(1, 7)
+        True
+        """
+        return self.sampler(stream)(index)
+
+    @property
+    def dtype(self) -> np.dtype[Any]:
+        """The NumPy dtype of the array path's draws."""
+        raise NotImplementedError  # pragma: no cover - every subclass overrides it
+
+    def fill(self, stream: Stream, ig: U64, out: npt.NDArray[Any], work: Work) -> None:
+        """The array path: write the draws of a batch of trials into ``out``."""
+        raise NotImplementedError  # pragma: no cover - every subclass overrides it
+
+    def sample_array(self, stream: Stream, index: U64) -> npt.NDArray[Any]:
+        """The draws for many trials, as a new NumPy array (same values as `sample`).
+
+        >>> from metalab.params._rng import Stream
+        >>> stream, index = Stream(seed=0, name="x"), np.arange(3, dtype=np.uint64)
+        >>> dist = uniform(0, 1)
+        >>> dist.sample_array(stream, index).tolist() == [dist.sample(stream, i) for i in range(3)]
+        True
+        """
+        out = np.empty(len(index), dtype=self.dtype)
+        self.fill(stream, golden_multiple(index), out, Work(len(index)))
+        return out
 
     def to_manifest_dict(self) -> dict[str, Any]:
         """The manifest form of this distribution, through metalab's one converter."""
@@ -96,73 +192,242 @@ class _Base:
         out: dict[str, Any] = converter.unstructure(self, Distribution)
         return out
 
+    def _no_legacy(self) -> UnsupportedOperationError:
+        msg = f"{self!r} has no draw in the legacy algorithm 'python-random-v0'"
+        return UnsupportedOperationError(msg)
 
-def _check_bounds(name: str, low: object, high: object) -> tuple[int | float, int | float]:
-    lo = check_finite_number(low, f"{name}(low=..., high=...): low")
-    hi = check_finite_number(high, f"{name}(low=..., high=...): high")
-    if not lo < hi:
-        msg = f"{name}(low={lo!r}, high={hi!r}): low must be less than high"
+
+# -- validation helpers ---------------------------------------------------------------
+def _as_float(value: float, where: str) -> float:
+    try:
+        return float(value)
+    except OverflowError:
+        msg = f"{where} is beyond the float range, got {value!r}"
+        raise ParamError(msg) from None
+
+
+def _float_bounds(fn: str, low: object, high: object) -> tuple[int | float, int | float]:
+    lo = check_finite_number(low, f"{fn}(low=..., high=...): low")
+    hi = check_finite_number(high, f"{fn}(low=..., high=...): high")
+    lo_f = _as_float(lo, f"{fn}(low=..., high=...): low")
+    hi_f = _as_float(hi, f"{fn}(low=..., high=...): high")
+    if not lo_f < hi_f:
+        msg = f"{fn}(low={lo!r}, high={hi!r}): low must be less than high"
+        raise ParamError(msg)
+    if not math.isfinite(hi_f - lo_f):
+        msg = f"{fn}(low={lo!r}, high={hi!r}): high - low overflows the float range"
         raise ParamError(msg)
     return lo, hi
 
 
-def _set_bounds(dist: object, low: float, high: float) -> None:
-    # Store NumPy scalars as the Python scalars they stand for.
-    object.__setattr__(dist, "low", low)
-    object.__setattr__(dist, "high", high)
+MAX_EXACT: Final = 2**53
+"""Integers up to this are exact as floats."""
+
+MAX_POWER_OF_TEN: Final = 22
+"""``10.0**22`` is the largest power of ten that is exact as a float."""
 
 
-def _below_high(value: float, high: float) -> float:
-    # low + (high - low) * u can round up to high; the convention is [low, high).
-    return value if value < high else math.nextafter(high, -math.inf)
-
-
-def _below_high_array(values: npt.NDArray[np.float64], high: float) -> npt.NDArray[np.float64]:
-    top = math.nextafter(high, -math.inf)
-    np.minimum(values, top, out=values)
-    return values
-
-
-@final
 @attrs.frozen
+class FloatGrid:
+    """The points ``low + k * step`` for ``0 <= k < count``: every one below ``high``.
+
+    Point ``k`` is ``(num + k * num_step) / denom``. When ``low`` and ``step`` are short
+    decimals (their shortest ``repr``), ``denom`` is the power of ten that makes
+    ``num = low * denom`` and ``num_step = step * denom`` integers, every numerator is
+    exact, and one IEEE division gives the float nearest to the decimal ``low + k*step``
+    (``0.1`` steps give ``0.3``, not ``0.30000000000000004``). Otherwise ``num = low``,
+    ``num_step = step``, ``denom = 1.0``: float arithmetic.
+    """
+
+    count: int
+    num: float
+    num_step: float
+    denom: float
+
+    def point(self, k: int) -> float:
+        """Grid point ``k`` (a Python int below `count`)."""
+        return (self.num + k * self.num_step) / self.denom
+
+    def points(self, k: npt.NDArray[Any], out: F64) -> None:
+        """Grid points for the integers ``k`` (held as uint64 or float64), into ``out``."""
+        np.multiply(k, self.num_step, out=out)
+        out += self.num
+        if self.denom != 1.0:
+            out /= self.denom
+
+
+def _decimal_grid(low: float, step: float, count: int) -> tuple[float, float, float] | None:
+    lo = decimal.Decimal(repr(low)).normalize()
+    st = decimal.Decimal(repr(step)).normalize()
+    digits = max(0, -int(lo.as_tuple().exponent), -int(st.as_tuple().exponent))
+    if digits > MAX_POWER_OF_TEN:
+        return None
+    num, num_step = int(lo.scaleb(digits)), int(st.scaleb(digits))
+    if abs(num) + count * num_step > MAX_EXACT:
+        return None
+    return float(num), float(num_step), float(10**digits)
+
+
+def _float_grid(fn: str, low: float, high: float, step: object) -> tuple[int | float, FloatGrid]:
+    """Check a continuous ``step`` and build the grid of its points below ``high``.
+
+    The count is exact for the floats: a point counts if the kernels' own formula
+    (`FloatGrid.point`) puts it below ``high``.
+    """
+    where = f"{fn}(low={low!r}, high={high!r}, step=...)"
+    st = check_finite_number(step, f"{where}: step")
+    st_f = _as_float(st, f"{where}: step")
+    if not st_f > 0:
+        msg = f"{where}: step must be positive, got {st!r}"
+        raise ParamError(msg)
+    count = math.ceil((Fraction(high) - Fraction(low)) / Fraction(st_f))
+    if count > MAX_GRID:
+        msg = f"{where}: step {st!r} is too small for the range (more than 2**53 grid points)"
+        raise ParamError(msg)
+    exact = _decimal_grid(low, st_f, count + 2)
+    grid = FloatGrid(count, *(exact or (low, st_f, 1.0)))
+    while count > 1 and grid.point(count - 1) >= high:
+        count -= 1
+    while grid.point(count) < high:
+        count += 1
+    if count < 2:
+        msg = f"{where}: step must be smaller than high - low, got {st!r}"
+        raise ParamError(msg)
+    return st, attrs.evolve(grid, count=count)
+
+
+def _check_int_bounds(fn: str, low: object, high: object) -> tuple[int, int]:
+    lo = check_int(low, f"{fn}(low=..., high=...): low")
+    hi = check_int(high, f"{fn}(low=..., high=...): high")
+    if lo > hi:
+        msg = f"{fn}(low={lo!r}, high={hi!r}): the integer range is empty (low > high)"
+        raise ParamError(msg)
+    if lo < INT64_MIN or hi > INT64_MAX:
+        msg = f"{fn}(low={lo!r}, high={hi!r}): bounds must lie within the int64 range"
+        raise ParamError(msg)
+    return lo, hi
+
+
+def _int_grid(fn: str, low: int, high: int, step: object) -> tuple[int, int]:
+    """Check an integer ``step`` (both bounds must stay reachable); count the grid points."""
+    if step is None:
+        return 1, high - low + 1
+    where = f"{fn}(low={low!r}, high={high!r}, step=...)"
+    st = check_int(step, f"{where}: step")
+    if st < 1:
+        msg = f"{where}: step must be a positive int, got {st!r}"
+        raise ParamError(msg)
+    if (high - low) % st:
+        msg = (
+            f"{where}: high - low must be a multiple of step so that both bounds are "
+            f"reachable, got step={st!r}"
+        )
+        raise ParamError(msg)
+    return st, (high - low) // st + 1
+
+
+def _step_repr(step: float | None) -> str:
+    return "" if step is None else f", step={step!r}"
+
+
+# -- continuous laws ------------------------------------------------------------------
+@final
+@attrs.frozen(repr=False)
 class Uniform(_Base):
-    """Floats uniform over ``[low, high)``.
+    """Floats uniform over ``[low, high)``; with ``step``, the grid points below ``high``.
+
+    A draw is ``low + k * s`` with ``k`` the draw's 53-bit integer and
+    ``s = (high - low) * 2**-53``, lowered to the largest float below ``high`` should it
+    round up to ``high``. With ``step``, each of the grid points below ``high`` (see
+    `FloatGrid`) is equally likely: point ``j`` for ``j`` an integer draw below their
+    number.
 
     >>> uniform(0.0, 1.0)
-    Uniform(low=0.0, high=1.0)
+    uniform(0.0, 1.0)
     """
 
     manifest_type: ClassVar[str] = "Uniform"
 
     low: int | float
     high: int | float
+    step: int | float | None = None
+    _lo: float = attrs.field(init=False, eq=False)
+    _scale: float = attrs.field(init=False, eq=False)
+    _top: float | None = attrs.field(init=False, eq=False)
+    _grid: FloatGrid | None = attrs.field(init=False, eq=False)
 
     def __attrs_post_init__(self) -> None:
-        """Check the bounds."""
-        _set_bounds(self, *_check_bounds("uniform", self.low, self.high))
+        """Check the bounds and the step; precompute the kernel's constants."""
+        lo, hi = _float_bounds("uniform", self.low, self.high)
+        lo_f, hi_f = float(lo), float(hi)
+        scale = (hi_f - lo_f) * UNIT
+        top = math.nextafter(hi_f, -math.inf)
+        grid = None
+        if self.step is not None:
+            step, grid = _float_grid("uniform", lo_f, hi_f, self.step)
+            _set(self, step=step)
+        _set(
+            self,
+            low=lo,
+            high=hi,
+            _lo=lo_f,
+            _scale=scale,
+            # The clamp only matters when the largest draw rounds up to high.
+            _top=top if lo_f + (2**53 - 1) * scale > top else None,
+            _grid=grid,
+        )
 
-    def sample(self, stream: Stream, index: int) -> float:
-        """The draw for one trial."""
-        low = float(self.low)
-        return _below_high(low + (float(self.high) - low) * stream.unit(index), float(self.high))
+    def sampler(self, stream: Stream) -> Callable[[int], float]:
+        """The scalar path bound to ``stream``."""
+        lo, scale, top, grid = self._lo, self._scale, self._top, self._grid
+        if grid is not None:
+            below = stream.below_function(grid.count)
+            num, num_step, denom = grid.num, grid.num_step, grid.denom
+            return lambda index: (num + below(index) * num_step) / denom
+        bits = stream.bits_function()
+        if top is None:
+            return lambda index: lo + (bits(index) >> 11) * scale
 
-    def sample_array(self, stream: Stream, index: U64) -> npt.NDArray[np.float64]:
-        """The draws for many trials."""
-        low = float(self.low)
-        u = stream.unit_array(index)
-        u *= float(self.high) - low
-        u += low
-        return _below_high_array(u, float(self.high))
+        def draw(index: int) -> float:
+            x = lo + (bits(index) >> 11) * scale
+            return x if x <= top else top  # noqa: FURB136 - faster than min() here
+
+        return draw
+
+    @property
+    def dtype(self) -> np.dtype[np.float64]:
+        """Draws are ``float64``."""
+        return _FLOAT64
+
+    def fill(self, stream: Stream, ig: U64, out: F64, work: Work) -> None:
+        """The array path: write the draws of a batch of trials into ``out``."""
+        if self._grid is not None:
+            self._grid.points(stream.below_into(ig, self._grid.count, work), out)
+            return
+        stream.scaled_into(ig, 0, self._scale, out, work)
+        out += self._lo
+        if self._top is not None:
+            np.minimum(out, self._top, out=out)
 
     def sample_legacy(self, rng: _stdlib_random.Random) -> float:
         """``rng.uniform(low, high)``."""
+        if self.step is not None:
+            raise self._no_legacy()
         return rng.uniform(self.low, self.high)
+
+    def __repr__(self) -> str:
+        """The factory call that builds this distribution."""
+        return f"uniform({self.low!r}, {self.high!r}{_step_repr(self.step)})"
 
 
 @final
-@attrs.frozen
+@attrs.frozen(repr=False)
 class LogUniform(_Base):
-    """Floats whose logarithm is uniform: ``exp(U[log low, log high))``, in ``[low, high)``.
+    """Floats whose logarithm is uniform over ``[log low, log high)``; never ``high``.
+
+    A draw is ``x = exp(log(low) + k * s)`` with ``s = (log(high) - log(low)) * 2**-53``,
+    clamped into ``[low, high)``. With ``step``, ``x`` is rounded down to the grid (see
+    `FloatGrid`): point ``min(floor((x - low) / step), count - 1)``.
 
     >>> loguniform(1e-4, 1e-1).low
     0.0001
@@ -172,93 +437,302 @@ class LogUniform(_Base):
 
     low: int | float
     high: int | float
+    step: int | float | None = None
+    _lo: float = attrs.field(init=False, eq=False)
+    _top: float = attrs.field(init=False, eq=False)
+    _log_lo: float = attrs.field(init=False, eq=False)
+    _scale: float = attrs.field(init=False, eq=False)
+    _grid: FloatGrid | None = attrs.field(init=False, eq=False)
 
     def __attrs_post_init__(self) -> None:
-        """Check the bounds."""
-        lo, hi = _check_bounds("loguniform", self.low, self.high)
-        _set_bounds(self, lo, hi)
-        if lo <= 0:
-            msg = f"loguniform(low={lo!r}, high={self.high!r}): bounds must be positive"
+        """Check the bounds and the step; precompute the kernel's constants."""
+        lo, hi = _float_bounds("loguniform", self.low, self.high)
+        lo_f, hi_f = float(lo), float(hi)
+        if lo_f <= 0:
+            msg = f"loguniform(low={lo!r}, high={hi!r}): bounds must be positive"
             raise ParamError(msg)
+        log_lo = _ln(lo_f)
+        grid = None
+        if self.step is not None:
+            step, grid = _float_grid("loguniform", lo_f, hi_f, self.step)
+            _set(self, step=step)
+        _set(
+            self,
+            low=lo,
+            high=hi,
+            _lo=lo_f,
+            _top=math.nextafter(hi_f, -math.inf),
+            _log_lo=log_lo,
+            _scale=(_ln(hi_f) - log_lo) * UNIT,
+            _grid=grid,
+        )
 
-    def sample(self, stream: Stream, index: int) -> float:
-        """The draw for one trial."""
-        u = np.float64(stream.unit(index))
-        return float(self._from_unit(u))
+    def sampler(self, stream: Stream) -> Callable[[int], float]:
+        """The scalar path bound to ``stream``."""
+        bits = stream.bits_function()
+        lo, top, log_lo, scale = self._lo, self._top, self._log_lo, self._scale
 
-    def sample_array(self, stream: Stream, index: U64) -> npt.NDArray[np.float64]:
-        """The draws for many trials."""
-        out = self._from_unit(stream.unit_array(index))
-        return _below_high_array(np.clip(out, float(self.low), None, out=out), float(self.high))
+        def draw(index: int) -> float:
+            x = float(_exp(log_lo + (bits(index) >> 11) * scale))
+            return lo if x < lo else top if x > top else x  # noqa: FURB136 - hot path
 
-    def _from_unit(self, u: Any) -> Any:
-        # NumPy's exp and log on both paths, so that they agree bit for bit on a machine.
-        lo = np.log(np.float64(self.low))
-        hi = np.log(np.float64(self.high))
-        value = np.exp(lo + (hi - lo) * u)
-        if np.ndim(value) == 0:
-            value = min(max(float(value), float(self.low)), float(self.high))
-            return _below_high(value, float(self.high))
-        return value
+        grid = self._grid
+        if grid is None or self.step is None:
+            return draw
+        step, kmax, point = float(self.step), grid.count - 1, grid.point
+
+        def draw_stepped(index: int) -> float:
+            k = math.floor((draw(index) - lo) / step)
+            return point(min(k, kmax))
+
+        return draw_stepped
+
+    @property
+    def dtype(self) -> np.dtype[np.float64]:
+        """Draws are ``float64``."""
+        return _FLOAT64
+
+    def fill(self, stream: Stream, ig: U64, out: F64, work: Work) -> None:
+        """The array path: write the draws of a batch of trials into ``out``."""
+        stream.scaled_into(ig, 0, self._scale, out, work)
+        out += self._log_lo
+        _exp(out, out=out)
+        np.clip(out, self._lo, self._top, out=out)
+        if self._grid is not None and self.step is not None:
+            out -= self._lo
+            out /= float(self.step)
+            np.floor(out, out=out)
+            np.minimum(out, float(self._grid.count - 1), out=out)
+            self._grid.points(out, out)
 
     def sample_legacy(self, rng: _stdlib_random.Random) -> float:
         """``exp(rng.uniform(log(low), log(high)))``."""
+        if self.step is not None:
+            raise self._no_legacy()
         return math.exp(rng.uniform(math.log(self.low), math.log(self.high)))
 
+    def __repr__(self) -> str:
+        """The factory call that builds this distribution."""
+        return f"loguniform({self.low!r}, {self.high!r}{_step_repr(self.step)})"
 
-def _check_int_bounds(name: str, low: object, high: object) -> tuple[int, int]:
-    lo = check_int(low, f"{name}(low=..., high=...): low")
-    hi = check_int(high, f"{name}(low=..., high=...): high")
-    if lo > hi:
-        msg = f"{name}(low={lo!r}, high={hi!r}): the integer range is empty (low > high)"
+
+def _check_normal(fn: str, mu: object, sigma: object) -> tuple[int | float, int | float]:
+    m = check_finite_number(mu, f"{fn}(mu=..., sigma=...): mu")
+    s = check_finite_number(sigma, f"{fn}(mu=..., sigma=...): sigma")
+    if not s > 0:
+        msg = f"{fn}(mu={m!r}, sigma={s!r}): sigma must be positive"
         raise ParamError(msg)
-    if lo < INT64_MIN or hi > INT64_MAX:
-        msg = f"{name}(low={lo!r}, high={hi!r}): bounds must lie within the int64 range"
+    reach = abs(float(m)) + NORMAL_REACH * float(s)
+    limit = LOG_FLOAT_MAX if fn == "lognormal" else math.inf
+    if not reach < limit:
+        what = "exp(mu +- 9 * sigma)" if fn == "lognormal" else "mu +- 9 * sigma"
+        msg = f"{fn}(mu={m!r}, sigma={s!r}): {what} must stay within the float range"
         raise ParamError(msg)
-    return lo, hi
+    return m, s
+
+
+def _normal_function(stream: Stream, mu: float, sigma: float) -> Callable[[int], float]:
+    """``mu + sigma * sqrt(-2 log u1) * cos(2 pi u2)``, Box-Muller on sub-streams 0 and 1."""
+    bits0 = stream.bits_function(0)
+    bits1 = stream.bits_function(1)
+
+    def draw(index: int) -> float:
+        u1 = ((bits0(index) >> 11) + 1) * UNIT
+        angle = (bits1(index) >> 11) * TAU_UNIT
+        z = math.sqrt(-2.0 * float(_log(u1))) * float(_cos(angle))
+        return mu + sigma * z
+
+    return draw
+
+
+class _Gaussian(_Base):
+    """Box-Muller, shared by `Normal` and `LogNormal`."""
+
+    __slots__ = ()
+    mu: int | float
+    sigma: int | float
+
+    def _normal_function(self, stream: Stream) -> Callable[[int], float]:
+        """``mu + sigma * sqrt(-2 log u1) * cos(2 pi u2)`` from sub-streams 0 and 1."""
+        bits0 = stream.bits_function(0)
+        bits1 = stream.bits_function(1)
+        mu, sigma = float(self.mu), float(self.sigma)
+
+        def draw(index: int) -> float:
+            u1 = ((bits0(index) >> 11) + 1) * UNIT
+            angle = (bits1(index) >> 11) * TAU_UNIT
+            z = math.sqrt(-2.0 * float(_log(u1))) * float(_cos(angle))
+            return mu + sigma * z
+
+        return draw
+
+    def _normal_fill(self, stream: Stream, ig: U64, out: F64, work: Work) -> None:
+        z = stream.bits_into(ig, 0, work)
+        np.right_shift(z, np.uint64(11), out=z)
+        np.add(z, np.uint64(1), out=z)
+        np.multiply(z, UNIT, out=out)
+        _log(out, out=out)
+        out *= -2.0
+        np.sqrt(out, out=out)
+        angle = stream.scaled_into(ig, 1, TAU_UNIT, work.f, work)
+        _cos(angle, out=angle)
+        out *= angle
+        out *= float(self.sigma)
+        out += float(self.mu)
+
+    @property
+    def dtype(self) -> np.dtype[np.float64]:
+        """Draws are ``float64``."""
+        return _FLOAT64
+
+    def sample_legacy(self, rng: _stdlib_random.Random) -> float:
+        """Not part of the legacy algorithm."""
+        del rng
+        raise self._no_legacy()
 
 
 @final
-@attrs.frozen
+@attrs.frozen(repr=False)
+class Normal(_Gaussian):
+    """Gaussian floats with mean ``mu`` and standard deviation ``sigma``.
+
+    A draw is ``mu + sigma * sqrt(-2 log u1) * cos(2 pi u2)`` (Box-Muller) with
+    ``u1 = (k1 + 1) * 2**-53`` and ``u2 = k2 * 2**-53`` from sub-streams 0 and 1.
+
+    >>> normal(0.0, 1.0)
+    normal(0.0, 1.0)
+    """
+
+    manifest_type: ClassVar[str] = "Normal"
+
+    mu: int | float
+    sigma: int | float
+
+    def __attrs_post_init__(self) -> None:
+        """Check the parameters."""
+        mu, sigma = _check_normal("normal", self.mu, self.sigma)
+        _set(self, mu=mu, sigma=sigma)
+
+    def sampler(self, stream: Stream) -> Callable[[int], float]:
+        """The scalar path bound to ``stream``."""
+        return self._normal_function(stream)
+
+    def fill(self, stream: Stream, ig: U64, out: F64, work: Work) -> None:
+        """The array path: write the draws of a batch of trials into ``out``."""
+        self._normal_fill(stream, ig, out, work)
+
+    def __repr__(self) -> str:
+        """The factory call that builds this distribution."""
+        return f"normal({self.mu!r}, {self.sigma!r})"
+
+
+@final
+@attrs.frozen(repr=False)
+class LogNormal(_Gaussian):
+    """Positive floats whose logarithm is normal with mean ``mu`` and deviation ``sigma``.
+
+    A draw is ``exp(n)`` with ``n`` the draw of ``normal(mu, sigma)`` on the same stream.
+
+    >>> lognormal(0.0, 0.5)
+    lognormal(0.0, 0.5)
+    """
+
+    manifest_type: ClassVar[str] = "LogNormal"
+
+    mu: int | float
+    sigma: int | float
+
+    def __attrs_post_init__(self) -> None:
+        """Check the parameters (every draw must be a finite float)."""
+        mu, sigma = _check_normal("lognormal", self.mu, self.sigma)
+        _set(self, mu=mu, sigma=sigma)
+
+    def sampler(self, stream: Stream) -> Callable[[int], float]:
+        """The scalar path bound to ``stream``."""
+        normal_draw = self._normal_function(stream)
+        return lambda index: float(_exp(normal_draw(index)))
+
+    def fill(self, stream: Stream, ig: U64, out: F64, work: Work) -> None:
+        """The array path: write the draws of a batch of trials into ``out``."""
+        self._normal_fill(stream, ig, out, work)
+        _exp(out, out=out)
+
+    def __repr__(self) -> str:
+        """The factory call that builds this distribution."""
+        return f"lognormal({self.mu!r}, {self.sigma!r})"
+
+
+# -- integer laws ---------------------------------------------------------------------
+@final
+@attrs.frozen(repr=False)
 class RandInt(_Base):
-    """Integers uniform over ``[low, high]``, both ends included.
+    """Integers uniform over ``[low, high]``, both ends included; or over its ``step`` grid.
+
+    A draw is ``low + j * step`` with ``j`` an integer draw below the number of grid
+    points (``step`` defaults to 1 and must divide ``high - low``).
 
     >>> randint(1, 6)
-    RandInt(low=1, high=6)
+    randint(1, 6)
     """
 
     manifest_type: ClassVar[str] = "RandInt"
 
     low: int
     high: int
+    step: int | None = None
+    _step: int = attrs.field(init=False, eq=False)
+    _count: int = attrs.field(init=False, eq=False)
 
     def __attrs_post_init__(self) -> None:
-        """Check the bounds."""
-        _set_bounds(self, *_check_int_bounds("randint", self.low, self.high))
+        """Check the bounds and the step."""
+        lo, hi = _check_int_bounds("randint", self.low, self.high)
+        step, count = _int_grid("randint", lo, hi, self.step)
+        if self.step is not None:
+            _set(self, step=step)
+        _set(self, low=lo, high=hi, _step=step, _count=count)
 
-    def sample(self, stream: Stream, index: int) -> int:
-        """The draw for one trial."""
-        return self.low + stream.below(index, self.high - self.low + 1)
+    def sampler(self, stream: Stream) -> Callable[[int], int]:
+        """The scalar path bound to ``stream``."""
+        below = stream.below_function(self._count)
+        low, step = self.low, self._step
+        if step == 1:
+            return lambda index: low + below(index)
+        return lambda index: low + below(index) * step
 
-    def sample_array(self, stream: Stream, index: U64) -> npt.NDArray[np.int64]:
-        """The draws for many trials."""
-        offset = stream.below_array(index, self.high - self.low + 1)
+    @property
+    def dtype(self) -> np.dtype[np.int64]:
+        """Draws are ``int64``."""
+        return _INT64
+
+    def fill(self, stream: Stream, ig: U64, out: npt.NDArray[np.int64], work: Work) -> None:
+        """The array path: write the draws of a batch of trials into ``out``."""
+        offset = stream.below_into(ig, self._count, work)
+        if self._step != 1:
+            np.multiply(offset, np.uint64(self._step), out=offset)
         # Two's-complement wrap-around makes low + offset exact for any int64 range.
-        offset += np.uint64(self.low & ((1 << 64) - 1))
-        return offset.view(np.int64)
+        np.add(offset, np.uint64(self.low & MASK64), out=out.view(np.uint64))
 
     def sample_legacy(self, rng: _stdlib_random.Random) -> int:
         """``rng.randint(low, high)``."""
+        if self.step is not None:
+            raise self._no_legacy()
         return rng.randint(self.low, self.high)
+
+    def __repr__(self) -> str:
+        """The factory call that builds this distribution."""
+        return f"randint({self.low!r}, {self.high!r}{_step_repr(self.step)})"
 
 
 @final
-@attrs.frozen
+@attrs.frozen(repr=False)
 class LogUniformInt(_Base):
-    """Integers in ``[low, high]``, log-uniform: ``P(k)`` is proportional to ``log((k+1)/k)``.
+    """Integers in ``[low, high]``, log-uniform: ``P(k)`` proportional to ``log((k+1)/k)``.
 
-    A draw is ``floor(exp(U[log low, log(high + 1))))``, so every integer of the range
-    is reachable and each decade gets the same mass.
+    A draw takes ``x = exp(log(low) + k * s)``, log-uniform over ``[low, high + step)``
+    (``s = (log(high + step) - log(low)) * 2**-53``), and rounds it down to the grid:
+    ``low + min(floor((max(x, low) - low) / step), K - 1) * step``. Every grid point is
+    reachable, both bounds included; ``step`` defaults to 1 and must divide
+    ``high - low``.
 
     >>> loguniform_int(1, 1024).high
     1024
@@ -268,34 +742,84 @@ class LogUniformInt(_Base):
 
     low: int
     high: int
+    step: int | None = None
+    _step: int = attrs.field(init=False, eq=False)
+    _lo: float = attrs.field(init=False, eq=False)
+    _log_lo: float = attrs.field(init=False, eq=False)
+    _scale: float = attrs.field(init=False, eq=False)
+    _jmax: float = attrs.field(init=False, eq=False)
 
     def __attrs_post_init__(self) -> None:
-        """Check the bounds."""
+        """Check the bounds and the step; precompute the kernel's constants."""
         lo, hi = _check_int_bounds("loguniform_int", self.low, self.high)
-        _set_bounds(self, lo, hi)
         if lo <= 0:
             msg = f"loguniform_int(low={lo!r}, high={hi!r}): bounds must be positive"
             raise ParamError(msg)
+        step, count = _int_grid("loguniform_int", lo, hi, self.step)
+        if self.step is not None:
+            _set(self, step=step)
+        jmax = float(count - 1)
+        if int(jmax) > count - 1:
+            jmax = math.nextafter(jmax, 0.0)
+        log_lo = _ln(lo)
+        _set(
+            self,
+            low=lo,
+            high=hi,
+            _step=step,
+            _lo=float(lo),
+            _log_lo=log_lo,
+            _scale=(_ln(hi + step) - log_lo) * UNIT,
+            _jmax=jmax,
+        )
 
-    def _from_unit(self, u: Any) -> Any:
-        lo = np.log(np.float64(self.low))
-        hi = np.log(np.float64(self.high) + 1.0)
-        return np.clip(np.floor(np.exp(lo + (hi - lo) * u)), self.low, self.high)
+    def sampler(self, stream: Stream) -> Callable[[int], int]:
+        """The scalar path bound to ``stream``."""
+        bits = stream.bits_function()
+        low, step = self.low, self._step
+        lo, log_lo, scale, step_f = self._lo, self._log_lo, self._scale, float(self._step)
+        jmax = int(self._jmax)
 
-    def sample(self, stream: Stream, index: int) -> int:
-        """The draw for one trial."""
-        return int(self._from_unit(np.float64(stream.unit(index))))
+        def draw(index: int) -> int:
+            x = float(_exp(log_lo + (bits(index) >> 11) * scale))
+            j = math.floor((max(x, lo) - lo) / step_f)
+            return low + min(j, jmax) * step
 
-    def sample_array(self, stream: Stream, index: U64) -> npt.NDArray[np.int64]:
-        """The draws for many trials."""
-        out: npt.NDArray[np.int64] = self._from_unit(stream.unit_array(index)).astype(np.int64)
-        return out
+        return draw
+
+    @property
+    def dtype(self) -> np.dtype[np.int64]:
+        """Draws are ``int64``."""
+        return _INT64
+
+    def fill(self, stream: Stream, ig: U64, out: npt.NDArray[np.int64], work: Work) -> None:
+        """The array path: write the draws of a batch of trials into ``out``."""
+        x = stream.scaled_into(ig, 0, self._scale, work.f, work)
+        x += self._log_lo
+        _exp(x, out=x)
+        np.maximum(x, self._lo, out=x)
+        x -= self._lo
+        if self._step != 1:
+            x /= float(self._step)
+        np.floor(x, out=x)
+        np.minimum(x, self._jmax, out=x)
+        np.copyto(out, x, casting="unsafe")
+        if self._step != 1:
+            out *= self._step
+        out += self.low
 
     def sample_legacy(self, rng: _stdlib_random.Random) -> int:
         """``int(round(exp(rng.uniform(log(low), log(high)))))``."""
+        if self.step is not None:
+            raise self._no_legacy()
         return round(math.exp(rng.uniform(math.log(self.low), math.log(self.high))))
 
+    def __repr__(self) -> str:
+        """The factory call that builds this distribution."""
+        return f"loguniform_int({self.low!r}, {self.high!r}{_step_repr(self.step)})"
 
+
+# -- categorical ------------------------------------------------------------------------
 def _to_options(value: Sequence[ParamInput] | npt.NDArray[Any]) -> tuple[ParamValue, ...]:
     raw: object = value  # checked at run time for untyped callers
     if isinstance(raw, str | bytes) or not isinstance(raw, Sequence | np.ndarray):
@@ -308,10 +832,53 @@ def _to_options(value: Sequence[ParamInput] | npt.NDArray[Any]) -> tuple[ParamVa
     return options
 
 
+def _to_weights(
+    value: Sequence[float] | npt.NDArray[Any] | None,
+) -> tuple[int | float, ...] | None:
+    raw: object = value  # checked at run time for untyped callers
+    if raw is None:
+        return None
+    if isinstance(raw, str | bytes) or not isinstance(raw, Sequence | np.ndarray):
+        msg = (
+            f"choice(options, weights=...): weights must be a list of numbers, got {describe(raw)}"
+        )
+        raise ParamError(msg)
+    weights = tuple(
+        check_finite_number(w, f"choice(options, weights=...): weight {j}")
+        for j, w in enumerate(raw)
+    )
+    for j, w in enumerate(weights):
+        if w < 0:
+            msg = f"choice(options, weights=...): weight {j} must be >= 0, got {w!r}"
+            raise ParamError(msg)
+    return weights
+
+
+def _cumulative(weights: tuple[int | float, ...]) -> tuple[float, ...]:
+    """Each prefix sum over the total, exactly, then rounded once; the last is 1.0."""
+    exact = list(accumulate(Fraction(w) for w in weights))
+    total = exact[-1]
+    return tuple(float(prefix / total) for prefix in exact)
+
+
+def _typed_options(options: tuple[ParamValue, ...]) -> npt.NDArray[Any]:
+    typed = column_array(options)
+    # A NumPy str array drops trailing NUL characters; keep the exact strs then.
+    if typed.dtype.kind == "U" and typed.tolist() != list(options):
+        typed = np.empty(len(options), dtype=object)
+        typed[:] = options
+    return typed
+
+
 @final
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Choice(_Base):
-    """One of a list of options, each equally likely.
+    """One of a list of options: each equally likely, or in proportion to ``weights``.
+
+    Without weights, a draw is ``options[j]`` with ``j`` an integer draw below
+    ``len(options)``. With weights (non-negative, not all zero, kept as given), the
+    option is the first whose cumulative share ``c_j`` (each prefix sum over the total,
+    computed exactly and rounded once) exceeds the unit float ``k * 2**-53``.
 
     >>> choice(["adam", "sgd"]).options
     ('adam', 'sgd')
@@ -320,73 +887,143 @@ class Choice(_Base):
     manifest_type: ClassVar[str] = "Choice"
 
     options: tuple[ParamValue, ...] = attrs.field(converter=_to_options)
-    _array: npt.NDArray[Any] = attrs.field(
-        init=False, eq=False, hash=False, repr=False, default=attrs.Factory(lambda: None)
-    )
+    weights: tuple[int | float, ...] | None = attrs.field(default=None, converter=_to_weights)
+    _typed: npt.NDArray[Any] = attrs.field(init=False, eq=False)
+    _cum: tuple[float, ...] = attrs.field(init=False, eq=False)
+    _cum_array: F64 = attrs.field(init=False, eq=False)
 
     def __attrs_post_init__(self) -> None:
-        """Prepare the options as an array for the vectorized path."""
-        object.__setattr__(self, "_array", column_array(self.options))
+        """Check the weights; prepare the options and the cumulative table."""
+        cum: tuple[float, ...] = ()
+        if self.weights is not None:
+            n, m = len(self.options), len(self.weights)
+            if m != n:
+                msg = (
+                    f"choice(options, weights=...): weights must have one entry per option, "
+                    f"got {m} weights for {n} options"
+                )
+                raise ParamError(msg)
+            if not any(self.weights):
+                msg = "choice(options, weights=...): weights must not all be zero"
+                raise ParamError(msg)
+            cum = _cumulative(self.weights)
+        _set(
+            self,
+            _typed=_typed_options(self.options),
+            _cum=cum,
+            _cum_array=np.array(cum, dtype=np.float64),
+        )
 
-    def sample(self, stream: Stream, index: int) -> ParamValue:
-        """The draw for one trial."""
-        return self.options[stream.below(index, len(self.options))]
+    def sampler(self, stream: Stream) -> Callable[[int], ParamValue]:
+        """The scalar path bound to ``stream``."""
+        options = self.options
+        if self.weights is None:
+            below = stream.below_function(len(options))
+            return lambda index: options[below(index)]
+        bits = stream.bits_function()
+        cum, find = self._cum, bisect.bisect_right
+        return lambda index: options[find(cum, (bits(index) >> 11) * UNIT)]
 
-    def sample_array(self, stream: Stream, index: U64) -> npt.NDArray[Any]:
-        """The draws for many trials."""
-        picks = stream.below_array(index, len(self.options)).astype(np.intp)
-        out: npt.NDArray[Any] = self._array[picks]
-        return out
+    @property
+    def dtype(self) -> np.dtype[Any]:
+        """The options' column dtype: str, int64, float64, bool, or object if mixed."""
+        return self._typed.dtype
+
+    def fill(self, stream: Stream, ig: U64, out: npt.NDArray[Any], work: Work) -> None:
+        """The array path: write the draws of a batch of trials into ``out``."""
+        picks: npt.NDArray[np.integer[Any]]
+        if self.weights is None:
+            picks = stream.below_into(ig, len(self.options), work).view(np.int64)
+        else:
+            unit = stream.scaled_into(ig, 0, UNIT, work.f, work)
+            picks = np.searchsorted(self._cum_array, unit, side="right")
+        np.take(self._typed, picks, out=out, mode="wrap")
 
     def sample_legacy(self, rng: _stdlib_random.Random) -> ParamValue:
         """``rng.choice(options)``."""
+        if self.weights is not None:
+            raise self._no_legacy()
         return rng.choice(self.options)
 
+    def __repr__(self) -> str:
+        """The factory call that builds this distribution."""
+        weights = "" if self.weights is None else f", weights={list(self.weights)!r}"
+        return f"choice({list(self.options)!r}{weights})"
 
-def uniform(low: float, high: float) -> Uniform:
-    """Floats uniform over ``[low, high)``.
+
+# -- factories ----------------------------------------------------------------------------
+def uniform(low: float, high: float, *, step: float | None = None) -> Uniform:
+    """Floats uniform over ``[low, high)`` (never ``high``), optionally on a ``step`` grid.
 
     >>> uniform(0, 1)
-    Uniform(low=0, high=1)
+    uniform(0, 1)
+    >>> uniform(0.0, 1.0, step=0.25)
+    uniform(0.0, 1.0, step=0.25)
     """
-    return Uniform(low, high)
+    return Uniform(low, high, step)
 
 
-def loguniform(low: float, high: float) -> LogUniform:
-    """Floats log-uniform over ``[low, high)``; both bounds positive.
+def loguniform(low: float, high: float, *, step: float | None = None) -> LogUniform:
+    """Floats log-uniform over ``[low, high)``; both bounds positive; optional ``step`` grid.
 
     >>> loguniform(1e-5, 1e-2)
-    LogUniform(low=1e-05, high=0.01)
+    loguniform(1e-05, 0.01)
     """
-    return LogUniform(low, high)
+    return LogUniform(low, high, step)
 
 
-def loguniform_int(low: int, high: int) -> LogUniformInt:
+def loguniform_int(low: int, high: int, *, step: int | None = None) -> LogUniformInt:
     """Integers in ``[low, high]``, log-uniform; both bounds positive ints.
 
     >>> loguniform_int(16, 512)
-    LogUniformInt(low=16, high=512)
+    loguniform_int(16, 512)
     """
-    return LogUniformInt(low, high)
+    return LogUniformInt(low, high, step)
 
 
-def randint(low: int, high: int) -> RandInt:
-    """Integers uniform over ``[low, high]``, both ends included.
+def randint(low: int, high: int, *, step: int | None = None) -> RandInt:
+    """Integers uniform over ``[low, high]``, both ends included, optionally every ``step``.
 
     >>> randint(0, 9)
-    RandInt(low=0, high=9)
+    randint(0, 9)
+    >>> randint(0, 100, step=25)
+    randint(0, 100, step=25)
     """
-    return RandInt(low, high)
+    return RandInt(low, high, step)
 
 
-def choice(options: Sequence[ParamInput] | npt.NDArray[Any]) -> Choice:
-    """One of ``options``, uniformly.
+def choice(
+    options: Sequence[ParamInput] | npt.NDArray[Any],
+    *,
+    weights: Sequence[float] | npt.NDArray[Any] | None = None,
+) -> Choice:
+    """One of ``options``: uniformly, or in proportion to non-negative ``weights``.
 
     >>> choice(["relu", "gelu"])
-    Choice(options=('relu', 'gelu'))
+    choice(['relu', 'gelu'])
+    >>> choice(["small", "large"], weights=[3, 1]).weights
+    (3, 1)
     """
-    return Choice(options)
+    return Choice(options, weights)
 
 
-DISTRIBUTIONS: Final = (Uniform, LogUniform, LogUniformInt, RandInt, Choice)
+def normal(mu: float, sigma: float) -> Normal:
+    """Gaussian floats with mean ``mu`` and standard deviation ``sigma > 0``.
+
+    >>> normal(0, 0.1)
+    normal(0, 0.1)
+    """
+    return Normal(mu, sigma)
+
+
+def lognormal(mu: float, sigma: float) -> LogNormal:
+    """Positive floats ``exp(n)``, ``n`` normal with mean ``mu`` and deviation ``sigma > 0``.
+
+    >>> lognormal(-2.0, 1.0)
+    lognormal(-2.0, 1.0)
+    """
+    return LogNormal(mu, sigma)
+
+
+DISTRIBUTIONS: Final = (Uniform, LogUniform, LogUniformInt, RandInt, Choice, Normal, LogNormal)
 """Every built-in distribution class; the manifest converter registers each of these."""

@@ -4,48 +4,76 @@ The value of parameter ``name`` in trial ``i`` is a pure function of
 ``(seed, name, i, distribution)`` (see `metalab.params._rng`), so trial ``i`` is the same
 whatever else was drawn, in whatever order, in whatever process; adding a parameter to
 the space leaves the values of the others unchanged.
+
+Many trials at once (`RandomSource.take`, `RandomSource.columns`, iteration and
+`RandomSource.dicts`) go through the distributions' NumPy kernels in bounded chunks;
+single trials go through their scalar kernels, which give the same bits.
 """
 
 from __future__ import annotations
 
 import random as _stdlib_random
-from collections.abc import Mapping
-from typing import ClassVar, Final, final
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from itertools import chain, repeat
+from typing import TYPE_CHECKING, Any, ClassVar, Final, final, overload
 
 import attrs
+import numpy as np
 
 from metalab._case import ParamCase, make_case
-from metalab._values import FrozenDict, FrozenParams, check_int, describe, normalize_key
+from metalab._values import (
+    INT64_MAX,
+    FrozenDict,
+    FrozenParams,
+    ParamValue,
+    check_int,
+    describe,
+    normalize_key,
+)
 from metalab.errors import ParamError
-from metalab.params._base import ParamSource, Raw
-from metalab.params._rng import ALGORITHM, LEGACY_ALGORITHM, Stream
+from metalab.params._base import ParamSource, Raw, check_index
+from metalab.params._rng import ALGORITHM, LEGACY_ALGORITHM, Stream, Work, golden_multiple
 from metalab.params.distributions import (
     Choice,
     Distribution,
+    LogNormal,
     LogUniform,
     LogUniformInt,
+    Normal,
     RandInt,
     Uniform,
     choice,
+    lognormal,
     loguniform,
     loguniform_int,
+    normal,
     randint,
     uniform,
 )
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+    from metalab.params._algebra import SliceSource
+    from metalab.params._rng import U64
 
 __all__ = [
     "ALGORITHM",
     "LEGACY_ALGORITHM",
     "Choice",
     "Distribution",
+    "LogNormal",
     "LogUniform",
     "LogUniformInt",
+    "Normal",
     "RandInt",
     "RandomSource",
     "Uniform",
     "choice",
+    "lognormal",
     "loguniform",
     "loguniform_int",
+    "normal",
     "randint",
     "random",
     "uniform",
@@ -56,7 +84,16 @@ ALGORITHMS: Final = (ALGORITHM, LEGACY_ALGORITHM)
 
 LEGACY_SEED_MULTIPLIER: Final = 1_000_000_007
 LEGACY_DISTRIBUTIONS: Final = (Uniform, LogUniform, LogUniformInt, RandInt, Choice)
-"""The distributions the earlier format knew."""
+"""The distributions the earlier format knew (without ``step`` or ``weights``)."""
+
+CHUNK: Final = 8192
+"""Trials per NumPy pass when iterating or taking cases: bounds the memory in use."""
+
+COLUMN_CHUNK: Final = 32768
+"""Trials per NumPy pass when filling columns (the temporaries stay in cache)."""
+
+_FIRST_CHUNK: Final = 256
+"""Iteration starts with a small chunk, so the first case comes at once."""
 
 
 def _to_space(space: object) -> FrozenDict[str, Distribution]:
@@ -83,6 +120,39 @@ def _to_space(space: object) -> FrozenDict[str, Distribution]:
     return FrozenDict((k, space[k]) for k in names)
 
 
+def _check_legacy_space(space: Mapping[str, Distribution]) -> None:
+    for name, dist in space.items():
+        if type(dist) not in LEGACY_DISTRIBUTIONS:
+            msg = (
+                f"random space {name!r}: algorithm {LEGACY_ALGORITHM!r} knows only "
+                f"Uniform, LogUniform, LogUniformInt, RandInt and Choice, got "
+                f"{type(dist).__name__}"
+            )
+            raise ParamError(msg)
+        for option in ("step", "weights"):
+            if getattr(dist, option, None) is not None:
+                msg = (
+                    f"random space {name!r}: algorithm {LEGACY_ALGORITHM!r} has no "
+                    f"{option!r} option, got {dist!r}"
+                )
+                raise ParamError(msg)
+
+
+def _chunks(start: int, stop: int, size: int) -> Iterator[tuple[int, int]]:
+    while start < stop:
+        end = min(start + size, stop)
+        yield start, end
+        start = end
+
+
+def _growing_chunks(stop: int) -> Iterator[tuple[int, int]]:
+    start, size = 0, _FIRST_CHUNK
+    while start < stop:
+        end = min(start + size, stop)
+        yield start, end
+        start, size = end, min(2 * size, CHUNK)
+
+
 @final
 @attrs.frozen(init=False, repr=False)
 class RandomSource(ParamSource):
@@ -102,7 +172,12 @@ class RandomSource(ParamSource):
     algorithm: str
     """The name of the algorithm that turns (seed, name, trial) into values."""
 
+    _names: tuple[str, ...] = attrs.field(init=False, eq=False, repr=False)
     _streams: tuple[Stream, ...] = attrs.field(init=False, eq=False, repr=False)
+    _kernels: tuple[tuple[str, Callable[[int], ParamValue]], ...] = attrs.field(
+        init=False, eq=False, repr=False
+    )
+    _legacy: bool = attrs.field(init=False, eq=False, repr=False)
 
     def __init__(
         self,
@@ -133,20 +208,24 @@ class RandomSource(ParamSource):
             if seed_ < 0:
                 msg = f"random seed must be >= 0, got {seed_}"
                 raise ParamError(msg)
-            for name, dist in frozen.items():
-                if type(dist) not in LEGACY_DISTRIBUTIONS:
-                    msg = (
-                        f"random space {name!r}: algorithm {LEGACY_ALGORITHM!r} knows only "
-                        f"Uniform, LogUniform, LogUniformInt, RandInt and Choice, got "
-                        f"{type(dist).__name__}"
-                    )
-                    raise ParamError(msg)
+            _check_legacy_space(frozen)
         self.__attrs_init__(frozen, trials, seed_, algorithm)
 
     def __attrs_post_init__(self) -> None:
-        """Derive one random stream per parameter."""
-        streams = tuple(Stream(self.seed, name) for name in self.space)
+        """Derive one random stream and one scalar kernel per parameter."""
+        legacy = self.algorithm == LEGACY_ALGORITHM
+        streams: tuple[Stream, ...] = ()
+        kernels: tuple[tuple[str, Callable[[int], ParamValue]], ...] = ()
+        if not legacy:
+            streams = tuple(Stream(self.seed, name) for name in self.space)
+            kernels = tuple(
+                (name, dist.sampler(stream))
+                for (name, dist), stream in zip(self.space.items(), streams, strict=True)
+            )
+        object.__setattr__(self, "_names", tuple(self.space))
         object.__setattr__(self, "_streams", streams)
+        object.__setattr__(self, "_kernels", kernels)
+        object.__setattr__(self, "_legacy", legacy)
 
     @property
     def size(self) -> int:
@@ -156,30 +235,172 @@ class RandomSource(ParamSource):
     @property
     def keys(self) -> tuple[str, ...]:
         """The parameter names, sorted."""
-        return tuple(self.space)
+        return self._names
 
+    # -- one trial ------------------------------------------------------------------
     def _raw(self, i: int) -> Raw:
         tags = (f"trial_{i}",)
-        if self.algorithm == LEGACY_ALGORITHM:
+        if self._legacy:
             rng = _stdlib_random.Random(self.seed * LEGACY_SEED_MULTIPLIER + i)  # noqa: S311
             return {k: d.sample_legacy(rng) for k, d in self.space.items()}, tags
-        return (
-            {
-                name: dist.sample(stream, i)
-                for (name, dist), stream in zip(self.space.items(), self._streams, strict=True)
-            },
-            tags,
-        )
+        return {k: draw(i) for k, draw in self._kernels}, tags
 
     def _case(self, i: int) -> ParamCase:
-        params, tags = self._raw(i)
-        return make_case(FrozenParams(params), tags)
+        if self._legacy:
+            params, tags = self._raw(i)
+            return make_case(FrozenParams(params), tags)
+        return make_case(FrozenParams({k: draw(i) for k, draw in self._kernels}), (f"trial_{i}",))
+
+    @overload
+    def __getitem__(self, index: int) -> ParamCase: ...
+    @overload
+    def __getitem__(self, index: slice) -> SliceSource: ...
+    def __getitem__(self, index: int | slice) -> ParamCase | SliceSource:
+        """Case ``index`` (negative counts from the end), or a lazy slice of the source."""
+        if type(index) is int and 0 <= index < self.n_trials:
+            return self._case(index)
+        return super().__getitem__(index)
+
+    # -- many trials ----------------------------------------------------------------
+    def _batches(
+        self,
+        spans: Iterable[tuple[int, int]],
+        index: U64 | None,
+        size: int,
+        outputs: list[npt.NDArray[Any]] | None = None,
+    ) -> Iterator[tuple[int, int, list[npt.NDArray[Any]]]]:
+        """Fill one column per parameter for each span of trials (or of ``index``).
+
+        Yields ``(start, stop, columns)``. The columns are slices of ``outputs`` when
+        given, else views of buffers reused for the next span, so memory stays bounded
+        by ``size`` trials.
+        """
+        dists = tuple(self.space.values())
+        work = Work(size)
+        golden = np.empty(size, dtype=np.uint64)
+        buffers = outputs or [np.empty(size, dtype=dist.dtype) for dist in dists]
+        for start, stop in spans:
+            m = stop - start
+            part = np.arange(start, stop, dtype=np.uint64) if index is None else index[start:stop]
+            ig = golden_multiple(part, out=golden[:m])
+            chunk_work = work.head(m)
+            if outputs is None:
+                columns = [buffer[:m] for buffer in buffers]
+            else:
+                columns = [output[start:stop] for output in outputs]
+            for dist, stream, column in zip(dists, self._streams, columns, strict=True):
+                dist.fill(stream, ig, column, chunk_work)
+            yield start, stop, columns
+
+    def _case_batches(
+        self, spans: Iterable[tuple[int, int]], index: U64 | None, size: int
+    ) -> Iterator[list[ParamCase]]:
+        names = self._names
+        for start, stop, columns in self._batches(spans, index, size):
+            numbers = range(start, stop) if index is None else index[start:stop].tolist()
+            rows = zip(*[column.tolist() for column in columns], strict=True)
+            params = map(FrozenParams, map(zip, repeat(names), rows))
+            yield list(map(make_case, params, [(f"trial_{i}",) for i in numbers]))
+
+    def __iter__(self) -> Iterator[ParamCase]:
+        """Every case in order, drawn in vectorized chunks (memory does not grow)."""
+        if self._legacy:
+            return super().__iter__()
+        batches = self._case_batches(_growing_chunks(self.n_trials), None, CHUNK)
+        return chain.from_iterable(batches)
+
+    def dicts(self) -> Iterator[dict[str, ParamValue]]:
+        """Every case's params as a fresh plain dict, drawn in vectorized chunks."""
+        if self._legacy:
+            return super().dicts()
+        return self._iter_dicts()
+
+    def _iter_dicts(self) -> Iterator[dict[str, ParamValue]]:
+        names = self._names
+        for _, _, columns in self._batches(_growing_chunks(self.n_trials), None, CHUNK):
+            rows = zip(*[column.tolist() for column in columns], strict=True)
+            yield from map(dict, map(zip, repeat(names), rows))
+
+    def take(self, indices: Iterable[int] | npt.NDArray[np.integer[Any]]) -> list[ParamCase]:
+        """The cases at many indices, drawn in one vectorized pass (same as indexing).
+
+        >>> src = random({"x": uniform(0, 1)}, 100, seed=1)
+        >>> src.take([5, -1]) == [src[5], src[99]]
+        True
+        """
+        if self._legacy:
+            return super().take(indices)
+        index = self._index_array(indices)
+        size = min(len(index), CHUNK)
+        spans = _chunks(0, len(index), CHUNK)
+        return list(chain.from_iterable(self._case_batches(spans, index, size)))
+
+    def columns(
+        self, indices: Iterable[int] | npt.NDArray[np.integer[Any]] | None = None
+    ) -> dict[str, npt.NDArray[Any]]:
+        """One NumPy array per parameter over the trials at ``indices`` (default: all).
+
+        No case objects are built: each column comes straight from its distribution's
+        vectorized kernel (float64 for continuous laws, int64 for integer laws, and the
+        options' own dtype for `choice`).
+
+        >>> cols = random({"x": uniform(0, 1), "n": randint(1, 3)}, 1000, seed=0).columns()
+        >>> cols["x"].dtype, cols["n"].dtype, len(cols["n"])
+        (dtype('float64'), dtype('int64'), 1000)
+        """
+        if self._legacy:
+            return super().columns(indices)
+        index = None if indices is None else self._index_array(indices)
+        n = len(self) if index is None else len(index)
+        out = {name: np.empty(n, dtype=dist.dtype) for name, dist in self.space.items()}
+        spans = _chunks(0, n, COLUMN_CHUNK)
+        for _ in self._batches(spans, index, min(n, COLUMN_CHUNK), list(out.values())):
+            pass
+        return out
+
+    def _index_array(self, indices: Iterable[int] | npt.NDArray[np.integer[Any]]) -> U64:
+        """Validated trial indices (negative ones count back) as a ``uint64`` array."""
+        size = self.n_trials
+        if isinstance(indices, np.ndarray):
+            if indices.dtype.kind not in "iu":
+                msg = f"indices must be integers, got an array of dtype {indices.dtype}"
+                raise TypeError(msg)
+            if indices.ndim != 1:
+                msg = f"indices must be a 1-d array, got shape {indices.shape}"
+                raise TypeError(msg)
+            if size <= INT64_MAX and indices.dtype.kind == "i":
+                signed = indices.astype(np.int64)
+                signed[signed < 0] += size
+                if signed.size and not (signed.min() >= 0 and signed.max() < size):
+                    bad = int(indices[(signed < 0) | (signed >= size)][0])
+                    check_index(bad, size)
+                return signed.astype(np.uint64)
+            listed: list[Any] = indices.tolist()
+        else:
+            listed = list(indices)
+        if listed and set(map(type, listed)) == {int}:
+            low, high = min(listed), max(listed)
+            if low >= 0 and high < size:
+                return np.array(listed, dtype=np.uint64)
+            if low >= -size and high < size:
+                return np.array([i + size if i < 0 else i for i in listed], dtype=np.uint64)
+        return np.array([check_index(i, size) for i in listed], dtype=np.uint64)
+
+    def __reduce__(self) -> tuple[Callable[..., RandomSource], tuple[Any, ...]]:
+        """Pickle the defining fields; the streams and kernels are derived again."""
+        return _rebuild, (dict(self.space), self.n_trials, self.seed, self.algorithm)
 
     def __repr__(self) -> str:
         """The factory call that builds this source."""
         space = ", ".join(f"{k!r}: {v!r}" for k, v in self.space.items())
         algo = "" if self.algorithm == ALGORITHM else f", algorithm={self.algorithm!r}"
         return f"random({{{space}}}, n_trials={self.n_trials}, seed={self.seed}{algo})"
+
+
+def _rebuild(
+    space: Mapping[str, Distribution], n_trials: int, seed: int, algorithm: str
+) -> RandomSource:
+    return RandomSource(space, n_trials, seed, algorithm=algorithm)
 
 
 def random(
