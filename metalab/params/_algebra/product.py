@@ -242,6 +242,9 @@ class ProductSource(ParamSource):
         return tables
 
     def _stream(self, tables: list[list[Raw]]) -> Iterator[Raw]:
+        if not self._factors:  # a product of empty grids: the one empty case
+            yield {}, ()
+            return
         size, key, payload = self._factors[0]
         first: Iterator[Raw]
         if key is None:
