@@ -39,12 +39,19 @@ install_packages() {
     fi
   done
   [ "${#missing[@]}" -eq 0 ] && return 0
-  log "installing ${missing[*]} (at most ${apt_limit}s)"
+  local apt_log
+  apt_log="$(mktemp -t metalab-slurm-apt.XXXXXX)"
+  log "installing ${missing[*]} (at most ${apt_limit}s per apt-get step; output in $apt_log)"
   export DEBIAN_FRONTEND=noninteractive
-  timeout "$apt_limit" apt-get update -qq >&2 \
-    || unavailable "apt-get update failed or timed out after ${apt_limit}s"
-  timeout "$apt_limit" apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2 \
-    || unavailable "apt-get install ${missing[*]} failed or timed out after ${apt_limit}s"
+  if ! timeout "$apt_limit" apt-get update -qq >>"$apt_log" 2>&1; then
+    tail -n 20 "$apt_log" >&2
+    unavailable "apt-get update failed or timed out after ${apt_limit}s"
+  fi
+  if ! timeout "$apt_limit" apt-get install -y -qq --no-install-recommends "${missing[@]}" >>"$apt_log" 2>&1; then
+    tail -n 20 "$apt_log" >&2
+    unavailable "apt-get install ${missing[*]} failed or timed out after ${apt_limit}s"
+  fi
+  rm -f "$apt_log"
 }
 
 munge_works() { munge -n </dev/null 2>/dev/null | unmunge >/dev/null 2>&1; }
@@ -143,8 +150,11 @@ if [ -d "$STATE_DIR" ] && [ -n "$(ls -A "$STATE_DIR")" ]; then
     printf 'export SLURM_CONF=%s\n' "$SLURM_CONF"
     exit 0
   fi
-  log "leftover state in $STATE_DIR: stopping what it recorded and starting afresh"
-  "$here/stop.sh"
+  if recorded_pid munged >/dev/null || recorded_pid slurmctld >/dev/null \
+    || recorded_pid slurmd >/dev/null; then
+    log "a cluster recorded in $STATE_DIR is not healthy: stopping it to start afresh"
+    "$here/stop.sh"
+  fi
   rm -rf "$STATE_DIR"
 fi
 port_free 6817 slurmctld
