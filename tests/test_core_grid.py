@@ -1,0 +1,168 @@
+"""Grids: product order, the empty grid, lazy ranges and NumPy inputs."""
+
+from __future__ import annotations
+
+import itertools
+import math
+import tracemalloc
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from metalab import GridSource, ParamCase, choice, grid, manual, randint, random, uniform
+from metalab._case import encode_value
+from metalab.errors import SizeOverflowError
+from metalab.testing import grids
+
+if TYPE_CHECKING:
+    from metalab import ParamValue
+
+
+class TestOrder:
+    """Keys are sorted and the last one varies fastest, as in itertools.product."""
+
+    @given(source=grids())
+    def test_cases_follow_itertools_product_over_sorted_keys(self, source: GridSource) -> None:
+        """list(grid) is itertools.product of the axes, keys sorted, last key fastest."""
+        keys = sorted(source.spec)
+        assert list(source.keys) == keys
+        expected = [
+            dict(zip(keys, values, strict=True))
+            for values in itertools.product(*(source.spec[k] for k in keys))
+        ]
+        assert [encode_value(c.params) for c in source] == [encode_value(p) for p in expected]
+
+    def test_keyword_order_does_not_matter(self) -> None:
+        """grid(b=..., a=...) and grid(a=..., b=...) are the same grid, "a" slowest."""
+        one = grid(b=[1, 2], a=["x", "y"])
+        assert one == grid(a=["x", "y"], b=[1, 2])
+        assert [c.params for c in one] == [
+            {"a": "x", "b": 1},
+            {"a": "x", "b": 2},
+            {"a": "y", "b": 1},
+            {"a": "y", "b": 2},
+        ]
+
+    def test_mapping_and_keywords_combine(self) -> None:
+        """Names that are not identifiers go in a mapping, alongside keywords."""
+        source = grid({"model.lr": [0.1], "β": [1, 2]}, seed=[0])
+        assert source.keys == ("model.lr", "seed", "β")
+        assert source[1].params == {"model.lr": 0.1, "seed": 0, "β": 2}
+
+
+class TestEmptyGrid:
+    """grid() is the identity of *: exactly one empty case."""
+
+    def test_empty_grid_has_one_empty_case(self) -> None:
+        """grid() yields exactly one case, with no params and no tags."""
+        source = grid()
+        assert len(source) == 1
+        assert list(source) == [ParamCase({})]
+        assert source[0].params == {}
+        assert source[-1].case_id == ParamCase({}).case_id
+        assert source.keys == ()
+
+
+class TestRangeAxes:
+    """A range axis is kept as a range: sized and indexed without materializing."""
+
+    def test_huge_range_is_sized_and_indexed_without_materializing(self) -> None:
+        """grid(x=range(10**12)) costs kilobytes, not terabytes, to build and index."""
+        tracemalloc.start()
+        try:
+            source = grid(x=range(10**12), y=["a", "b"])
+            size = source.size
+            last = source[-1].params
+            middle = source[10**11 * 2 + 1].params
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        assert size == 2 * 10**12
+        assert last == {"x": 10**12 - 1, "y": "b"}
+        assert middle == {"x": 10**11, "y": "b"}
+        assert isinstance(source.spec["x"], range)
+        assert peak < 1_000_000
+
+    def test_range_beyond_sys_maxsize(self) -> None:
+        """A grid larger than sys.maxsize has an exact size and indexes; len() says why not."""
+        source = grid(x=range(10**30), y=range(-5, 5, 3))
+        assert source.size == 10**30 * 4
+        assert source[10**30 * 4 - 1].params == {"x": 10**30 - 1, "y": 4}
+        assert source[-(10**30 * 4)].params == {"x": 0, "y": -5}
+        with pytest.raises(SizeOverflowError, match=r"use source\.size"):
+            len(source)
+
+    @given(
+        start=st.integers(-(10**20), 10**20),
+        length=st.integers(1, 10**20),
+        step=st.integers(-(10**6), 10**6).filter(bool),
+        data=st.data(),
+    )
+    def test_range_axis_indexes_like_the_range(
+        self, start: int, length: int, step: int, data: st.DataObject
+    ) -> None:
+        """Case i of grid(x=r) is r[i] for ranges of any size and step."""
+        r = range(start, start + length * step, step)
+        source = grid(x=r)
+        i = data.draw(st.integers(-length, length - 1))
+        assert source.size == length
+        value = source[i].params["x"]
+        assert type(value) is int
+        assert value == start + (i % length) * step
+
+
+class TestNumpyInputs:
+    """NumPy arrays and scalars are accepted and become Python builtins."""
+
+    @pytest.mark.parametrize(
+        ("array", "expected"),
+        [
+            (np.array([1, 2], dtype=np.int64), [1, 2]),
+            (np.array([1, 2], dtype=np.uint8), [1, 2]),
+            (np.array([0.5, -0.0]), [0.5, -0.0]),
+            (np.array([0.5], dtype=np.float32), [0.5]),
+            (np.array([True, False]), [True, False]),
+            (np.array(["a", "bc"]), ["a", "bc"]),
+        ],
+        ids=["int64", "uint8", "float64", "float32", "bool", "str"],
+    )
+    def test_array_axes_become_builtins(self, array: Any, expected: list[ParamValue]) -> None:
+        """A 1-d array axis gives cases holding the equivalent int, float, bool or str."""
+        values = [c.params["x"] for c in grid(x=array)]
+        assert [encode_value(v) for v in values] == [encode_value(v) for v in expected]
+
+    def test_numpy_scalars_become_builtins_everywhere(self) -> None:
+        """NumPy scalars in grid lists, manual cases, nested values and bounds become builtins."""
+        g = grid(x=[np.int32(3), np.float64(0.25), np.bool_(True), np.str_("s")])
+        assert [type(c.params["x"]) for c in g] == [int, float, bool, str]
+        # Typed as Any: the signatures promise builtins, run time also takes NumPy values.
+        array: Any = np.array([1.5, 2.5])
+        one: Any = np.int64(1)
+        five: Any = np.int64(5)
+        seven: Any = np.uint64(7)
+        m = manual([{"a": np.int64(1), "b": array, "c": {"d": np.uint16(4)}}])
+        assert encode_value(m[0].params) == encode_value({"a": 1, "b": (1.5, 2.5), "c": {"d": 4}})
+        dist = randint(one, five)
+        assert type(dist.low) is int
+        assert type(dist.high) is int
+        assert all(type(o) is int for o in choice(np.array([1, 2])).options)
+        trials = random({"u": uniform(np.float64(0), np.float64(1))}, five, seven)
+        assert trials.n_trials == 5
+        assert type(trials.n_trials) is int
+        assert type(trials.seed) is int
+        assert all(type(c.params["u"]) is float for c in trials)
+
+    def test_two_dimensional_array_values_become_nested_tuples(self) -> None:
+        """A 2-d array given as one value becomes a tuple of tuples."""
+        matrix: Any = np.arange(4).reshape(2, 2)
+        source = grid(x=[matrix])
+        assert source[0].params["x"] == ((0, 1), (2, 3))
+
+
+def test_grid_size_is_the_product_of_axis_lengths() -> None:
+    """A grid's size is the product of its axis lengths (ranges counted exactly)."""
+    axes = {"a": [1, 2, 3], "b": range(0, 100, 7), "c": (None,)}
+    assert grid(**axes).size == math.prod(len(v) for v in axes.values())

@@ -1,0 +1,118 @@
+"""Laws every leaf source obeys (grid, random, manual), over generated sources."""
+
+from __future__ import annotations
+
+import pickle
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from metalab import ParamCase, ParamSource, grid, manual, random, uniform
+from metalab._case import encode_value
+from metalab.errors import CaseIndexError
+from metalab.testing import grids, manual_sources, random_sources
+
+LEAVES = pytest.mark.parametrize(
+    "kind",
+    [grids(), random_sources(), manual_sources()],
+    ids=["grid", "random", "manual"],
+)
+ANY_LEAF = st.one_of(grids(), random_sources(), manual_sources())
+
+
+def same(a: ParamCase, b: ParamCase) -> bool:
+    """Whether two cases are the same, telling apart 1, 1.0 and True (unlike ``==``)."""
+    return (
+        encode_value(a.params) == encode_value(b.params)
+        and a.tags == b.tags
+        and a.case_id == b.case_id
+    )
+
+
+def is_canonical(value: object) -> bool:
+    """Whether a value holds only Python builtins, tuples and read-only mappings."""
+    if value is None or type(value) in {bool, int, float, str}:
+        return True
+    if type(value) is tuple:
+        return all(map(is_canonical, value))
+    if isinstance(value, Mapping):
+        return all(type(k) is str and is_canonical(v) for k, v in value.items())
+    return False
+
+
+class TestSequence:
+    """Sources behave as sequences of cases: every access path gives the same case."""
+
+    @LEAVES
+    @given(data=st.data())
+    def test_indexing_agrees_with_iteration(
+        self, kind: st.SearchStrategy[ParamSource], data: st.DataObject
+    ) -> None:
+        """source[i], source[i - len], take(), dicts() and columns() all agree with list(source).
+
+        Indices outside [-len, len) raise CaseIndexError, and every case holds canonical
+        values (no NumPy scalar, list or plain dict) under sorted keys of the source.
+        """
+        source = data.draw(kind)
+        cases = list(source)
+        n = len(cases)
+        assert len(source) == source.size == n
+        assert bool(source) is (n > 0)
+        assert list(source.keys) == sorted(set(source.keys))
+        for i, case in enumerate(cases):
+            assert same(source[i], case)
+            assert same(source[i - n], case)
+            numpy_index: Any = np.int64(i)  # accepted at run time, like any __index__ type
+            assert same(source[numpy_index], case)
+            assert is_canonical(case.params)
+            assert list(case.params) == sorted(case.params)
+            assert set(case.params) <= set(source.keys)
+        for index in (n, n + 1, -n - 1, 10**30, -(10**30)):
+            with pytest.raises(CaseIndexError, match=rf"index {index} is out of range"):
+                source[index]
+        indices = data.draw(st.lists(st.integers(-n, n - 1), max_size=5)) if n else []
+        assert all(same(c, source[i]) for c, i in zip(source.take(indices), indices, strict=True))
+        plain = list(source.dicts())
+        assert all(type(p) is dict for p in plain)
+        assert [encode_value(p) for p in plain] == [encode_value(c.params) for c in cases]
+        columns = source.columns()
+        assert list(columns) == list(source.keys)
+        for key, column in columns.items():
+            cells = [column[i] if column.dtype == object else column[i].item() for i in range(n)]
+            assert [encode_value(c) for c in cells] == [
+                encode_value(c.params.get(key)) for c in cases
+            ]
+
+    @pytest.mark.parametrize("index", [1.0, "0", None, True, np.float64(0)], ids=repr)
+    def test_non_int_indices_raise_type_error(self, index: Any) -> None:
+        """Floats, str, None and bool are not indices."""
+        sources = [
+            grid(x=[1, 2]),
+            random({"x": uniform(0, 1)}, 3, seed=0),
+            manual([{"x": 1}]),
+        ]
+        for source in sources:
+            with pytest.raises(TypeError, match="source indices must be int"):
+                source[index]
+
+
+class TestValueSemantics:
+    """Sources are values: equal by structure, hashable, picklable."""
+
+    @given(source=ANY_LEAF)
+    def test_pickle_round_trip_gives_an_equal_source(self, source: ParamSource) -> None:
+        """A pickled source is equal to the original, hashes the same and has the same cases."""
+        copy = pickle.loads(pickle.dumps(source))  # noqa: S301 - our own bytes
+        assert copy == source
+        assert hash(copy) == hash(source)
+        assert all(same(a, b) for a, b in zip(copy, source, strict=True))
+
+    def test_sources_are_told_apart_by_value_types(self) -> None:
+        """Grids and manual sources whose values differ only as 1 / 1.0 / True are unequal."""
+        grids_ = {grid(x=[1]), grid(x=[1.0]), grid(x=[True])}
+        manuals = {manual([{"x": 1}]), manual([{"x": 1.0}]), manual([{"x": True}])}
+        assert len(grids_) == len(manuals) == 3
