@@ -284,6 +284,15 @@ class TestProduct:
         with pytest.raises(CaseIndexError):
             s[0]
 
+    def test_products_of_empty_grids_have_one_empty_case(self) -> None:
+        """grid() is the single empty case, and so is any product of them."""
+        s = grid() * grid()
+        assert s.size == 1
+        assert [dict(c.params) for c in s] == [{}]
+        assert list(s.dicts()) == [{}]
+        assert s.index_of({}) == 0
+        assert params(grid() * manual([{"a": 1}, {}])) == [{"a": 1}, {}]
+
     @pytest.mark.parametrize("parts", [[], [grid(x=[1]), "a"], 3])
     def test_bad_parts_are_refused(self, parts: Any) -> None:
         """Anything but a non-empty sequence of sources is a ParamError."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +22,7 @@ from metalab import (
 )
 from metalab._case import encode_value
 from metalab.errors import CaseIndexError, UnsupportedOperationError
+from metalab.manifest import from_manifest, to_manifest
 from metalab.testing import sources
 
 if TYPE_CHECKING:
@@ -165,6 +167,17 @@ class TestEveryNode:
             )
             check_batches(node, indices)
             check_index_of(node)
+
+
+class TestManifest:
+    """Every expression tree survives a manifest."""
+
+    @given(tree=TREES)
+    def test_round_trip(self, tree: ParamSource) -> None:
+        """from_manifest(to_manifest(s)) equals s and has the same cases."""
+        copy = from_manifest(json.loads(json.dumps(to_manifest(tree))))
+        assert copy == tree
+        assert cases(copy) == cases(tree)
 
 
 class TestReorderings:
