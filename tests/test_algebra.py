@@ -547,10 +547,17 @@ class TestReplicates:
         assert len({c.params["seed"] for c in s}) == 3
 
     def test_the_largest_count_is_accepted(self) -> None:
-        """2**32 replicates fit; the last one is indexable."""
+        """2**32 replicates fit; the last one is indexable and iteration starts at once."""
         s = replicates(2**32, seed=3)
         assert s.size == 2**32
         assert s[-1].params["seed"] == Permutation(3, 2**32)(2**32 - 1)
+        first = next(iter(s))
+        assert same(first, s[0])
+
+    def test_iteration_agrees_with_indexing_across_batches(self) -> None:
+        """Streaming thousands of replicates gives the indexed cases, in order."""
+        s = replicates(5000, seed=11)
+        assert all_same(list(s), [s[i] for i in range(5000)])
 
     @pytest.mark.parametrize(
         ("args", "message"),

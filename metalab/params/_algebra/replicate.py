@@ -24,6 +24,9 @@ __all__ = ["MAX_REPLICATES", "ReplicateSource", "replicates"]
 MAX_REPLICATES: Final = 2**32
 """The most replicates one source can have: each needs a distinct 32-bit seed."""
 
+_CHUNK: Final = 1 << 12
+"""Seeds computed per vectorized batch while iterating."""
+
 
 @final
 @attrs.frozen(init=False, repr=False)
@@ -98,11 +101,13 @@ class ReplicateSource(ParamSource):
         return self._perm.array(np.arange(self.n, dtype=np.uint64)).tolist()  # type: ignore[no-any-return]
 
     def __iter__(self) -> Iterator[ParamCase]:
-        """Every replicate in order."""
+        """Every replicate in order, seeds computed in vectorized chunks."""
         key = self.key
-        for i, value in enumerate(self.seeds()):
-            encoded = (encode_item(key, value),)
-            yield make_case(FrozenParams({key: value}), (f"replicate_{i}",), encoded)
+        for begin in range(0, self.n, _CHUNK):
+            chunk = np.arange(begin, min(begin + _CHUNK, self.n), dtype=np.uint64)
+            for i, value in enumerate(self._perm.array(chunk).tolist(), begin):
+                encoded = (encode_item(key, value),)
+                yield make_case(FrozenParams({key: value}), (f"replicate_{i}",), encoded)
 
     def columns(self, indices: Indices | None = None) -> dict[str, npt.NDArray[Any]]:
         """The seeds at ``indices`` (default: all) as an ``int64`` column."""
