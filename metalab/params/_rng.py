@@ -221,7 +221,7 @@ class Stream:
             b = bits(index)
             if b < limit:
                 return b % n
-            return self._retry(index, n, limit)  # pragma: no cover - probability < n / 2**64
+            return self._retry(index, n, limit)
 
         return below
 
@@ -231,7 +231,7 @@ class Stream:
             b = self.bits(index, draw)
             if b < limit:
                 return b % n
-            draw += 1  # pragma: no cover - probability below (n / 2**64) ** 2
+            draw += 1
 
     def below(self, index: int, n: int) -> int:
         """An integer uniform in ``[0, n)`` for trial ``index``, ``1 <= n <= 2**64``."""
@@ -267,7 +267,7 @@ class Stream:
         top = np.uint64(limit)
         bad = np.flatnonzero(z >= top)
         draw = 1
-        while len(bad):  # pragma: no cover - probability below n / 2**64 per value
+        while len(bad):
             retry = np.add(ig[bad], np.uint64(self.offset(draw)))
             z[bad] = mix64_array(retry)
             bad = bad[z[bad] >= top]

@@ -19,7 +19,16 @@ import math
 from collections.abc import Sequence
 from fractions import Fraction
 from itertools import accumulate
-from typing import TYPE_CHECKING, Any, ClassVar, Final, Protocol, final, runtime_checkable
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    ClassVar,
+    Final,
+    Protocol,
+    TypeAlias,
+    final,
+    runtime_checkable,
+)
 
 import attrs
 import numpy as np
@@ -138,6 +147,32 @@ def _ln(value: float) -> float:
     """The natural log, correctly rounded (decimal arithmetic), so constants never vary."""
     with decimal.localcontext(prec=40):
         return float(decimal.Decimal(value).ln())
+
+
+Real: TypeAlias = "float | np.integer[Any] | np.floating[Any]"
+"""A real number as a distribution takes it: a Python int or float, or a NumPy scalar."""
+
+Integer: TypeAlias = "int | np.integer[Any]"
+"""An integer as a distribution takes it: a Python int or a NumPy integer scalar."""
+
+
+def _scalar(value: Real) -> int | float:
+    # NumPy scalars become the Python scalars they stand for; checks come after.
+    out: int | float = value.item() if isinstance(value, np.generic) else value
+    return out
+
+
+def _optional_scalar(value: Real | None) -> int | float | None:
+    return None if value is None else _scalar(value)
+
+
+def _integer(value: Integer) -> int:
+    out: int = value.item() if isinstance(value, np.generic) else value
+    return out
+
+
+def _optional_integer(value: Integer | None) -> int | None:
+    return None if value is None else _integer(value)
 
 
 def _set(obj: object, **values: object) -> None:
@@ -268,13 +303,16 @@ def _decimal_grid(low: float, step: float, count: int) -> tuple[float, float, fl
     return float(num), float(num_step), float(10**digits)
 
 
-def _float_grid(fn: str, low: float, high: float, step: object) -> tuple[int | float, FloatGrid]:
+def _float_grid(
+    fn: str, given_low: float, given_high: float, step: object
+) -> tuple[int | float, FloatGrid]:
     """Check a continuous ``step`` and build the grid of its points below ``high``.
 
     The count is exact for the floats: a point counts if the kernels' own formula
     (`FloatGrid.point`) puts it below ``high``.
     """
-    where = f"{fn}(low={low!r}, high={high!r}, step=...)"
+    where = f"{fn}(low={given_low!r}, high={given_high!r}, step=...)"
+    low, high = float(given_low), float(given_high)
     st = check_finite_number(step, f"{where}: step")
     st_f = _as_float(st, f"{where}: step")
     if not st_f > 0:
@@ -348,9 +386,9 @@ class Uniform(_Base):
 
     manifest_type: ClassVar[str] = "Uniform"
 
-    low: int | float
-    high: int | float
-    step: int | float | None = None
+    low: int | float = attrs.field(converter=_scalar)
+    high: int | float = attrs.field(converter=_scalar)
+    step: int | float | None = attrs.field(default=None, converter=_optional_scalar)
     _lo: float = attrs.field(init=False, eq=False)
     _scale: float = attrs.field(init=False, eq=False)
     _top: float | None = attrs.field(init=False, eq=False)
@@ -364,7 +402,7 @@ class Uniform(_Base):
         top = math.nextafter(hi_f, -math.inf)
         grid = None
         if self.step is not None:
-            step, grid = _float_grid("uniform", lo_f, hi_f, self.step)
+            step, grid = _float_grid("uniform", lo, hi, self.step)
             _set(self, step=step)
         _set(
             self,
@@ -435,9 +473,9 @@ class LogUniform(_Base):
 
     manifest_type: ClassVar[str] = "LogUniform"
 
-    low: int | float
-    high: int | float
-    step: int | float | None = None
+    low: int | float = attrs.field(converter=_scalar)
+    high: int | float = attrs.field(converter=_scalar)
+    step: int | float | None = attrs.field(default=None, converter=_optional_scalar)
     _lo: float = attrs.field(init=False, eq=False)
     _top: float = attrs.field(init=False, eq=False)
     _log_lo: float = attrs.field(init=False, eq=False)
@@ -454,7 +492,7 @@ class LogUniform(_Base):
         log_lo = _ln(lo_f)
         grid = None
         if self.step is not None:
-            step, grid = _float_grid("loguniform", lo_f, hi_f, self.step)
+            step, grid = _float_grid("loguniform", lo, hi, self.step)
             _set(self, step=step)
         _set(
             self,
@@ -605,8 +643,8 @@ class Normal(_Gaussian):
 
     manifest_type: ClassVar[str] = "Normal"
 
-    mu: int | float
-    sigma: int | float
+    mu: int | float = attrs.field(converter=_scalar)
+    sigma: int | float = attrs.field(converter=_scalar)
 
     def __attrs_post_init__(self) -> None:
         """Check the parameters."""
@@ -639,8 +677,8 @@ class LogNormal(_Gaussian):
 
     manifest_type: ClassVar[str] = "LogNormal"
 
-    mu: int | float
-    sigma: int | float
+    mu: int | float = attrs.field(converter=_scalar)
+    sigma: int | float = attrs.field(converter=_scalar)
 
     def __attrs_post_init__(self) -> None:
         """Check the parameters (every draw must be a finite float)."""
@@ -677,9 +715,9 @@ class RandInt(_Base):
 
     manifest_type: ClassVar[str] = "RandInt"
 
-    low: int
-    high: int
-    step: int | None = None
+    low: int = attrs.field(converter=_integer)
+    high: int = attrs.field(converter=_integer)
+    step: int | None = attrs.field(default=None, converter=_optional_integer)
     _step: int = attrs.field(init=False, eq=False)
     _count: int = attrs.field(init=False, eq=False)
 
@@ -740,9 +778,9 @@ class LogUniformInt(_Base):
 
     manifest_type: ClassVar[str] = "LogUniformInt"
 
-    low: int
-    high: int
-    step: int | None = None
+    low: int = attrs.field(converter=_integer)
+    high: int = attrs.field(converter=_integer)
+    step: int | None = attrs.field(default=None, converter=_optional_integer)
     _step: int = attrs.field(init=False, eq=False)
     _lo: float = attrs.field(init=False, eq=False)
     _log_lo: float = attrs.field(init=False, eq=False)
@@ -833,7 +871,7 @@ def _to_options(value: Sequence[ParamInput] | npt.NDArray[Any]) -> tuple[ParamVa
 
 
 def _to_weights(
-    value: Sequence[float] | npt.NDArray[Any] | None,
+    value: Sequence[Real] | npt.NDArray[Any] | None,
 ) -> tuple[int | float, ...] | None:
     raw: object = value  # checked at run time for untyped callers
     if raw is None:
@@ -952,7 +990,7 @@ class Choice(_Base):
 
 
 # -- factories ----------------------------------------------------------------------------
-def uniform(low: float, high: float, *, step: float | None = None) -> Uniform:
+def uniform(low: Real, high: Real, *, step: Real | None = None) -> Uniform:
     """Floats uniform over ``[low, high)`` (never ``high``), optionally on a ``step`` grid.
 
     >>> uniform(0, 1)
@@ -963,7 +1001,7 @@ def uniform(low: float, high: float, *, step: float | None = None) -> Uniform:
     return Uniform(low, high, step)
 
 
-def loguniform(low: float, high: float, *, step: float | None = None) -> LogUniform:
+def loguniform(low: Real, high: Real, *, step: Real | None = None) -> LogUniform:
     """Floats log-uniform over ``[low, high)``; both bounds positive; optional ``step`` grid.
 
     >>> loguniform(1e-5, 1e-2)
@@ -972,7 +1010,7 @@ def loguniform(low: float, high: float, *, step: float | None = None) -> LogUnif
     return LogUniform(low, high, step)
 
 
-def loguniform_int(low: int, high: int, *, step: int | None = None) -> LogUniformInt:
+def loguniform_int(low: Integer, high: Integer, *, step: Integer | None = None) -> LogUniformInt:
     """Integers in ``[low, high]``, log-uniform; both bounds positive ints.
 
     >>> loguniform_int(16, 512)
@@ -981,7 +1019,7 @@ def loguniform_int(low: int, high: int, *, step: int | None = None) -> LogUnifor
     return LogUniformInt(low, high, step)
 
 
-def randint(low: int, high: int, *, step: int | None = None) -> RandInt:
+def randint(low: Integer, high: Integer, *, step: Integer | None = None) -> RandInt:
     """Integers uniform over ``[low, high]``, both ends included, optionally every ``step``.
 
     >>> randint(0, 9)
@@ -995,7 +1033,7 @@ def randint(low: int, high: int, *, step: int | None = None) -> RandInt:
 def choice(
     options: Sequence[ParamInput] | npt.NDArray[Any],
     *,
-    weights: Sequence[float] | npt.NDArray[Any] | None = None,
+    weights: Sequence[Real] | npt.NDArray[Any] | None = None,
 ) -> Choice:
     """One of ``options``: uniformly, or in proportion to non-negative ``weights``.
 
@@ -1007,7 +1045,7 @@ def choice(
     return Choice(options, weights)
 
 
-def normal(mu: float, sigma: float) -> Normal:
+def normal(mu: Real, sigma: Real) -> Normal:
     """Gaussian floats with mean ``mu`` and standard deviation ``sigma > 0``.
 
     >>> normal(0, 0.1)
@@ -1016,7 +1054,7 @@ def normal(mu: float, sigma: float) -> Normal:
     return Normal(mu, sigma)
 
 
-def lognormal(mu: float, sigma: float) -> LogNormal:
+def lognormal(mu: Real, sigma: Real) -> LogNormal:
     """Positive floats ``exp(n)``, ``n`` normal with mean ``mu`` and deviation ``sigma > 0``.
 
     >>> lognormal(-2.0, 1.0)
