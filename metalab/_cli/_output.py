@@ -45,7 +45,7 @@ def case_record(index: int, case: ParamCase) -> dict[str, Any]:
 
 def dumps_record(record: Mapping[str, Any], *, indent: int | None = None) -> str:
     """A record as JSON text (tuples become lists, mappings objects)."""
-    return json.dumps(record, indent=indent, ensure_ascii=False, allow_nan=False)
+    return json.dumps(record, indent=indent, ensure_ascii=True, allow_nan=False)
 
 
 def _cell(value: object) -> object:
