@@ -67,5 +67,12 @@ def to_frame(source: ParamSource) -> pd.DataFrame:
     for i, case in enumerate(source):
         ids[i] = case.case_id
         tags[i] = case.tags
-    data = {**columns, "case_id": ids, "tags": tags}
-    return pd.DataFrame(data, index=pd.RangeIndex(size, name="index"))
+    index = pd.RangeIndex(size, name="index")
+    # Object columns stay object: pandas would otherwise turn a None among strings into NaN.
+    data = {
+        key: pd.Series(column, index=index, dtype=object if column.dtype == object else None)
+        for key, column in columns.items()
+    }
+    data["case_id"] = pd.Series(ids, index=index, dtype=str)
+    data["tags"] = pd.Series(tags, index=index, dtype=object)
+    return pd.DataFrame(data, index=index)
