@@ -12,9 +12,10 @@ Set ``METALAB_TRACEBACK=1`` to see the Python traceback of an unexpected error.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import sys
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -44,19 +45,24 @@ def _usage_message(error: BaseException) -> str:
     return f"{message} (see '{path} --help')" if path else message
 
 
+@functools.cache
+def _command() -> Any:
+    """The click command typer builds from the app (built once: it takes a while)."""
+    import typer
+
+    from metalab._cli._app import app
+
+    return typer.main.get_command(app)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command with ``argv`` (default: ``sys.argv[1:]``) and return its exit status.
 
     >>> main(["count", "no-such-sweep.json"])
     1
     """
-    import typer
-
-    from metalab._cli._app import app
-
-    command = typer.main.get_command(app)
     try:
-        result = command.main(
+        result = _command().main(
             args=list(sys.argv[1:] if argv is None else argv),
             prog_name="metalab",
             standalone_mode=False,
