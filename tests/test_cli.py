@@ -1,0 +1,906 @@
+"""The ``metalab`` command: every subcommand, every error path, and its import cost."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from unittest import mock
+
+import attrs
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import metalab
+from metalab import Distribution, choice, grid, loguniform, manual, random, uniform
+from metalab.cli import main
+from metalab.manifest import dumps, loads
+from metalab.testing import grids, random_sources, sources
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Mapping
+
+    from metalab.params._base import ParamSource
+
+ROOT = Path(metalab.__file__).resolve().parent.parent
+QUICKSTART = ROOT / "examples" / "quickstart.py"
+CLI_EXAMPLES = 40
+"""Examples for properties run through the whole command (the library's laws get more)."""
+
+
+@attrs.frozen
+class Result:
+    """What one run of the command did."""
+
+    code: int
+    out: str
+    err: str
+
+
+def run(*args: object, env: Mapping[str, str] | None = None) -> Result:
+    """Run ``metalab ARGS`` in this process, capturing its output and exit status."""
+    out, err = io.StringIO(), io.StringIO()
+    environ = {k: v for k, v in os.environ.items() if k != "SLURM_ARRAY_TASK_ID"}
+    environ.update(env or {})
+    with (
+        mock.patch.dict(os.environ, environ, clear=True),
+        contextlib.redirect_stdout(out),
+        contextlib.redirect_stderr(err),
+    ):
+        code = main([str(a) for a in args])
+    return Result(code, out.getvalue(), err.getvalue())
+
+
+def assert_one_line_error(result: Result, code: int, *fragments: str) -> None:
+    """The run failed with ``code`` and said so in one line that contains ``fragments``."""
+    assert result.code == code
+    assert result.err.startswith("error: ")
+    assert result.err.endswith("\n")
+    assert result.err.count("\n") == 1
+    assert "Traceback" not in result.err
+    for fragment in fragments:
+        assert fragment in result.err
+
+
+def write_sweeps(folder: Path, body: str, name: str = "sweeps.py") -> Path:
+    """Write a Python file of sweep definitions and return its path."""
+    path = folder / name
+    path.write_text(textwrap.dedent(body), encoding="utf-8")
+    return path
+
+
+def write_manifest(folder: Path, source: ParamSource, name: str = "sweep.json") -> Path:
+    """Write the manifest of ``source`` and return its path."""
+    path = folder / name
+    path.write_text(dumps(source), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _restore_imports(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Undo what loading sweep files does to sys.path and sys.modules."""
+    path, modules = list(sys.path), set(sys.modules)
+    base = str(tmp_path_factory.getbasetemp())
+    yield
+    sys.path[:] = path
+    for name in set(sys.modules) - modules:
+        if str(getattr(sys.modules[name], "__file__", None) or "").startswith(base):
+            del sys.modules[name]
+
+
+COMPOSITE = """
+    from metalab import Distribution, choice, grid, loguniform, manual, random, uniform
+
+    base = grid(model=["mlp", "cnn"], lr=[0.001, 0.01]) + manual(
+        [{"model": "linear", "lr": 0.1}], tags=["baseline"]
+    )
+    space = {
+        "dropout": uniform(0.0, 0.5),
+        "wd": loguniform(1e-6, 1e-2),
+        "opt": choice(["adam", "sgd"]),
+    }
+    sweep = base * random(space, n_trials=4, seed=7)
+    not_a_sweep = {"lr": 0.1}
+"""
+
+
+def composite(tmp_path: Path) -> tuple[str, ParamSource]:
+    """The SWEEP argument of a composite sweep defined in a file, and the sweep itself."""
+    path = write_sweeps(tmp_path, COMPOSITE)
+    namespace: dict[str, Any] = {}
+    exec(compile(path.read_text(encoding="utf-8"), str(path), "exec"), namespace)  # noqa: S102
+    return f"{path}:sweep", namespace["sweep"]
+
+
+def expected_record(source: ParamSource, i: int) -> dict[str, Any]:
+    """The JSON record of case ``i``, built from the library, not the command."""
+    case = source[i]
+    record = {"index": i, "case_id": case.case_id, "params": case.params, "tags": list(case.tags)}
+    parsed: dict[str, Any] = json.loads(json.dumps(record))
+    return parsed
+
+
+class TestImportCost:
+    """Importing metalab stays light."""
+
+    @pytest.mark.subprocess
+    def test_import_metalab_loads_no_cli_or_optional_dependency(self) -> None:
+        """`import metalab` (even `metalab.cli`) loads no typer, rich, pandas or matplotlib."""
+        code = (
+            "import sys, metalab, metalab.cli, metalab.jobarray\n"
+            "heavy = {'typer', 'rich', 'click', 'pandas', 'matplotlib'}\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy))\n"
+        )
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+        ).stdout
+        assert out.strip() == "[]"
+
+
+class TestEntryPoint:
+    """The command as a process: entry point, help and version."""
+
+    @pytest.mark.subprocess
+    def test_python_m_metalab_runs_the_command(self) -> None:
+        """`python -m metalab count` prints the size of the bundled example, and nothing else."""
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        done = subprocess.run(
+            [sys.executable, "-m", "metalab", "count", f"{QUICKSTART}:sweep"],
+            capture_output=True,
+            text=True,
+            check=False,
+            env=env,
+        )
+        assert (done.returncode, done.stdout, done.stderr) == (0, "20\n", "")
+
+    @pytest.mark.subprocess
+    def test_an_error_in_a_real_process_is_one_line_without_traceback(self) -> None:
+        """A failing command in a fresh interpreter prints one `error:` line and exits 1."""
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        done = subprocess.run(
+            [sys.executable, "-m", "metalab", "show", "no-such-file.json"],
+            capture_output=True,
+            text=True,
+            check=False,
+            env=env,
+        )
+        assert done.returncode == 1
+        assert done.stdout == ""
+        assert done.stderr.startswith("error: no such file: no-such-file.json")
+        assert done.stderr.count("\n") == 1
+
+    def test_help_lists_every_command(self) -> None:
+        """`metalab --help` exits 0 and names every subcommand."""
+        result = run("--help")
+        assert result.code == 0
+        for command in ("show", "count", "case", "list", "manifest", "array", "plot"):
+            assert command in result.out
+
+    def test_no_arguments_print_the_help(self) -> None:
+        """`metalab` alone shows the help, with the usage exit status and no error line."""
+        result = run()
+        assert result.code == 2
+        assert "Usage" in result.out
+        assert "error:" not in result.err
+
+    def test_version(self) -> None:
+        """`metalab --version` prints one line naming metalab."""
+        result = run("--version")
+        assert result.code == 0
+        assert result.out.startswith("metalab ")
+        assert result.out.count("\n") == 1
+
+
+class TestSweepArgument:
+    """SWEEP: manifest files, Python files and modules, and what goes wrong with them."""
+
+    def test_a_python_file_and_name(self, tmp_path: Path) -> None:
+        """`path/to/file.py:NAME` runs the file and takes the sweep NAME from it."""
+        spec, source = composite(tmp_path)
+        assert run("count", spec).out == f"{source.size}\n"
+
+    def test_a_dotted_name_inside_the_file(self, tmp_path: Path) -> None:
+        """NAME may reach into an object: `file.py:sweeps.small`."""
+        path = write_sweeps(
+            tmp_path,
+            """
+            from types import SimpleNamespace
+            from metalab import grid
+            sweeps = SimpleNamespace(small=grid(x=[1, 2, 3]))
+            """,
+        )
+        assert run("count", f"{path}:sweeps.small").out == "3\n"
+
+    def test_a_module_and_name(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        """`package.module:NAME` imports the module, from the working directory too."""
+        package = tmp_path / "mysweeps_pkg"
+        package.mkdir()
+        (package / "__init__.py").write_text("", encoding="utf-8")
+        write_sweeps(package, "from metalab import grid\nsmall = grid(x=range(7))\n", "defs.py")
+        monkeypatch.chdir(tmp_path)
+        assert run("count", "mysweeps_pkg.defs:small").out == "7\n"
+
+    def test_the_file_can_import_its_neighbours(self, tmp_path: Path) -> None:
+        """A sweep file imports modules beside it, as `python file.py` would let it."""
+        write_sweeps(
+            tmp_path, "from metalab import grid\nBASE = grid(a=[1, 2])\n", "shared_base.py"
+        )
+        path = write_sweeps(tmp_path, "from shared_base import BASE\nsweep = BASE + BASE\n")
+        assert run("count", f"{path}:sweep").out == "4\n"
+
+    def test_the_main_block_of_a_sweep_file_does_not_run(self, tmp_path: Path) -> None:
+        """Loading a sweep file never runs its `if __name__ == "__main__":` block."""
+        marker = tmp_path / "ran"
+        path = write_sweeps(
+            tmp_path,
+            f"""
+            from pathlib import Path
+            from metalab import grid
+            sweep = grid(x=[1])
+            if __name__ == "__main__":
+                Path({str(marker)!r}).write_text("ran")
+            """,
+        )
+        assert run("count", f"{path}:sweep").code == 0
+        assert not marker.exists()
+
+    def test_a_manifest_file(self, tmp_path: Path) -> None:
+        """A manifest is read as data and gives the same sweep."""
+        source = grid(lr=[0.1, 0.01], depth=range(3))
+        assert run("count", write_manifest(tmp_path, source)).out == "6\n"
+
+    @pytest.mark.parametrize(
+        ("body", "name", "fragments"),
+        [
+            ("sweep = undefined_name\n", "sweep", ["NameError", "undefined_name", "line 1"]),
+            ("def broken(:\n", "sweep", ["SyntaxError", "line 1"]),
+            ("import sys\nsys.exit(3)\n", "sweep", ["SystemExit"]),
+            ("from metalab import grid\nsweep = grid(x=[1])\n", "sweeep", ["sweeep", "sweep"]),
+            ("answer = 42\n", "answer", ["int", "not a sweep", "defines no sweep"]),
+        ],
+    )
+    def test_problems_in_a_sweep_file(
+        self, tmp_path: Path, body: str, name: str, fragments: list[str]
+    ) -> None:
+        """Errors in or about the user's file are one line saying what and where; exit 1."""
+        path = write_sweeps(tmp_path, body)
+        assert_one_line_error(run("count", f"{path}:{name}"), 1, *fragments)
+
+    def test_a_metalab_error_in_the_file_is_printed_as_is(self, tmp_path: Path) -> None:
+        """A bad sweep definition in the file reports metalab's own message."""
+        path = write_sweeps(tmp_path, "from metalab import grid\nsweep = grid(x='abc')\n")
+        result = run("show", f"{path}:sweep")
+        assert_one_line_error(result, 1, "grid values for 'x' must be a non-empty sequence")
+
+    def test_the_missing_attribute_error_names_the_sweeps_defined(self, tmp_path: Path) -> None:
+        """A misspelt NAME gets a list of the sweeps the file does define."""
+        spec, _ = composite(tmp_path)
+        result = run("count", spec.replace(":sweep", ":swep"))
+        assert_one_line_error(result, 1, "no attribute 'swep'", "base, sweep")
+
+    @pytest.mark.parametrize(
+        ("argument", "code", "fragment"),
+        [
+            ("no-such.json", 1, "no such file: no-such.json"),
+            ("no_such_module_xyz:sweep", 1, "no module named 'no_such_module_xyz'"),
+            ("missing/file.py:sweep", 1, "no such file"),
+            ("examples/quickstart.py", 2, "name the sweep defined in it"),
+            ("pkg.mod:", 2, "is not a manifest JSON file"),
+            ("pkg.mod:not-an-identifier", 2, "is not a manifest JSON file"),
+            ("", 2, "SWEEP is empty"),
+        ],
+    )
+    def test_bad_sweep_arguments(self, argument: str, code: int, fragment: str) -> None:
+        """A SWEEP that names nothing loadable is one clear line: 2 if malformed, 1 if absent."""
+        assert_one_line_error(run("count", argument), code, fragment)
+
+    @pytest.mark.parametrize(
+        ("text", "fragment"),
+        [
+            ("{not json", "not valid JSON"),
+            ('{"type": "GridSource", "spec": {"x": []}}', "spec.x"),
+            ('{"type": "NoSuchSource"}', "NoSuchSource"),
+        ],
+    )
+    def test_bad_manifests(self, tmp_path: Path, text: str, fragment: str) -> None:
+        """A malformed manifest reports the file and the JSON path of the problem; exit 1."""
+        path = tmp_path / "bad.json"
+        path.write_text(text, encoding="utf-8")
+        assert_one_line_error(run("show", path), 1, f"{path}: ", fragment)
+
+    def test_an_unreadable_manifest(self, tmp_path: Path) -> None:
+        """A directory given as a manifest is reported, not raised."""
+        assert_one_line_error(run("count", tmp_path), 1, f"cannot read {tmp_path}")
+
+
+class TestShow:
+    """`metalab show`: the composition tree and the first cases."""
+
+    def test_the_tree_gives_kind_size_params_and_distributions(self, tmp_path: Path) -> None:
+        """Every node of the composition appears with its kind, size and parameters."""
+        spec, source = composite(tmp_path)
+        out = run("show", spec).out
+        for fragment in (
+            f"product (*)  {source.size} cases",
+            "concat (+)  5 cases",
+            "grid  4 cases",
+            "lr: [0.001, 0.01]",
+            "model: ['mlp', 'cnn']",
+            "manual  1 case  tags ['baseline']",
+            "random  4 cases  seed 7",
+            "dropout ~ uniform(0.0, 0.5)",
+            "wd ~ loguniform(1e-06, 0.01)",
+            "opt ~ choice(['adam', 'sgd'])",
+        ):
+            assert fragment in out
+
+    def test_the_table_lists_the_first_cases(self, tmp_path: Path) -> None:
+        """The table shows the first --limit cases with their case_ids, and says of how many."""
+        spec, source = composite(tmp_path)
+        out = run("show", spec, "--limit", 3).out
+        assert f"first 3 of {source.size} cases" in out
+        for i in range(3):
+            assert source[i].case_id in out
+        assert source[3].case_id not in out
+
+    def test_a_small_sweep_is_listed_whole(self) -> None:
+        """When the limit covers the sweep, the table says it holds all cases."""
+        out = run("show", f"{QUICKSTART}:sweep", "--limit", 100).out
+        assert "all 20 cases" in out
+
+    def test_limit_zero_shows_only_the_tree(self, tmp_path: Path) -> None:
+        """--limit 0 draws the tree and no table."""
+        spec, source = composite(tmp_path)
+        out = run("show", spec, "-n", 0).out
+        assert "grid" in out
+        assert source[0].case_id not in out
+
+    def test_algebra_nodes(self) -> None:
+        """Slices, shuffles, zips and replicates show their own details."""
+        from metalab.params._algebra import replicates
+        from metalab.params._algebra import zip as zip_
+
+        sweep = (zip_(a=[1, 2], b=["x", "y"]) * replicates(3, seed=5)).shuffled(9)[1:5]
+        with mock.patch("metalab._cli._app.load_sweep", return_value=sweep):
+            out = run("show", "patched").out
+        for fragment in (
+            "slice  4 cases  [1:5:1]",
+            "shuffled  6 cases  seed 9",
+            "zip  2 cases",
+            "a: [1, 2]",
+            "replicates  3 cases  seed 5",
+            "seed: 3 distinct seeds",
+        ):
+            assert fragment in out
+
+    def test_an_unknown_kind_of_node_is_shown_from_its_fields(self, tmp_path: Path) -> None:
+        """A source class metalab does not know still shows its kind, size, keys and children."""
+        path = write_sweeps(
+            tmp_path,
+            """
+            import attrs
+            from metalab import grid
+            from metalab.params._base import ParamSource
+
+            @attrs.frozen
+            class Repeat(ParamSource):
+                inner: ParamSource
+                times: int
+
+                @property
+                def size(self):
+                    return self.inner.size * self.times
+
+                @property
+                def keys(self):
+                    return self.inner.keys
+
+                def _raw(self, i):
+                    return self.inner._raw(i % self.inner.size)
+
+            sweep = Repeat(grid(x=[1, 2]), 3)
+            """,
+        )
+        out = run("show", f"{path}:sweep").out
+        assert "Repeat  6 cases  times 3  params: x" in out
+        assert "grid  2 cases" in out
+
+    def test_many_parts_are_cut_short(self) -> None:
+        """A node with very many parts shows the first ones and a count of the rest."""
+        sweep: ParamSource = grid(x=[0])
+        for i in range(1, 30):
+            sweep = sweep + grid(x=[i])
+        with mock.patch("metalab._cli._app.load_sweep", return_value=sweep):
+            out = run("show", "patched", "-n", 0).out
+        assert "... and 10 more" in out
+
+
+class TestCount:
+    """`metalab count`: the exact size."""
+
+    def test_exact_size_beyond_machine_integers(self) -> None:
+        """The count is exact, even beyond 2**64."""
+        sweep = grid(a=range(10**12), b=range(10**12), c=range(7))
+        with mock.patch("metalab._cli._app.load_sweep", return_value=sweep):
+            assert run("count", "patched").out == f"{7 * 10**24}\n"
+
+
+class TestCase:
+    """`metalab case`: one case as JSON, for a job array task."""
+
+    def test_one_case_as_one_json_document(self, tmp_path: Path) -> None:
+        """One case is exactly one JSON document: index, case_id, params and tags."""
+        spec, source = composite(tmp_path)
+        result = run("case", spec, 7)
+        assert result.code == 0
+        assert json.loads(result.out) == expected_record(source, 7)
+        assert result.err == ""
+
+    def test_the_index_defaults_to_the_slurm_task(self, tmp_path: Path) -> None:
+        """Without INDEX, the case of $SLURM_ARRAY_TASK_ID is printed."""
+        spec, source = composite(tmp_path)
+        result = run("case", spec, env={"SLURM_ARRAY_TASK_ID": "11"})
+        assert json.loads(result.out) == expected_record(source, 11)
+
+    def test_an_explicit_index_wins_over_the_slurm_task(self, tmp_path: Path) -> None:
+        """INDEX on the command line takes precedence over the environment."""
+        spec, source = composite(tmp_path)
+        result = run("case", spec, 2, env={"SLURM_ARRAY_TASK_ID": "11"})
+        assert json.loads(result.out) == expected_record(source, 2)
+
+    def test_no_index_and_no_slurm_task(self, tmp_path: Path) -> None:
+        """Without INDEX or $SLURM_ARRAY_TASK_ID, the error says to give one; exit 2."""
+        spec, _ = composite(tmp_path)
+        result = run("case", spec)
+        assert_one_line_error(result, 2, "no INDEX given", "SLURM_ARRAY_TASK_ID is not set")
+        assert result.out == ""
+
+    @pytest.mark.parametrize("value", ["abc", "", "-1", "1.5"])
+    def test_a_slurm_task_that_is_not_an_index(self, tmp_path: Path, value: str) -> None:
+        """A $SLURM_ARRAY_TASK_ID that is not a non-negative integer is a usage error."""
+        spec, _ = composite(tmp_path)
+        result = run("case", spec, env={"SLURM_ARRAY_TASK_ID": value})
+        assert_one_line_error(result, 2, "SLURM_ARRAY_TASK_ID must be a non-negative integer")
+
+    def test_an_index_out_of_range(self, tmp_path: Path) -> None:
+        """An index past the end is a bad sweep for this job: exit 1 with the size."""
+        spec, source = composite(tmp_path)
+        result = run("case", spec, source.size)
+        assert_one_line_error(result, 1, f"out of range for a source of {source.size} cases")
+
+    def test_an_index_that_is_not_an_int(self, tmp_path: Path) -> None:
+        """A non-integer INDEX is a usage error."""
+        spec, _ = composite(tmp_path)
+        assert_one_line_error(run("case", spec, "two"), 2, "Invalid value")
+
+    @settings(max_examples=CLI_EXAMPLES)
+    @given(random_sources(max_size=30), st.data())
+    def test_every_case_of_a_random_manifest(
+        self, source: ParamSource, data: st.DataObject
+    ) -> None:
+        """For any random source read from its manifest, case i is the library's case i."""
+        if source.size == 0:
+            return
+        i = data.draw(st.integers(0, source.size - 1))
+        with mock.patch("metalab._cli._app.load_sweep", return_value=loads(dumps(source))):
+            result = run("case", "patched", i)
+        assert json.loads(result.out) == expected_record(source, i)
+
+
+def jsonl(text: str) -> list[dict[str, Any]]:
+    """Parse JSON lines."""
+    return [json.loads(line) for line in text.splitlines()]
+
+
+class TestList:
+    """`metalab list`: streamed cases in jsonl, csv or a table."""
+
+    def test_jsonl_is_every_case_in_order(self, tmp_path: Path) -> None:
+        """JSON lines (the default) give one record per case, as `case` prints them."""
+        spec, source = composite(tmp_path)
+        assert jsonl(run("list", spec).out) == [
+            expected_record(source, i) for i in range(len(source))
+        ]
+
+    @settings(max_examples=CLI_EXAMPLES)
+    @given(sources(max_size=20), st.integers(0, 25), st.integers(0, 25))
+    def test_start_and_stop_select_a_range(
+        self, source: ParamSource, start: int, stop: int
+    ) -> None:
+        """--start/--stop list exactly the cases start <= i < stop that exist."""
+        with mock.patch("metalab._cli._app.load_sweep", return_value=source):
+            records = jsonl(run("list", "patched", "--start", start, "--stop", stop).out)
+        indices = range(start, min(stop, source.size))
+        assert records == [expected_record(source, i) for i in indices]
+
+    @settings(max_examples=CLI_EXAMPLES)
+    @given(grids(max_size=12))
+    def test_grids_list_the_same_cases_as_iteration(self, source: ParamSource) -> None:
+        """Listing any grid through the command gives the library's cases, in order."""
+        with mock.patch("metalab._cli._app.load_sweep", return_value=source):
+            records = jsonl(run("list", "patched").out)
+        assert records == [expected_record(source, i) for i in range(source.size)]
+
+    def test_a_huge_sweep_streams(self) -> None:
+        """Listing the end of a sweep of 10**18 cases never materializes it."""
+        sweep = grid(a=range(10**9), b=range(10**9))
+        with mock.patch("metalab._cli._app.load_sweep", return_value=sweep):
+            records = jsonl(run("list", "patched", "--start", 10**18 - 2).out)
+        assert [r["params"] for r in records] == [
+            {"a": 10**9 - 1, "b": 10**9 - 2},
+            {"a": 10**9 - 1, "b": 10**9 - 1},
+        ]
+
+    def test_output_file(self, tmp_path: Path) -> None:
+        """-o writes the cases to a file and nothing to standard output."""
+        spec, source = composite(tmp_path)
+        target = tmp_path / "cases.jsonl"
+        result = run("list", spec, "-o", target)
+        assert (result.code, result.out) == (0, "")
+        assert len(jsonl(target.read_text(encoding="utf-8"))) == source.size
+
+    def test_an_unwritable_output_file(self, tmp_path: Path) -> None:
+        """An output path in a missing folder is one error line; exit 1."""
+        spec, _ = composite(tmp_path)
+        target = tmp_path / "missing" / "cases.csv"
+        assert_one_line_error(run("list", spec, "-o", target), 1, f"cannot write {target}")
+
+    def test_table(self, tmp_path: Path) -> None:
+        """The table format shows the selected cases with their ids."""
+        spec, source = composite(tmp_path)
+        out = run("list", spec, "--format", "table", "--stop", 2).out
+        assert source[0].case_id in out
+        assert source[1].case_id in out
+        assert source[2].case_id not in out
+
+    def test_an_unknown_format(self, tmp_path: Path) -> None:
+        """An unknown --format is a usage error naming the choices."""
+        spec, _ = composite(tmp_path)
+        assert_one_line_error(run("list", spec, "--format", "xml"), 2, "xml")
+
+    def test_no_progress_bar_when_not_on_a_terminal(self) -> None:
+        """A long listing into a pipe writes nothing to standard error."""
+        from metalab._cli._app import PROGRESS_MIN_CASES
+
+        sweep = grid(x=range(PROGRESS_MIN_CASES + 5))
+        with mock.patch("metalab._cli._app.load_sweep", return_value=sweep):
+            result = run("list", "patched", "--format", "csv")
+        assert result.err == ""
+        assert result.out.count("\n") == sweep.size + 1
+
+    @pytest.mark.parametrize(
+        ("count", "output", "stdout_tty", "stderr_tty", "wanted"),
+        [
+            (10**6, "file", False, True, True),
+            (10**6, None, False, True, True),
+            (10**6, None, True, True, False),
+            (10**6, "file", True, True, True),
+            (10**6, "file", False, False, False),
+            (10, "file", False, True, False),
+        ],
+    )
+    def test_when_a_progress_bar_is_shown(
+        self, count: int, output: str | None, stdout_tty: bool, stderr_tty: bool, wanted: bool
+    ) -> None:
+        """A bar needs a long run, a terminal on stderr, and cases going elsewhere."""
+        from metalab._cli._app import _progress_wanted
+
+        with (
+            mock.patch.object(sys, "stdout", mock.Mock(isatty=lambda: stdout_tty)),
+            mock.patch.object(sys, "stderr", mock.Mock(isatty=lambda: stderr_tty)),
+        ):
+            assert _progress_wanted(count, None if output is None else Path(output)) is wanted
+
+    def test_the_progress_bar_passes_every_case_through(self) -> None:
+        """With a bar, the cases written are the same."""
+        from metalab._cli import _app
+
+        sweep = grid(x=range(3000))
+        rows = list(enumerate(sweep))
+        with (
+            mock.patch.object(_app, "_progress_wanted", return_value=True),
+            contextlib.redirect_stderr(io.StringIO()),
+        ):
+            assert list(_app._with_progress(iter(rows), len(rows), None)) == rows
+
+    def test_csv_refuses_a_parameter_named_like_its_columns(self) -> None:
+        """A parameter called `tags` cannot share the CSV with the tags column: one error line."""
+        with mock.patch("metalab._cli._app.load_sweep", return_value=grid(tags=[1])):
+            result = run("list", "patched", "--format", "csv")
+        assert_one_line_error(result, 1, "'tags'", "--format jsonl")
+
+
+SAFE_STRINGS = st.from_regex(r"[a-z]{1,5}_[a-z0-9]{0,3}", fullmatch=True)
+"""Strings that pandas keeps as strings (no numbers, booleans or NA markers)."""
+COLUMNS = st.one_of(
+    st.lists(st.integers(-(2**62), 2**62), min_size=1, max_size=3),
+    st.lists(st.floats(allow_nan=False, allow_infinity=False), min_size=1, max_size=3),
+    st.lists(st.booleans(), min_size=1, max_size=2),
+    st.lists(SAFE_STRINGS, min_size=1, max_size=3),
+)
+
+
+class TestCsvWithPandas:
+    """The CSV of `metalab list` reads back with pandas unchanged."""
+
+    @given(st.dictionaries(st.from_regex(r"[a-z]{1,4}", fullmatch=True), COLUMNS, max_size=3))
+    def test_read_csv_gives_back_the_frame(self, spec: dict[str, list[Any]]) -> None:
+        """pandas.read_csv of the CSV cases equals to_frame(), in values and types."""
+        pd = pytest.importorskip("pandas")
+        from metalab._cli._output import iter_cases, write_csv
+
+        sweep = grid(spec)
+        out = io.StringIO(newline="")
+        write_csv(out, sweep.keys, iter_cases(sweep, 0, sweep.size))
+        read = pd.read_csv(io.StringIO(out.getvalue()))
+        frame = sweep.to_frame()
+        assert list(read.columns) == ["index", "case_id", *sweep.keys, "tags"]
+        assert read["index"].tolist() == list(range(sweep.size))
+        assert read["case_id"].astype(str).tolist() == frame["case_id"].tolist()
+        assert [json.loads(t) for t in read["tags"]] == [list(t) for t in frame["tags"]]
+        for key in sweep.keys:
+            got, want = read[key].tolist(), frame[key].tolist()
+            assert got == want
+            assert [type(v) for v in got] == [type(v) for v in want]
+
+    def test_the_command_writes_that_csv(self, tmp_path: Path) -> None:
+        """`metalab list --format csv -o FILE` writes a file pandas reads as the frame."""
+        pd = pytest.importorskip("pandas")
+        spec, source = composite(tmp_path)
+        target = tmp_path / "cases.csv"
+        assert run("list", spec, "--format", "csv", "-o", target).code == 0
+        read = pd.read_csv(target, index_col="index")
+        frame = source.to_frame()
+        assert read.index.tolist() == frame.index.tolist()
+        for key in ("dropout", "wd", "opt", "model"):
+            assert read[key].tolist() == frame[key].tolist()
+
+    def test_missing_values_nested_values_and_tags(self) -> None:
+        """Missing params are empty cells; lists, dicts and tags are JSON text."""
+        pd = pytest.importorskip("pandas")
+        sweep = grid(a=[1]) + manual([{"b": [1, {"c": None}]}], tags=["baseline"])
+        with mock.patch("metalab._cli._app.load_sweep", return_value=sweep):
+            text = run("list", "patched", "--format", "csv").out
+        read = pd.read_csv(io.StringIO(text))
+        assert pd.isna(read["b"][0])
+        assert pd.isna(read["a"][1])
+        assert json.loads(read["b"][1]) == [1, {"c": None}]
+        assert json.loads(read["tags"][1]) == ["baseline", "manual_0"]
+
+
+class TestManifest:
+    """`metalab manifest`: the manifest of a sweep defined in code."""
+
+    def test_the_manifest_of_a_sweep_in_code(self, tmp_path: Path) -> None:
+        """The manifest is exactly what metalab.manifest.dumps writes, plus a newline."""
+        path = write_sweeps(
+            tmp_path,
+            """
+            from metalab import choice, loguniform, random
+            sweep = random({"lr": loguniform(1e-4, 0.1), "opt": choice(["a", "b"])}, 9, seed=4)
+            """,
+        )
+        source = random({"lr": loguniform(1e-4, 0.1), "opt": choice(["a", "b"])}, 9, seed=4)
+        result = run("manifest", f"{path}:sweep")
+        assert result.out == dumps(source) + "\n"
+        assert loads(result.out) == source
+
+    def test_pretty_and_output_file(self, tmp_path: Path) -> None:
+        """--pretty indents the same manifest; -o writes it to a file that loads back."""
+        source = grid(x=[1, 2], y=["a"])
+        target = tmp_path / "out.json"
+        with mock.patch("metalab._cli._app.load_sweep", return_value=source):
+            result = run("manifest", "patched", "--pretty", "-o", target)
+        assert result.out == ""
+        text = target.read_text(encoding="utf-8")
+        assert "\n  " in text
+        assert loads(text) == source
+
+    def test_a_manifest_round_trips_through_the_command(self, tmp_path: Path) -> None:
+        """A manifest file given to `manifest` comes out as the same bytes."""
+        text = dumps(grid(lr=[0.1, 0.01], seed=range(3)))
+        path = tmp_path / "s.json"
+        path.write_text(text, encoding="utf-8")
+        assert run("manifest", path).out == text + "\n"
+
+
+class TestArray:
+    """`metalab array`: the sbatch --array value, for all cases or the unfinished ones."""
+
+    def write(self, folder: Path, name: str, lines: list[str]) -> Path:
+        """Write a done file."""
+        path = folder / name
+        path.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
+        return path
+
+    def test_every_case(self, tmp_path: Path) -> None:
+        """Without a done file the whole sweep is one range."""
+        manifest = write_manifest(tmp_path, grid(x=range(20)))
+        assert run("array", manifest).out == "0-19\n"
+
+    def test_max_running(self, tmp_path: Path) -> None:
+        """--max-running adds SLURM's %K limit."""
+        manifest = write_manifest(tmp_path, grid(x=range(20)))
+        assert run("array", manifest, "--max-running", 8).out == "0-19%8\n"
+
+    def test_resume_from_done_indices(self, tmp_path: Path) -> None:
+        """--done leaves out the finished indices and compresses the rest."""
+        manifest = write_manifest(tmp_path, grid(x=range(12)))
+        done = self.write(tmp_path, "done.txt", ["0", "1", "2", "6", "7", "8", "9", "10"])
+        assert run("array", manifest, "--done", done, "--max-running", 8).out == "3-5,11%8\n"
+
+    def test_resume_from_done_case_ids(self, tmp_path: Path) -> None:
+        """--done-ids leaves out the cases whose ids are listed (as `list` output names them)."""
+        source = random({"lr": loguniform(1e-4, 1e-1), "p": uniform(0, 1)}, 30, seed=2)
+        manifest = write_manifest(tmp_path, source)
+        records = jsonl(run("list", manifest).out)
+        finished = [r["case_id"] for r in records if r["index"] % 3 != 0]
+        done = self.write(tmp_path, "ids.txt", finished)
+        expected = ",".join(str(i) for i in range(0, 30, 3))
+        assert run("array", manifest, "--done-ids", done).out == f"{expected}\n"
+
+    def test_all_done(self, tmp_path: Path) -> None:
+        """When nothing is left, nothing goes to stdout and a note to stderr; exit 0."""
+        manifest = write_manifest(tmp_path, grid(x=range(3)))
+        done = self.write(tmp_path, "done.txt", ["2", "0", "1"])
+        result = run("array", manifest, "--done", done)
+        assert (result.code, result.out) == (0, "")
+        assert "all 3 cases are done" in result.err
+
+    @pytest.mark.parametrize(
+        ("option", "lines", "code", "fragments"),
+        [
+            ("--done", ["1", "two"], 1, ["line 2", "'two'"]),
+            ("--done", ["-1"], 1, ["line 1", "non-negative int"]),
+            ("--done", ["3", "99"], 1, ["outside this sweep of 5 cases", "99"]),
+            ("--done-ids", ["XYZ"], 1, ["line 1", "16 lowercase hex"]),
+            ("--done-ids", ["0123456789abcdef"], 1, ["not cases of this sweep"]),
+        ],
+    )
+    def test_bad_done_files(
+        self, tmp_path: Path, option: str, lines: list[str], code: int, fragments: list[str]
+    ) -> None:
+        """Malformed or foreign done files are one line naming the file and line."""
+        manifest = write_manifest(tmp_path, grid(x=range(5)))
+        done = self.write(tmp_path, "done.txt", lines)
+        assert_one_line_error(run("array", manifest, option, done), code, *fragments)
+
+    def test_a_missing_done_file(self, tmp_path: Path) -> None:
+        """A done file that does not exist is one error line."""
+        manifest = write_manifest(tmp_path, grid(x=range(5)))
+        result = run("array", manifest, "--done", tmp_path / "nope.txt")
+        assert_one_line_error(result, 1, "nope.txt")
+
+    def test_done_and_done_ids_together(self, tmp_path: Path) -> None:
+        """--done and --done-ids exclude each other: a usage error."""
+        manifest = write_manifest(tmp_path, grid(x=range(5)))
+        done = self.write(tmp_path, "done.txt", ["1"])
+        result = run("array", manifest, "--done", done, "--done-ids", done)
+        assert_one_line_error(result, 2, "not both")
+
+    def test_max_running_must_be_positive(self, tmp_path: Path) -> None:
+        """--max-running 0 is a usage error."""
+        manifest = write_manifest(tmp_path, grid(x=range(5)))
+        assert_one_line_error(run("array", manifest, "--max-running", 0), 2, "--max-running")
+
+
+class TestPlot:
+    """`metalab plot`: the coverage image."""
+
+    def test_writes_a_png(self, tmp_path: Path) -> None:
+        """A PNG image is written of a random search's coverage."""
+        pytest.importorskip("matplotlib")
+        spec, _ = composite(tmp_path)
+        target = tmp_path / "coverage.png"
+        result = run("plot", spec, "-o", target)
+        assert result.code == 0
+        assert target.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+        assert result.out == ""
+
+    def test_categorical_parameters_only(self, tmp_path: Path) -> None:
+        """A sweep with no numeric parameter is drawn as counts."""
+        pytest.importorskip("matplotlib")
+        target = tmp_path / "counts.png"
+        with mock.patch("metalab._cli._app.load_sweep", return_value=grid(opt=["a", "b"])):
+            assert run("plot", "patched", "-o", target).code == 0
+        assert target.read_bytes().startswith(b"\x89PNG")
+
+    def test_an_empty_sweep(self, tmp_path: Path) -> None:
+        """Nothing to plot is one error line."""
+        pytest.importorskip("matplotlib")
+        empty = random({"x": uniform(0, 1)}, 0, seed=0)
+        with mock.patch("metalab._cli._app.load_sweep", return_value=empty):
+            result = run("plot", "patched", "-o", tmp_path / "x.png")
+        assert_one_line_error(result, 1, "nothing to plot")
+
+    def test_without_matplotlib(self, tmp_path: Path) -> None:
+        """Without matplotlib, the error says how to install it."""
+        spec, _ = composite(tmp_path)
+        with mock.patch.dict(sys.modules, {"matplotlib": None}):
+            result = run("plot", spec, "-o", tmp_path / "x.png")
+        assert_one_line_error(result, 1, "pip install 'metalab[plot]'")
+
+    def test_the_output_is_required(self, tmp_path: Path) -> None:
+        """Without -o, plotting is a usage error."""
+        spec, _ = composite(tmp_path)
+        assert_one_line_error(run("plot", spec), 2, "--output")
+
+
+class TestErrors:
+    """Every failure is one line and an exit status, never a traceback."""
+
+    def test_an_unknown_command_suggests_one(self) -> None:
+        """A misspelt command is a usage error that names the likely one."""
+        assert_one_line_error(run("shwo", "x"), 2, "shwo", "metalab --help")
+
+    def test_an_unknown_option(self) -> None:
+        """An unknown option is a usage error pointing at the command's help."""
+        assert_one_line_error(run("count", "x", "--bogus"), 2, "--bogus", "metalab count --help")
+
+    def test_a_missing_argument(self) -> None:
+        """A command without SWEEP is a usage error."""
+        assert_one_line_error(run("show"), 2, "SWEEP")
+
+    def test_an_unexpected_error_is_one_line(self) -> None:
+        """A bug still gives one line and exit 1, and points at METALAB_TRACEBACK."""
+        with mock.patch("metalab._cli._app.load_sweep", side_effect=RuntimeError("boom")):
+            result = run("count", "x")
+        assert_one_line_error(result, 1, "RuntimeError: boom", "METALAB_TRACEBACK=1")
+
+    def test_metalab_traceback_reraises(self) -> None:
+        """With METALAB_TRACEBACK=1 the unexpected error propagates, traceback and all."""
+        with (
+            mock.patch("metalab._cli._app.load_sweep", side_effect=RuntimeError("boom")),
+            pytest.raises(RuntimeError, match="boom"),
+        ):
+            run("count", "x", env={"METALAB_TRACEBACK": "1"})
+
+    def test_interrupt(self) -> None:
+        """Ctrl-C ends with status 130 and no traceback."""
+        with mock.patch("metalab._cli._app.load_sweep", side_effect=KeyboardInterrupt):
+            result = run("count", "x")
+        assert result.code == 130
+        assert "Traceback" not in result.err
+
+    def test_a_closed_pipe_is_quiet(self) -> None:
+        """When the reader of stdout goes away, the command stops without a message."""
+        with mock.patch("metalab._cli._app.load_sweep", side_effect=BrokenPipeError):
+            result = run("count", "x")
+        assert (result.code, result.err) == (1, "")
+
+    def test_the_bundled_example_grid_works(self) -> None:
+        """The README's first command, `metalab show examples/quickstart.py:sweep`, succeeds."""
+        result = run("show", f"{QUICKSTART}:sweep")
+        assert result.code == 0
+        assert "20 cases" in result.out
+        assert "lr ~ loguniform(0.0001, 0.1)" in result.out
+
+    def test_choice_and_uniform_are_shown(self) -> None:
+        """Distributions of every built-in kind are written as their factory calls."""
+        from metalab import loguniform_int, randint
+
+        space: dict[str, Distribution] = {
+            "a": uniform(0, 1),
+            "b": loguniform(1, 10),
+            "c": loguniform_int(1, 64),
+            "d": randint(0, 9),
+            "e": choice([None, True, "x"]),
+        }
+        with mock.patch("metalab._cli._app.load_sweep", return_value=random(space, 2, seed=1)):
+            out = run("show", "patched").out
+        for fragment in (
+            "a ~ uniform(0, 1)",
+            "b ~ loguniform(1, 10)",
+            "c ~ loguniform_int(1, 64)",
+            "d ~ randint(0, 9)",
+            "e ~ choice([None, True, 'x'])",
+        ):
+            assert fragment in out
