@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any, Final
 import numpy as np
 
 from metalab._cli._nodes import distributions_by_key, format_size, format_value
-from metalab.params.distributions import LogUniform, LogUniformInt
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -29,10 +28,12 @@ if TYPE_CHECKING:
 
     from metalab.params._base import ParamSource
 
-__all__ = ["MAX_COLORS", "pairplot", "plot_indices"]
+__all__ = ["LOG_DISTRIBUTIONS", "MAX_COLORS", "pairplot", "plot_indices"]
 
 MAX_COLORS: Final = 10
 """A categorical parameter with more values than this is drawn as counts, not colours."""
+LOG_DISTRIBUTIONS: Final = frozenset({"LogUniform", "LogUniformInt", "LogNormal"})
+"""The distributions whose parameters get a logarithmic axis."""
 MAX_BARS: Final = 20
 """A bar chart of counts shows at most this many values (the most frequent)."""
 _LOG_SPAN: Final = 1000.0
@@ -99,7 +100,7 @@ def _log_axis(key: str, values: npt.NDArray[np.float64], source: ParamSource) ->
         return False
     dists = distributions_by_key(source).get(key)
     if dists:
-        return any(isinstance(d, LogUniform | LogUniformInt) for d in dists)
+        return any(type(d).__name__ in LOG_DISTRIBUTIONS for d in dists)
     return bool(finite.max() / finite.min() >= _LOG_SPAN)
 
 

@@ -33,12 +33,6 @@ _KINDS: Final = {
 }
 """Display names of the composites; other classes show under their own name."""
 
-_FACTORIES: Final = {
-    "Uniform": "uniform",
-    "LogUniform": "loguniform",
-    "LogUniformInt": "loguniform_int",
-    "RandInt": "randint",
-}
 _SHOWN_VALUES: Final = 8
 """How many values of a long grid axis or option list are shown."""
 _EXACT_DIGITS: Final = 24
@@ -98,19 +92,15 @@ def _format_values(values: Sequence[object]) -> str:
 
 
 def format_distribution(dist: Distribution) -> str:
-    """A distribution as the factory call that builds it.
+    """A distribution as the factory call that builds it (long option lists cut short).
 
     >>> from metalab import choice, loguniform
-    >>> format_distribution(loguniform(1e-4, 0.1)), format_distribution(choice([1, 2]))
-    ('loguniform(0.0001, 0.1)', 'choice([1, 2])')
+    >>> format_distribution(loguniform(1e-4, 0.1)), format_distribution(choice(range(100)))
+    ('loguniform(0.0001, 0.1)', 'choice([0, 1, 2, 3, 4, 5, 6, 7, ... (100 values)])')
     """
-    name = type(dist).__name__
     options = getattr(dist, "options", None)
-    if name == "Choice" and isinstance(options, tuple):
+    if isinstance(options, tuple) and len(options) > _SHOWN_VALUES:
         return f"choice({_format_values(options)})"
-    factory = _FACTORIES.get(name)
-    if factory is not None:
-        return f"{factory}({getattr(dist, 'low', '?')!r}, {getattr(dist, 'high', '?')!r})"
     return repr(dist)
 
 
