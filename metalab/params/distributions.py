@@ -184,6 +184,7 @@ class _Base:
     """What the built-in distributions share: the scalar wrapper and the manifest form."""
 
     __slots__ = ()
+    manifest_type: ClassVar[str]
 
     def sampler(self, stream: Stream) -> Callable[[int], ParamValue]:
         """The scalar path bound to ``stream``."""
