@@ -453,8 +453,9 @@ def _structure_random(conv: cattrs.Converter, node: Any, _: object) -> RandomSou
     space = {}
     for name in sorted(space_node):
         node = space_node[name]
-        if algorithm is None and isinstance(node, Mapping) and node.get("type") not in legacy:
-            tag = _at("space", partial(_at, name, _distribution_tag), node)
+        if algorithm is None and (
+            (tag := _at("space", partial(_at, name, _distribution_tag), node)) not in legacy
+        ):
             msg = (
                 f'{_show(tag)} needs a manifest that names its "algorithm"; one without is '
                 f"of the earlier format, which knows only {', '.join(sorted(legacy))}"
