@@ -159,7 +159,7 @@ class TestEntryPoint:
             check=False,
             env=env,
         )
-        assert (done.returncode, done.stdout, done.stderr) == (0, "20\n", "")
+        assert (done.returncode, done.stdout, done.stderr) == (0, "21\n", "")
 
     @pytest.mark.subprocess
     def test_an_error_in_a_real_process_is_one_line_without_traceback(self) -> None:
@@ -354,7 +354,7 @@ class TestShow:
     def test_a_small_sweep_is_listed_whole(self) -> None:
         """When the limit covers the sweep, the table says it holds all cases."""
         out = run("show", f"{QUICKSTART}:sweep", "--limit", 100).out
-        assert "all 20 cases" in out
+        assert "all 21 cases" in out
 
     def test_limit_zero_shows_only_the_tree(self, tmp_path: Path) -> None:
         """--limit 0 draws the tree and no table."""
@@ -880,7 +880,7 @@ class TestErrors:
         """The README's first command, `metalab show examples/quickstart.py:sweep`, succeeds."""
         result = run("show", f"{QUICKSTART}:sweep")
         assert result.code == 0
-        assert "20 cases" in result.out
+        assert "21 cases" in result.out
         assert "lr ~ loguniform(0.0001, 0.1)" in result.out
 
     def test_choice_and_uniform_are_shown(self) -> None:
