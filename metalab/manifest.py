@@ -33,7 +33,7 @@ import attrs
 import cattrs
 from cattrs.strategies import configure_tagged_union
 
-from metalab._values import FrozenDict, ParamValue, is_integer, normalize_value
+from metalab._values import FrozenDict, FrozenParams, ParamValue, is_integer, normalize_value
 from metalab.errors import ManifestError, MetalabError, UnsupportedOperationError
 from metalab.params._algebra import (
     ConcatSource,
@@ -250,21 +250,32 @@ def _optional(check: Check) -> Check:
     return optional
 
 
+_JSON_SCALARS: Final = frozenset({int, bool, type(None)})
+
+
 def _value(value: Any) -> ParamValue:
-    """A parameter value from JSON: arrays become tuples, objects sorted `FrozenParams`."""
+    """A parameter value from JSON: arrays become tuples, objects sorted `FrozenParams`.
+
+    The constructors normalize values again; this checks them first, to report a path.
+    """
+    cls = type(value)
+    if cls in _JSON_SCALARS:
+        return value  # type: ignore[no-any-return]
+    if cls is str:
+        return _str(value)
+    if cls is float:
+        if not math.isfinite(value):
+            msg = f"NaN and infinite floats cannot go into a manifest, got {_show(value)}"
+            raise _PathError(msg)
+        return value  # type: ignore[no-any-return]
     if isinstance(value, list | tuple):
-        return tuple(_at(i, _value, item) for i, item in enumerate(value))
+        return tuple([_at(i, _value, item) for i, item in enumerate(value)])
     if isinstance(value, Mapping):
         items = _object(value)
         if "" in items:
             msg = "parameter names must be non-empty"
             raise _PathError(msg, "")
-        return _build(normalize_value, {k: _at(k, _value, items[k]) for k in sorted(items)}, "")
-    if isinstance(value, float) and not math.isfinite(value):
-        msg = f"NaN and infinite floats cannot go into a manifest, got {_show(value)}"
-        raise _PathError(msg)
-    if isinstance(value, str):
-        _str(value)
+        return FrozenParams([(k, _at(k, _value, items[k])) for k in sorted(items)])
     try:
         return normalize_value(value, "value")
     except MetalabError:
@@ -771,18 +782,36 @@ converter: Final = _make_converter()
 
 
 # -- public functions ------------------------------------------------------------------
+_Visit = tuple[Any, int, "_Visit | None", str | int]
+"""A container to visit: the container, its depth, the visit of its parent, its key there."""
+
+
+_LEAVES: Final = frozenset({int, float, str, bool, type(None)})
+
+
+def _is_container(value: Any) -> bool:
+    cls = type(value)
+    if cls is dict or cls is list:
+        return True
+    return cls not in _LEAVES and isinstance(value, Mapping | list | tuple)
+
+
 def _check_depth(data: Any) -> None:
-    """Refuse nesting deeper than `MAX_DEPTH` (and cycles), without recursing."""
-    stack: list[tuple[Any, tuple[str | int, ...]]] = [(data, ())]
+    """Refuse more than `MAX_DEPTH` nested arrays and objects (and cycles), without recursing."""
+    stack: list[_Visit] = [(data, 1, None, 0)] if _is_container(data) else []
     while stack:
-        node, path = stack.pop()
-        if len(path) > MAX_DEPTH:
-            msg = f"the manifest nests deeper than {MAX_DEPTH} levels"
-            raise _PathError(msg, *path[: MAX_DEPTH + 1])
-        if isinstance(node, Mapping):
-            stack.extend((v, (*path, k)) for k, v in node.items())
-        elif isinstance(node, list | tuple):
-            stack.extend((v, (*path, i)) for i, v in enumerate(node))
+        visit = stack.pop()
+        node, depth = visit[0], visit[1]
+        if depth > MAX_DEPTH:
+            path: list[str | int] = []
+            parent: _Visit | None = visit
+            while parent is not None and parent[2] is not None:
+                path.append(parent[3])
+                parent = parent[2]
+            msg = f"the manifest nests more than {MAX_DEPTH} arrays and objects"
+            raise _PathError(msg, *reversed(path))
+        items = node.items() if isinstance(node, Mapping) else enumerate(node)
+        stack.extend((child, depth + 1, visit, key) for key, child in items if _is_container(child))
 
 
 def to_manifest(source: ParamSource) -> dict[str, Any]:

@@ -700,13 +700,16 @@ class TestErrors:
             ("", r"\$: not valid JSON"),
             ('{"type": "GridSource", "spec": {"x": [' + "9" * 5000 + "]}}", r"\$: not valid JSON"),
             ("[" * 100_000 + "]" * 100_000, r"\$: the manifest nests too deeply"),
-            ("[" * (MAX_DEPTH + 5) + "]" * (MAX_DEPTH + 5), r"(\[0\])+: the manifest nests deeper"),
+            (
+                "[" * (MAX_DEPTH + 5) + "]" * (MAX_DEPTH + 5),
+                r"(\[0\])+: the manifest nests more than",
+            ),
             (
                 '{"type": "GridSource", "spec": {"x": ['
                 + "[" * MAX_DEPTH
                 + "]" * MAX_DEPTH
                 + "]}}",
-                r"spec\.x(\[0\])+: the manifest nests deeper",
+                r"spec\.x(\[0\])+: the manifest nests more than",
             ),
         ],
     )
@@ -729,16 +732,33 @@ class TestErrors:
         """A Python dict that contains itself is refused, not recursed into forever."""
         case: dict[str, Any] = {}
         case["self"] = case
-        with pytest.raises(ManifestError, match="nests deeper"):
+        with pytest.raises(ManifestError, match="nests more than"):
             from_manifest({"type": "ManualSource", "cases": [case]})
 
-    def test_moderate_nesting_loads(self) -> None:
-        """Values nested well within the limit load."""
-        value: Any = 1
-        for _ in range(MAX_DEPTH - 10):
-            value = [value]
-        source = from_manifest({"type": "ManualSource", "cases": [{"x": value}]})
-        assert source[0].params["x"] == metalab._values.normalize_value(value, "x")
+    def test_nesting_up_to_the_limit_loads(self) -> None:
+        """MAX_DEPTH nested arrays and objects load; one more is refused."""
+
+        def manifest(levels: int) -> dict[str, Any]:
+            value: Any = 1
+            for _ in range(levels - 3):  # the manifest, its cases array, the case object
+                value = [value]
+            return {"type": "ManualSource", "cases": [{"x": value}]}
+
+        source = from_manifest(manifest(MAX_DEPTH))
+        expected = metalab._values.normalize_value(manifest(MAX_DEPTH)["cases"][0]["x"], "x")
+        assert source[0].params["x"] == expected
+        assert loads(json.dumps(manifest(MAX_DEPTH))) == source
+        with pytest.raises(ManifestError, match=r"^cases\[0\]\.x(\[0\])+: the manifest nests"):
+            from_manifest(manifest(MAX_DEPTH + 1))
+
+    def test_deep_composites_within_the_limit_load(self) -> None:
+        """Sources nested as deep as the limit allows load without a RecursionError."""
+        node: dict[str, Any] = {"type": "GridSource", "spec": {"x": [1, 2]}}
+        for k in range(MAX_DEPTH - 3):  # the grid's spec and its array are two levels
+            node = {"type": "ShuffledSource", "source": node, "seed": k}
+        source = from_manifest(node)
+        assert sorted(c.params["x"] for c in source) == [1, 2]
+        assert from_manifest(to_manifest(source)) == source
 
     def test_deep_source_nesting_near_the_recursion_limit(self) -> None:
         """Even with little stack left, deep input gives a ManifestError, not RecursionError."""
