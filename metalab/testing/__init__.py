@@ -1,7 +1,8 @@
-"""Tools to test sweeps: Hypothesis strategies for every kind of source.
+"""Tools to test sweeps: Hypothesis strategies for every kind of source, and `check_source`.
 
 metalab tests itself with these strategies; use them to state properties of your own
-sweeps. They need Hypothesis, installed with ``pip install 'metalab[testing]'``.
+code over any sweep, and `check_source` to assert on your own sweeps the laws metalab
+promises. This module needs Hypothesis: ``pip install 'metalab[testing]'``.
 
 >>> from hypothesis import given, settings
 >>> from metalab.testing import grids
@@ -21,6 +22,7 @@ except ImportError as error:  # pragma: no cover - exercised in a subprocess wit
     )
     raise ImportError(msg, name=error.name) from error
 
+from metalab.testing._check import check_source
 from metalab.testing._strategies import (
     distributions,
     grids,
@@ -34,6 +36,7 @@ from metalab.testing._strategies import (
 del _hypothesis
 
 __all__ = [
+    "check_source",
     "distributions",
     "grids",
     "manual_sources",
