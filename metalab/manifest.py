@@ -108,13 +108,13 @@ class _PathError(ManifestError):
         self.path: tuple[str | int, ...] = path
 
     def __str__(self) -> str:
-        return f"{format_path(self.path)}: {self.problem}"
+        return f"{_format_path(self.path)}: {self.problem}"
 
 
-def format_path(path: tuple[str | int, ...]) -> str:
+def _format_path(path: tuple[str | int, ...]) -> str:
     """Write a path as ``space.lr.low`` or ``parts[1].spec["model.lr"]``; ``$`` for the root.
 
-    >>> format_path(("parts", 1, "spec", "model.lr"))
+    >>> _format_path(("parts", 1, "spec", "model.lr"))
     'parts[1].spec["model.lr"]'
     """
     out = []
