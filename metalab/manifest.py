@@ -740,21 +740,23 @@ def _make_converter() -> cattrs.Converter:
     for dist in DISTRIBUTIONS:
         layout = _DistributionLayout.of(dist)
         _register(conv, dist, layout.structure, layout.unstructure)
-    _register(conv, GridSource, _structure_grid, partial(_unstructure_grid, conv))
-    _register(conv, ManualSource, _structure_manual, partial(_unstructure_manual, conv))
-    _register(
-        conv, RandomSource, partial(_structure_random, conv), partial(_unstructure_random, conv)
-    )
-    _register(conv, ZipSource, _structure_zip, partial(_unstructure_zip, conv))
-    _register(conv, ReplicateSource, _structure_replicate, _unstructure_replicate)
     # Composites hold sources: their hooks go through the source union at call time.
-    for composite, structure, unstructure in (
-        (ConcatSource, _structure_concat, _unstructure_parts),
-        (ProductSource, _structure_product, _unstructure_parts),
-        (SliceSource, _structure_slice, _unstructure_slice),
-        (ShuffledSource, _structure_shuffled, _unstructure_shuffled),
-    ):
-        _register(conv, composite, partial(structure, conv), partial(unstructure, conv))
+    source_hooks: dict[type[Any], tuple[Callable[[Any, Any], Any], Callable[[Any], Any]]] = {
+        GridSource: (_structure_grid, partial(_unstructure_grid, conv)),
+        ManualSource: (_structure_manual, partial(_unstructure_manual, conv)),
+        RandomSource: (partial(_structure_random, conv), partial(_unstructure_random, conv)),
+        ZipSource: (_structure_zip, partial(_unstructure_zip, conv)),
+        ReplicateSource: (_structure_replicate, _unstructure_replicate),
+        ConcatSource: (partial(_structure_concat, conv), partial(_unstructure_parts, conv)),
+        ProductSource: (partial(_structure_product, conv), partial(_unstructure_parts, conv)),
+        SliceSource: (partial(_structure_slice, conv), partial(_unstructure_slice, conv)),
+        ShuffledSource: (partial(_structure_shuffled, conv), partial(_unstructure_shuffled, conv)),
+    }
+    for cls in SOURCE_TYPES:
+        if cls not in source_hooks:  # pragma: no cover - caught by the test suite at import
+            msg = f"{cls.__name__} is in SOURCE_TYPES but has no hooks in _make_converter"
+            raise TypeError(msg)
+        _register(conv, cls, *source_hooks[cls])
     # Tagged unions last: they capture the member hooks registered above.
     configure_tagged_union(_DISTRIBUTION_UNION, conv, tag_generator=_manifest_type, tag_name="type")
     configure_tagged_union(_SOURCE_UNION, conv, tag_generator=_manifest_type, tag_name="type")
