@@ -33,7 +33,17 @@ from metalab import (
 )
 from metalab.errors import ParamError, UnsupportedOperationError
 from metalab.params import distributions as dist_module
-from metalab.params._rng import GOLDEN, M1, M2, MASK64, Stream, mix64, mix64_array, name_hash
+from metalab.params._rng import (
+    GOLDEN,
+    M1,
+    M2,
+    MASK64,
+    Lanes,
+    Stream,
+    mix64,
+    mix64_array,
+    name_hash,
+)
 
 TWO64 = 2**64
 
@@ -129,6 +139,18 @@ class TestKernel:
         assert stream.unit_array(index, draw).tolist() == [stream.unit(i, draw) for i in indices]
         for n in (1, 3, 8, 1000, 2**32 + 1, 2**63 + 1, TWO64):
             assert stream.below_array(index, n).tolist() == [stream.below(i, n) for i in indices]
+
+    @given(
+        seed=st.integers(0, TWO64 - 1),
+        names=st.lists(st.text(min_size=1, max_size=5), min_size=1, max_size=9, unique=True),
+        index=st.integers(0, TWO64 - 1),
+    )
+    def test_packed_lanes_equal_separate_streams(
+        self, seed: int, names: list[str], index: int
+    ) -> None:
+        """Mixing several streams in one packed int gives each stream's own bits."""
+        streams = [Stream(seed, name) for name in names]
+        assert Lanes(streams).bits(index) == tuple(s.bits(index) for s in streams)
 
     def test_bits_follow_the_documented_formula(self) -> None:
         """bits(i, d) = mix(mix(key + d*G) + (i + 1)*G), key = mix(mix(seed + G) ^ h(name))."""

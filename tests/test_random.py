@@ -60,7 +60,7 @@ REPRESENTATIVE: list[Distribution] = [
 ]
 """One of each law and option, with awkward ranges (full int64, rejection-heavy)."""
 
-NAMES = st.text(alphabet="abcxyz_é", min_size=1, max_size=4)
+NAMES = st.text(alphabet="abcxyz_é'\"\\\n{}", min_size=1, max_size=4)
 SPACES = st.dictionaries(NAMES, st.sampled_from(REPRESENTATIVE), min_size=1, max_size=4)
 SEEDS = st.integers(0, TWO64 - 1) | st.sampled_from([0, 1, TWO64 - 1])
 

@@ -87,8 +87,13 @@ class Distribution(Protocol):
     manifest_type: ClassVar[str]
     """The stable ``"type"`` tag of this distribution in manifests."""
 
-    def sampler(self, stream: Stream) -> Callable[[int], ParamValue]:
-        """The scalar path bound to ``stream``: a function of the trial index."""
+    def kernel(self, stream: Stream) -> Callable[[int, int], ParamValue]:
+        """The scalar path bound to ``stream``: a function of the trial index and its bits.
+
+        The function takes ``(index, stream.bits(index))``: sources mix the bits of all
+        their parameters at once, and the kernel turns them into the value (drawing
+        from further sub-streams itself when it needs them).
+        """
         ...
 
     def sample(self, stream: Stream, index: int) -> ParamValue:
@@ -186,8 +191,8 @@ class _Base:
     __slots__ = ()
     manifest_type: ClassVar[str]
 
-    def sampler(self, stream: Stream) -> Callable[[int], ParamValue]:
-        """The scalar path bound to ``stream``."""
+    def kernel(self, stream: Stream) -> Callable[[int, int], ParamValue]:
+        """The scalar path bound to ``stream``: ``(index, bits of sub-stream 0) -> value``."""
         raise NotImplementedError  # pragma: no cover - every subclass overrides it
 
     def sample(self, stream: Stream, index: int) -> ParamValue:
@@ -197,7 +202,7 @@ class _Base:
         >>> randint(1, 6).sample(Stream(seed=0, name="die"), 0) in range(1, 7)
         True
         """
-        return self.sampler(stream)(index)
+        return self.kernel(stream)(index, stream.bits(index))
 
     @property
     def dtype(self) -> np.dtype[Any]:
@@ -416,19 +421,18 @@ class Uniform(_Base):
             _grid=grid,
         )
 
-    def sampler(self, stream: Stream) -> Callable[[int], float]:
-        """The scalar path bound to ``stream``."""
+    def kernel(self, stream: Stream) -> Callable[[int, int], float]:
+        """The scalar path bound to ``stream``: ``(index, bits) -> value``."""
         lo, scale, top, grid = self._lo, self._scale, self._top, self._grid
         if grid is not None:
-            below = stream.below_function(grid.count)
+            below = stream.below_kernel(grid.count)
             num, num_step, denom = grid.num, grid.num_step, grid.denom
-            return lambda index: (num + below(index) * num_step) / denom
-        bits = stream.bits_function()
+            return lambda index, bits: (num + below(index, bits) * num_step) / denom
         if top is None:
-            return lambda index: lo + (bits(index) >> 11) * scale
+            return lambda _, bits: lo + (bits >> 11) * scale
 
-        def draw(index: int) -> float:
-            x = lo + (bits(index) >> 11) * scale
+        def draw(_: int, bits: int) -> float:
+            x = lo + (bits >> 11) * scale
             return x if x <= top else top  # noqa: FURB136 - faster than min() here
 
         return draw
@@ -506,13 +510,13 @@ class LogUniform(_Base):
             _grid=grid,
         )
 
-    def sampler(self, stream: Stream) -> Callable[[int], float]:
-        """The scalar path bound to ``stream``."""
-        bits = stream.bits_function()
+    def kernel(self, stream: Stream) -> Callable[[int, int], float]:
+        """The scalar path bound to ``stream``: ``(index, bits) -> value``."""
+        del stream
         lo, top, log_lo, scale = self._lo, self._top, self._log_lo, self._scale
 
-        def draw(index: int) -> float:
-            x = float(_exp(log_lo + (bits(index) >> 11) * scale))
+        def draw(_: int, bits: int) -> float:
+            x = float(_exp(log_lo + (bits >> 11) * scale))
             return lo if x < lo else top if x > top else x  # noqa: FURB136 - hot path
 
         grid = self._grid
@@ -520,8 +524,8 @@ class LogUniform(_Base):
             return draw
         step, kmax, point = float(self.step), grid.count - 1, grid.point
 
-        def draw_stepped(index: int) -> float:
-            k = math.floor((draw(index) - lo) / step)
+        def draw_stepped(index: int, bits: int) -> float:
+            k = math.floor((draw(index, bits) - lo) / step)
             return point(min(k, kmax))
 
         return draw_stepped
@@ -591,14 +595,13 @@ class _Gaussian(_Base):
     mu: int | float
     sigma: int | float
 
-    def _normal_function(self, stream: Stream) -> Callable[[int], float]:
+    def _normal_kernel(self, stream: Stream) -> Callable[[int, int], float]:
         """``mu + sigma * sqrt(-2 log u1) * cos(2 pi u2)`` from sub-streams 0 and 1."""
-        bits0 = stream.bits_function(0)
         bits1 = stream.bits_function(1)
         mu, sigma = float(self.mu), float(self.sigma)
 
-        def draw(index: int) -> float:
-            u1 = ((bits0(index) >> 11) + 1) * UNIT
+        def draw(index: int, bits: int) -> float:
+            u1 = ((bits >> 11) + 1) * UNIT
             angle = (bits1(index) >> 11) * TAU_UNIT
             z = math.sqrt(-2.0 * float(_log(u1))) * float(_cos(angle))
             return mu + sigma * z
@@ -652,9 +655,9 @@ class Normal(_Gaussian):
         mu, sigma = _check_normal("normal", self.mu, self.sigma)
         _set(self, mu=mu, sigma=sigma)
 
-    def sampler(self, stream: Stream) -> Callable[[int], float]:
-        """The scalar path bound to ``stream``."""
-        return self._normal_function(stream)
+    def kernel(self, stream: Stream) -> Callable[[int, int], float]:
+        """The scalar path bound to ``stream``: ``(index, bits) -> value``."""
+        return self._normal_kernel(stream)
 
     def fill(self, stream: Stream, ig: U64, out: F64, work: Work) -> None:
         """The array path: write the draws of a batch of trials into ``out``."""
@@ -686,10 +689,10 @@ class LogNormal(_Gaussian):
         mu, sigma = _check_normal("lognormal", self.mu, self.sigma)
         _set(self, mu=mu, sigma=sigma)
 
-    def sampler(self, stream: Stream) -> Callable[[int], float]:
-        """The scalar path bound to ``stream``."""
-        normal_draw = self._normal_function(stream)
-        return lambda index: float(_exp(normal_draw(index)))
+    def kernel(self, stream: Stream) -> Callable[[int, int], float]:
+        """The scalar path bound to ``stream``: ``(index, bits) -> value``."""
+        normal_draw = self._normal_kernel(stream)
+        return lambda index, bits: float(_exp(normal_draw(index, bits)))
 
     def fill(self, stream: Stream, ig: U64, out: F64, work: Work) -> None:
         """The array path: write the draws of a batch of trials into ``out``."""
@@ -730,13 +733,13 @@ class RandInt(_Base):
             _set(self, step=step)
         _set(self, low=lo, high=hi, _step=step, _count=count)
 
-    def sampler(self, stream: Stream) -> Callable[[int], int]:
-        """The scalar path bound to ``stream``."""
-        below = stream.below_function(self._count)
+    def kernel(self, stream: Stream) -> Callable[[int, int], int]:
+        """The scalar path bound to ``stream``: ``(index, bits) -> value``."""
+        below = stream.below_kernel(self._count)
         low, step = self.low, self._step
         if step == 1:
-            return lambda index: low + below(index)
-        return lambda index: low + below(index) * step
+            return lambda index, bits: low + below(index, bits)
+        return lambda index, bits: low + below(index, bits) * step
 
     @property
     def dtype(self) -> np.dtype[np.int64]:
@@ -812,15 +815,15 @@ class LogUniformInt(_Base):
             _jmax=jmax,
         )
 
-    def sampler(self, stream: Stream) -> Callable[[int], int]:
-        """The scalar path bound to ``stream``."""
-        bits = stream.bits_function()
+    def kernel(self, stream: Stream) -> Callable[[int, int], int]:
+        """The scalar path bound to ``stream``: ``(index, bits) -> value``."""
+        del stream
         low, step = self.low, self._step
         lo, log_lo, scale, step_f = self._lo, self._log_lo, self._scale, float(self._step)
         jmax = int(self._jmax)
 
-        def draw(index: int) -> int:
-            x = float(_exp(log_lo + (bits(index) >> 11) * scale))
+        def draw(_: int, bits: int) -> int:
+            x = float(_exp(log_lo + (bits >> 11) * scale))
             j = math.floor((max(x, lo) - lo) / step_f)
             return low + min(j, jmax) * step
 
@@ -953,15 +956,14 @@ class Choice(_Base):
             _cum_array=np.array(cum, dtype=np.float64),
         )
 
-    def sampler(self, stream: Stream) -> Callable[[int], ParamValue]:
-        """The scalar path bound to ``stream``."""
+    def kernel(self, stream: Stream) -> Callable[[int, int], ParamValue]:
+        """The scalar path bound to ``stream``: ``(index, bits) -> value``."""
         options = self.options
         if self.weights is None:
-            below = stream.below_function(len(options))
-            return lambda index: options[below(index)]
-        bits = stream.bits_function()
+            below = stream.below_kernel(len(options))
+            return lambda index, bits: options[below(index, bits)]
         cum, find = self._cum, bisect.bisect_right
-        return lambda index: options[find(cum, (bits(index) >> 11) * UNIT)]
+        return lambda _, bits: options[find(cum, (bits >> 11) * UNIT)]
 
     @property
     def dtype(self) -> np.dtype[Any]:

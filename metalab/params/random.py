@@ -15,6 +15,7 @@ from __future__ import annotations
 import random as _stdlib_random
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from itertools import chain, repeat
+from operator import call
 from typing import TYPE_CHECKING, Any, ClassVar, Final, final, overload
 
 import attrs
@@ -32,7 +33,14 @@ from metalab._values import (
 )
 from metalab.errors import ParamError
 from metalab.params._base import ParamSource, Raw, check_index
-from metalab.params._rng import ALGORITHM, LEGACY_ALGORITHM, Stream, Work, golden_multiple
+from metalab.params._rng import (
+    ALGORITHM,
+    LEGACY_ALGORITHM,
+    Lanes,
+    Stream,
+    Work,
+    golden_multiple,
+)
 from metalab.params.distributions import (
     Choice,
     Distribution,
@@ -138,6 +146,41 @@ def _check_legacy_space(space: Mapping[str, Distribution]) -> None:
                 raise ParamError(msg)
 
 
+def _compile_case(
+    names: tuple[str, ...],
+    kernels: tuple[Callable[[int, int], ParamValue], ...],
+    lanes: Lanes,
+) -> Callable[[int], ParamCase]:
+    """Case ``i`` of a random source, as a function written out for its parameters.
+
+    Like the ``__init__`` that attrs and dataclasses generate, the function is spelled
+    out for the exact parameters, so a single lookup runs no generic loop; for two
+    parameters it reads::
+
+        def case(i):
+            b0, b1, = bits(i)
+            return make_case(FrozenParams({'lr': k0(i, b0), 'x': k1(i, b1)}), (f"trial_{i}",))
+
+    Names enter the source only as ``repr`` literals.
+    """
+    lanes_list = "".join(f"b{j}, " for j in range(len(names)))
+    items = ", ".join(f"{name!r}: k{j}(i, b{j})" for j, name in enumerate(names))
+    source = (
+        "def case(i):\n"
+        f"    {lanes_list}= bits(i)\n"
+        f'    return make_case(FrozenParams({{{items}}}), (f"trial_{{i}}",))\n'
+    )
+    namespace: dict[str, Any] = {
+        "bits": lanes.bits,
+        "make_case": make_case,
+        "FrozenParams": FrozenParams,
+    }
+    namespace.update((f"k{j}", kernel) for j, kernel in enumerate(kernels))
+    exec(compile(source, "<metalab.random case>", "exec"), namespace)  # noqa: S102
+    function: Callable[[int], ParamCase] = namespace["case"]
+    return function
+
+
 def _chunks(start: int, stop: int, size: int) -> Iterator[tuple[int, int]]:
     while start < stop:
         end = min(start + size, stop)
@@ -174,10 +217,14 @@ class RandomSource(ParamSource):
 
     _names: tuple[str, ...] = attrs.field(init=False, eq=False, repr=False)
     _streams: tuple[Stream, ...] = attrs.field(init=False, eq=False, repr=False)
-    _kernels: tuple[tuple[str, Callable[[int], ParamValue]], ...] = attrs.field(
+    _kernels: tuple[Callable[[int, int], ParamValue], ...] = attrs.field(
         init=False, eq=False, repr=False
     )
+    _lanes: Lanes = attrs.field(init=False, eq=False, repr=False)
     _legacy: bool = attrs.field(init=False, eq=False, repr=False)
+    _case_function: Callable[[int], ParamCase] | None = attrs.field(
+        init=False, eq=False, repr=False
+    )
 
     def __init__(
         self,
@@ -215,17 +262,19 @@ class RandomSource(ParamSource):
         """Derive one random stream and one scalar kernel per parameter."""
         legacy = self.algorithm == LEGACY_ALGORITHM
         streams: tuple[Stream, ...] = ()
-        kernels: tuple[tuple[str, Callable[[int], ParamValue]], ...] = ()
+        kernels: tuple[Callable[[int, int], ParamValue], ...] = ()
         if not legacy:
             streams = tuple(Stream(self.seed, name) for name in self.space)
             kernels = tuple(
-                (name, dist.sampler(stream))
-                for (name, dist), stream in zip(self.space.items(), streams, strict=True)
+                dist.kernel(stream)
+                for dist, stream in zip(self.space.values(), streams, strict=True)
             )
         object.__setattr__(self, "_names", tuple(self.space))
         object.__setattr__(self, "_streams", streams)
         object.__setattr__(self, "_kernels", kernels)
+        object.__setattr__(self, "_lanes", Lanes(streams))
         object.__setattr__(self, "_legacy", legacy)
+        object.__setattr__(self, "_case_function", None)
 
     @property
     def size(self) -> int:
@@ -243,13 +292,18 @@ class RandomSource(ParamSource):
         if self._legacy:
             rng = _stdlib_random.Random(self.seed * LEGACY_SEED_MULTIPLIER + i)  # noqa: S311
             return {k: d.sample_legacy(rng) for k, d in self.space.items()}, tags
-        return {k: draw(i) for k, draw in self._kernels}, tags
+        values = map(call, self._kernels, repeat(i), self._lanes.bits(i))
+        return dict(zip(self._names, values, strict=True)), tags
 
     def _case(self, i: int) -> ParamCase:
-        if self._legacy:
-            params, tags = self._raw(i)
-            return make_case(FrozenParams(params), tags)
-        return make_case(FrozenParams({k: draw(i) for k, draw in self._kernels}), (f"trial_{i}",))
+        case = self._case_function
+        if case is None:
+            if self._legacy:
+                params, tags = self._raw(i)
+                return make_case(FrozenParams(params), tags)
+            case = _compile_case(self._names, self._kernels, self._lanes)
+            object.__setattr__(self, "_case_function", case)
+        return case(i)
 
     @overload
     def __getitem__(self, index: int) -> ParamCase: ...
@@ -258,7 +312,8 @@ class RandomSource(ParamSource):
     def __getitem__(self, index: int | slice) -> ParamCase | SliceSource:
         """Case ``index`` (negative counts from the end), or a lazy slice of the source."""
         if type(index) is int and 0 <= index < self.n_trials:
-            return self._case(index)
+            case = self._case_function
+            return self._case(index) if case is None else case(index)
         return super().__getitem__(index)
 
     # -- many trials ----------------------------------------------------------------
