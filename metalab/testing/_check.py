@@ -294,8 +294,8 @@ def check_source(
         AssertionError: A law does not hold; the message names the law and the index
             and shows both values.
 
-    >>> from metalab import grid, random, uniform
-    >>> check_source(grid(x=range(10**20)) * random({"u": uniform(0, 1)}, 5, seed=0))
+    >>> from metalab import grid
+    >>> check_source(grid(x=range(10**20), opt=["adam", "sgd"]))
     """
     if samples < 2:
         msg = f"check_source(samples=...) must be at least 2, got {samples}"
