@@ -9,7 +9,6 @@ inputs, unicode names, and values that Python calls equal but metalab keeps apar
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Final, TypeAlias
 
 import numpy as np
@@ -31,6 +30,8 @@ from metalab.params.manual import ManualSource
 from metalab.params.random import ALGORITHM, LEGACY_ALGORITHM, RandomSource
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from metalab.params._base import ParamSource
 
 __all__ = [
@@ -43,7 +44,7 @@ __all__ = [
     "sources",
 ]
 
-Draw: TypeAlias = Callable[[st.SearchStrategy[Any]], Any]
+Draw: TypeAlias = st.DrawFn
 
 DEFAULT_MAX_SIZE: Final = 24
 """The default bound on the number of cases of a generated source."""
@@ -180,24 +181,32 @@ def _axis(draw: Draw, size: int, *, ranges: bool = True) -> AxisInput:
                 ]
             )
         )
-        values = draw(st.lists(elements, min_size=size, max_size=size))
-        return np.array(values)
+        return np.array(draw(st.lists(elements, min_size=size, max_size=size)))
     nested = draw(st.integers(0, 3)) == 0  # mostly scalars: nested values are slow to draw
-    values = draw(st.lists(param_values(nested=nested), min_size=size, max_size=size))
+    values: list[ParamValue] = draw(
+        st.lists(param_values(nested=nested), min_size=size, max_size=size)
+    )
     return values if kind == "list" else tuple(values)
 
 
-@st.composite
+def _grid(draw: Draw, keys: Sequence[str] | None, max_size: int) -> GridSource:
+    names = _keys_for(draw, keys, 4)
+    sizes = _axis_sizes(draw, len(names), max_size)
+    spec = {name: _axis(draw, size) for name, size in zip(names, sizes, strict=True)}
+    if draw(st.booleans()) or not all(name.isidentifier() for name in names):
+        return GridSource(spec)
+    return GridSource(**spec)
+
+
+_grids: Final = st.composite(_grid)
+
+
 def grids(
-    draw: Draw,
-    *,
-    keys: Sequence[str] | None = None,
-    max_size: int = DEFAULT_MAX_SIZE,
-) -> GridSource:
+    *, keys: Sequence[str] | None = None, max_size: int = DEFAULT_MAX_SIZE
+) -> st.SearchStrategy[GridSource]:
     """Grids of at most ``max_size`` cases, with list, tuple, ``range`` and NumPy axes.
 
     Args:
-        draw: Supplied by Hypothesis.
         keys: The parameter names of the grid; drawn (up to four) when None. With
             ``keys=()`` the grid is ``grid()``, the single empty case.
         max_size: The largest number of cases (at least 1: a grid is never empty).
@@ -209,12 +218,7 @@ def grids(
     if max_size < 1:
         msg = f"grids(max_size=...) must be >= 1, got {max_size}"
         raise ValueError(msg)
-    names = _keys_for(draw, keys, 4)
-    sizes = _axis_sizes(draw, len(names), max_size)
-    spec = {name: _axis(draw, size) for name, size in zip(names, sizes, strict=True)}
-    if draw(st.booleans()) or not all(name.isidentifier() for name in names):
-        return GridSource(spec)
-    return GridSource(**spec)
+    return _grids(keys, max_size)
 
 
 def _seeds(algorithm: str) -> st.SearchStrategy[int]:
@@ -223,19 +227,26 @@ def _seeds(algorithm: str) -> st.SearchStrategy[int]:
     return st.one_of(st.integers(0, 2**64 - 1), st.sampled_from([0, 1, 42, 2**64 - 1]))
 
 
-@st.composite
+def _random(draw: Draw, keys: Sequence[str] | None, max_size: int) -> RandomSource:
+    names = keys if keys is not None else draw(st.lists(param_names(), min_size=1, max_size=3))
+    space = {name: draw(distributions()) for name in names}
+    n_trials: int = draw(st.integers(0, max_size))
+    algorithm = draw(st.sampled_from([ALGORITHM] * 7 + [LEGACY_ALGORITHM]))
+    seed: int = draw(_seeds(algorithm))
+    return RandomSource(space, n_trials, seed, algorithm=algorithm)
+
+
+_random_sources: Final = st.composite(_random)
+
+
 def random_sources(
-    draw: Draw,
-    *,
-    keys: Sequence[str] | None = None,
-    max_size: int = DEFAULT_MAX_SIZE,
-) -> RandomSource:
+    *, keys: Sequence[str] | None = None, max_size: int = DEFAULT_MAX_SIZE
+) -> st.SearchStrategy[RandomSource]:
     """Random sources of at most ``max_size`` trials (sometimes none), any seed.
 
     Mostly the current algorithm; now and then the legacy one, which still replays.
 
     Args:
-        draw: Supplied by Hypothesis.
         keys: The parameter names of the space (at least one); drawn when None.
         max_size: The largest number of trials.
 
@@ -246,12 +257,7 @@ def random_sources(
     if keys is not None and not keys:
         msg = "random_sources(keys=...) needs at least one name: a random space is never empty"
         raise ValueError(msg)
-    names = keys if keys is not None else draw(st.lists(param_names(), min_size=1, max_size=3))
-    space = {name: draw(distributions()) for name in names}
-    n_trials: int = draw(st.integers(0, max_size))
-    algorithm = draw(st.sampled_from([ALGORITHM] * 7 + [LEGACY_ALGORITHM]))
-    seed: int = draw(_seeds(algorithm))
-    return RandomSource(space, n_trials, seed, algorithm=algorithm)
+    return _random_sources(keys, max_size)
 
 
 def _manual_value(draw: Draw, nested: bool) -> ParamInput:
@@ -265,27 +271,7 @@ def _manual_value(draw: Draw, nested: bool) -> ParamInput:
     return value
 
 
-@st.composite
-def manual_sources(
-    draw: Draw,
-    *,
-    keys: Sequence[str] | None = None,
-    max_size: int = 8,
-) -> ManualSource:
-    """Manual sources of at most ``max_size`` cases (sometimes none), with or without tags.
-
-    Each case uses some of ``keys`` (cases of one source may differ in their names);
-    values are sometimes NumPy scalars, which the source stores as Python scalars.
-
-    Args:
-        draw: Supplied by Hypothesis.
-        keys: The names the cases may use; drawn when None.
-        max_size: The largest number of cases.
-
-    >>> from hypothesis import find
-    >>> find(manual_sources(keys=["a"]), lambda s: s.size > 1).keys in {(), ("a",)}
-    True
-    """
+def _manual(draw: Draw, keys: Sequence[str] | None, max_size: int) -> ManualSource:
     names = _keys_for(draw, keys, 3)
     n: int = draw(st.integers(0, max_size))
     same_keys = draw(st.booleans())
@@ -299,6 +285,28 @@ def manual_sources(
         cases.append({name: _manual_value(draw, nested) for name in used})
     tags = draw(st.none() | st.lists(st.text(_TEXT, max_size=5), max_size=2))
     return ManualSource(cases, tags)
+
+
+_manual_sources: Final = st.composite(_manual)
+
+
+def manual_sources(
+    *, keys: Sequence[str] | None = None, max_size: int = 8
+) -> st.SearchStrategy[ManualSource]:
+    """Manual sources of at most ``max_size`` cases (sometimes none), with or without tags.
+
+    Each case uses some of ``keys`` (cases of one source may differ in their names);
+    values are sometimes NumPy scalars, which the source stores as Python scalars.
+
+    Args:
+        keys: The names the cases may use; drawn when None.
+        max_size: The largest number of cases.
+
+    >>> from hypothesis import find
+    >>> find(manual_sources(keys=["a"]), lambda s: s.size > 1).keys in {(), ("a",)}
+    True
+    """
+    return _manual_sources(keys, max_size)
 
 
 def _zip(draw: Draw, names: tuple[str, ...], max_size: int) -> ParamSource:
@@ -323,14 +331,14 @@ def _leaf(draw: Draw, names: tuple[str, ...], max_size: int) -> ParamSource:
             kinds.append("zip")
     kind = draw(st.sampled_from(kinds))
     if kind == "grid":
-        return draw(grids(keys=names, max_size=max_size))  # type: ignore[no-any-return]
+        return _grid(draw, names, max_size)
     if kind == "random":
-        return draw(random_sources(keys=names, max_size=max_size))  # type: ignore[no-any-return]
+        return _random(draw, names, max_size)
     if kind == "zip":
         return _zip(draw, names, max_size)
     if kind == "replicates":
         return _replicates(draw, names, max_size)
-    return draw(manual_sources(keys=names, max_size=min(max_size, 8)))  # type: ignore[no-any-return]
+    return _manual(draw, names, min(max_size, 8))
 
 
 def _some(draw: Draw, names: tuple[str, ...]) -> tuple[str, ...]:
@@ -370,14 +378,19 @@ def _tree(draw: Draw, names: tuple[str, ...], depth: int, max_size: int) -> Para
     return child.shuffled(draw(_seeds(ALGORITHM)))
 
 
-@st.composite
+def _source(draw: Draw, max_depth: int, keys: Sequence[str] | None, max_size: int) -> ParamSource:
+    return _tree(draw, _keys_for(draw, keys, 5), max_depth, max_size)
+
+
+_sources: Final = st.composite(_source)
+
+
 def sources(
-    draw: Draw,
     *,
     max_depth: int = 3,
     keys: Sequence[str] | None = None,
     max_size: int = DEFAULT_MAX_SIZE,
-) -> ParamSource:
+) -> st.SearchStrategy[ParamSource]:
     """Sources of every kind, as expression trees of at most ``max_size`` cases.
 
     A leaf is a grid, random, manual, zip or replicates source; an inner node is
@@ -385,7 +398,6 @@ def sources(
     ``s.shard(k, n)`` or ``s.shuffled(seed)``. ``max_depth=0`` gives leaves only.
 
     Args:
-        draw: Supplied by Hypothesis.
         max_depth: How many operators deep the tree may be.
         keys: The names the source may use (each part of a product gets some of them);
             drawn (up to five) when None.
@@ -400,5 +412,4 @@ def sources(
     if max_size < 0:
         msg = f"sources(max_size=...) must be >= 0, got {max_size}"
         raise ValueError(msg)
-    names = _keys_for(draw, keys, 5)
-    return _tree(draw, names, max_depth, max_size)
+    return _sources(max_depth, keys, max_size)
