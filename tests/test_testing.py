@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import re
 import sys
 from pathlib import Path
@@ -263,3 +264,29 @@ class TestCheckSourceCatches:
             (grid(x=[1, 2]) * random({"u": uniform(0, 1)}, 3, seed=0)).structured(Config),
             fresh_process=False,
         )
+
+
+ROOT = Path(metalab.__file__).resolve().parent.parent
+EXAMPLE = ROOT / "examples" / "test_my_sweep.py"
+
+
+class TestExample:
+    """The documented example test file runs and the docs page shows it as it is."""
+
+    @pytest.mark.subprocess
+    def test_example_tests_pass(self) -> None:
+        """Every test function of examples/test_my_sweep.py passes when called."""
+        spec = importlib.util.spec_from_file_location("metalab_example_test_my_sweep", EXAMPLE)
+        assert spec is not None
+        assert spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        tests = [value for name, value in vars(module).items() if name.startswith("test_")]
+        assert len(tests) >= 4
+        for test in tests:
+            test()
+
+    def test_docs_page_shows_the_example_verbatim(self) -> None:
+        """docs/testing.md holds the example file, unchanged, in a python block."""
+        page = (ROOT / "docs" / "testing.md").read_text(encoding="utf-8")
+        assert f"```python\n{EXAMPLE.read_text(encoding='utf-8')}```\n" in page
