@@ -252,14 +252,18 @@ class ProductSource(ParamSource):
         else:
             first = (({key: payload[d]}, ()) for d in range(size))
         presorted = self._sorted
-        for combo in product(first, *tables):
-            params: dict[str, ParamValue] = {}
-            tags: tuple[str, ...] = ()
-            for part_params, part_tags in combo:
-                params.update(part_params)
-                if part_tags:
-                    tags += part_tags
-            yield (params if presorted else dict(sorted(params.items()))), tags
+        inner = [tuple(table) for table in tables]
+        # The first factor streams (itertools.product would hold all of it in memory);
+        # the inner factors are small tables by construction.
+        for head_params, head_tags in first:
+            for combo in product(*inner):
+                params = dict(head_params)
+                tags = head_tags
+                for part_params, part_tags in combo:
+                    params.update(part_params)
+                    if part_tags:
+                        tags += part_tags
+                yield (params if presorted else dict(sorted(params.items()))), tags
 
     def __iter__(self) -> Iterator[ParamCase]:
         """Every case in order; inner parts are tabulated once when they are small."""
