@@ -62,9 +62,12 @@ _TEXT: Final = st.characters(codec="utf-8")
 def param_names() -> st.SearchStrategy[str]:
     """Parameter names: common ones, dotted ones, and arbitrary non-empty unicode text.
 
-    >>> from hypothesis import find
-    >>> len(find(param_names(), lambda name: len(name) > 1)) > 1
-    True
+    >>> from hypothesis import given, settings
+    >>> @settings(max_examples=10, deadline=None)
+    ... @given(param_names())
+    ... def test_names_are_non_empty_str(name):
+    ...     assert isinstance(name, str) and name
+    >>> test_names_are_non_empty_str()
     """
     return st.one_of(st.sampled_from(_COMMON_NAMES), st.text(_TEXT, min_size=1, max_size=6))
 
@@ -92,9 +95,13 @@ def param_values(*, nested: bool = True) -> st.SearchStrategy[ParamValue]:
     Args:
         nested: Whether to generate tuples and dicts as well as scalars.
 
-    >>> from hypothesis import find
-    >>> len(find(param_values(), lambda v: isinstance(v, tuple) and len(v) == 2))
-    2
+    >>> from hypothesis import given, settings
+    >>> from metalab import ParamCase
+    >>> @settings(max_examples=10, deadline=None)
+    ... @given(param_values())
+    ... def test_a_case_keeps_the_value(value):
+    ...     assert ParamCase({"x": value}).params["x"] == value
+    >>> test_a_case_keeps_the_value()
     """
     scalars = _scalars()
     if not nested:
@@ -122,10 +129,13 @@ def _bounds(values: st.SearchStrategy[Any]) -> st.SearchStrategy[tuple[Any, Any]
 def distributions() -> st.SearchStrategy[Distribution]:
     """Every built-in distribution, with valid bounds (sometimes given as NumPy scalars).
 
-    >>> from hypothesis import find
-    >>> from metalab import Choice
-    >>> type(find(distributions(), lambda d: isinstance(d, Choice)))
-    <class 'metalab.params.distributions.Choice'>
+    >>> from hypothesis import given, settings
+    >>> from metalab import Distribution
+    >>> @settings(max_examples=10, deadline=None)
+    ... @given(distributions())
+    ... def test_is_a_distribution(dist):
+    ...     assert isinstance(dist, Distribution)
+    >>> test_is_a_distribution()
     """
     moderate = st.one_of(
         st.floats(-1e6, 1e6, allow_nan=False),
@@ -211,9 +221,12 @@ def grids(
             ``keys=()`` the grid is ``grid()``, the single empty case.
         max_size: The largest number of cases (at least 1: a grid is never empty).
 
-    >>> from hypothesis import find
-    >>> find(grids(keys=["x", "y"]), lambda g: g.size > 3).keys
-    ('x', 'y')
+    >>> from hypothesis import given, settings
+    >>> @settings(max_examples=10, deadline=None)
+    ... @given(grids(keys=["y", "x"], max_size=6))
+    ... def test_small_grids(grid):
+    ...     assert grid.keys == ("x", "y") and 1 <= grid.size <= 6
+    >>> test_small_grids()
     """
     if max_size < 1:
         msg = f"grids(max_size=...) must be >= 1, got {max_size}"
@@ -250,9 +263,12 @@ def random_sources(
         keys: The parameter names of the space (at least one); drawn when None.
         max_size: The largest number of trials.
 
-    >>> from hypothesis import find
-    >>> find(random_sources(keys=["lr"]), lambda s: s.size > 0).keys
-    ('lr',)
+    >>> from hypothesis import given, settings
+    >>> @settings(max_examples=10, deadline=None)
+    ... @given(random_sources(keys=["lr"], max_size=5))
+    ... def test_small_random_sources(source):
+    ...     assert source.keys == ("lr",) and source.size <= 5
+    >>> test_small_random_sources()
     """
     if keys is not None and not keys:
         msg = "random_sources(keys=...) needs at least one name: a random space is never empty"
@@ -302,9 +318,12 @@ def manual_sources(
         keys: The names the cases may use; drawn when None.
         max_size: The largest number of cases.
 
-    >>> from hypothesis import find
-    >>> find(manual_sources(keys=["a"]), lambda s: s.size > 1).keys in {(), ("a",)}
-    True
+    >>> from hypothesis import given, settings
+    >>> @settings(max_examples=10, deadline=None)
+    ... @given(manual_sources(keys=["a", "b"]))
+    ... def test_cases_use_the_names(source):
+    ...     assert all(set(case.params) <= {"a", "b"} for case in source)
+    >>> test_cases_use_the_names()
     """
     return _manual_sources(keys, max_size)
 
@@ -403,11 +422,12 @@ def sources(
             drawn (up to five) when None.
         max_size: The largest number of cases, so laws can be checked on every case.
 
-    >>> from hypothesis import find
-    >>> from metalab import ProductSource
-    >>> tree = find(sources(), lambda s: isinstance(s, ProductSource) and s.size > 1)
-    >>> len(tree.parts) >= 2
-    True
+    >>> from hypothesis import given, settings
+    >>> @settings(max_examples=10, deadline=None)
+    ... @given(sources(keys=["lr", "seed"], max_size=12))
+    ... def test_indexing_agrees_with_iteration(source):
+    ...     assert [source[i] for i in range(source.size)] == list(source)
+    >>> test_indexing_agrees_with_iteration()
     """
     if max_size < 0:
         msg = f"sources(max_size=...) must be >= 0, got {max_size}"
