@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 import metalab
 from metalab import GridSource, ManualSource, ParamSource, RandomSource
 from metalab._case import encode_value
-from metalab.testing import grids, manual_sources, random_sources
+from metalab.manifest import dumps
+from metalab.testing import grids, manual_sources, random_sources, sources
 
 Recipe = tuple[Any, ...]
 
@@ -86,7 +87,7 @@ def describe(source: ParamSource) -> dict[str, Any]:
     return {"cases": forward, "backward": [source[i].case_id for i in reversed(range(n))]}
 
 
-def run_child(recipes: list[Recipe], hash_seed: str) -> Any:
+def run_child(payload: Any, hash_seed: str, script: str = CHILD) -> Any:
     """Rebuild and describe the sources in a fresh interpreter with ``PYTHONHASHSEED``."""
     package_root = str(Path(metalab.__file__).resolve().parent.parent)
     env = {
@@ -95,8 +96,8 @@ def run_child(recipes: list[Recipe], hash_seed: str) -> Any:
         "PYTHONPATH": os.pathsep.join([package_root, os.environ.get("PYTHONPATH", "")]),
     }
     done = subprocess.run(
-        [sys.executable, "-c", CHILD],
-        input=pickle.dumps(recipes),
+        [sys.executable, "-c", script],
+        input=pickle.dumps(payload) if script == CHILD else json.dumps(payload).encode(),
         capture_output=True,
         env=env,
         check=False,
@@ -106,9 +107,28 @@ def run_child(recipes: list[Recipe], hash_seed: str) -> Any:
     return json.loads(done.stdout)
 
 
-def collect_batch(count: int) -> list[ParamSource]:
-    """A varied batch of generated leaf sources (Hypothesis explores, we keep each one)."""
+TREE_CHILD = """
+import json, sys
+from metalab._case import encode_value
+from metalab.manifest import loads
+
+def describe(source):
+    n = source.size
+    forward = [[encode_value(c.params).hex(), list(c.tags), c.case_id] for c in source]
+    backward = [source[i].case_id for i in reversed(range(n))]
+    return {"cases": forward, "backward": backward}
+
+json.dump([describe(loads(text)) for text in json.load(sys.stdin)], sys.stdout)
+"""
+
+
+def collect_batch(
+    count: int, strategy: st.SearchStrategy[ParamSource] | None = None
+) -> list[ParamSource]:
+    """A varied batch of generated sources (Hypothesis explores, we keep each one)."""
     batch: list[ParamSource] = []
+    if strategy is None:
+        strategy = st.one_of(grids(), random_sources(), manual_sources())
 
     @settings(
         max_examples=count,
@@ -116,7 +136,7 @@ def collect_batch(count: int) -> list[ParamSource]:
         deadline=None,
         suppress_health_check=[HealthCheck.too_slow],
     )
-    @given(st.one_of(grids(), random_sources(), manual_sources()))
+    @given(strategy)
     def keep(source: ParamSource) -> None:
         batch.append(source)
 
@@ -146,3 +166,10 @@ class TestDeterminism:
         exec(CHILD.split("recipes = ", maxsplit=1)[0], namespace)  # noqa: S102 - our own child code
         for source in collect_batch(30):
             assert namespace["build"](pickle.loads(pickle.dumps(recipe(source)))) == source  # noqa: S301
+
+    def test_expression_trees_agree_in_a_fresh_process(self) -> None:
+        """Composite sources rebuilt from their manifest text give the same cases elsewhere."""
+        batch = collect_batch(40, sources(max_depth=3))
+        texts = [dumps(s) for s in batch]
+        here = [describe(s) for s in batch]
+        assert run_child(texts, "7", TREE_CHILD) == json.loads(json.dumps(here))
