@@ -100,6 +100,9 @@ def _to_tags(value: Iterable[str]) -> tuple[str, ...]:
 class ParamCase:
     """One configuration of a sweep: its params, a stable id and tags.
 
+    Two cases are equal when their tags are equal and their params are the same values of
+    the same types: ``{"x": 1}`` and ``{"x": True}`` are different cases, as their ids say.
+
     Attributes:
         params: The parameter values, a read-only mapping that compares equal to the plain
             dict (it is a ``dict`` subclass, so ``json.dumps`` accepts it).
@@ -110,7 +113,9 @@ class ParamCase:
     (True, ('baseline',), 16)
     """
 
-    params: Mapping[str, ParamValue] = attrs.field(converter=_to_params)
+    # Equality and hashing compare encodings, so {"x": 1} and {"x": True} are different
+    # cases (they have different ids), although the two params dicts compare equal.
+    params: Mapping[str, ParamValue] = attrs.field(converter=_to_params, eq=encode_value)
     tags: tuple[str, ...] = attrs.field(default=(), converter=_to_tags)
     # Pre-encoded items a source may hand over so the id is cheap; never part of equality.
     _encoded: tuple[bytes, ...] | None = attrs.field(

@@ -111,6 +111,17 @@ class TestCaseId:
             assert len(ids) == 4
         assert ParamCase({"x": 0.0}).case_id != ParamCase({"x": -0.0}).case_id
 
+    def test_case_equality_agrees_with_the_id(self) -> None:
+        """Cases are equal exactly when params (with their types) and tags are: as ids tell."""
+        looks_alike: list[ParamValue] = [1, 1.0, True, "1"]
+        cases = [ParamCase({"x": v}) for v in looks_alike]
+        for a in cases:
+            for b in cases:
+                assert (a == b) == (a.case_id == b.case_id) == (a is b)
+        assert ParamCase({"x": 1, "y": (2,)}) == ParamCase({"y": [2], "x": 1})
+        assert hash(ParamCase({"x": 1, "y": (2,)})) == hash(ParamCase({"y": [2], "x": 1}))
+        assert ParamCase({"x": 1}, ["a"]) != ParamCase({"x": 1}, ["b"])
+
     def test_sources_give_the_id_of_their_params(self) -> None:
         """A case from any source has the id of a ParamCase built from its params."""
         for source in (
