@@ -12,13 +12,14 @@ Set ``METALAB_TRACEBACK=1`` to see the Python traceback of an unexpected error.
 from __future__ import annotations
 
 import contextlib
-import functools
 import os
 import sys
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Final
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
+
+    import click
 
 __all__ = ["main"]
 
@@ -36,23 +37,11 @@ def _fail(message: str, code: int) -> int:
     return code
 
 
-def _usage_message(error: BaseException) -> str:
-    message = str(getattr(error, "format_message", error.__str__)()).strip()
-    if not message:
-        return ""
-    ctx = getattr(error, "ctx", None)
-    path = getattr(ctx, "command_path", None)
-    return f"{message} (see '{path} --help')" if path else message
-
-
-@functools.cache
-def _command() -> Any:
-    """The click command typer builds from the app (built once: it takes a while)."""
-    import typer
-
+def _command() -> click.Group:
+    """The click group of every command (imported here, so ``import metalab.cli`` stays light)."""
     from metalab._cli._app import app
 
-    return typer.main.get_command(app)
+    return app
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -61,12 +50,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     >>> main(["count", "no-such-sweep.json"])
     1
     """
+    args = list(sys.argv[1:] if argv is None else argv)
     try:
-        result = _command().main(
-            args=list(sys.argv[1:] if argv is None else argv),
-            prog_name="metalab",
-            standalone_mode=False,
-        )
+        command = _command()
+        if not args:
+            # No command: the help on standard output, with the status of a usage error.
+            with command.make_context("metalab", [], resilient_parsing=True) as ctx:
+                sys.stdout.write(ctx.get_help() + "\n")
+            return USAGE_EXIT
+        result = command.main(args=args, prog_name="metalab", standalone_mode=False)
     except KeyboardInterrupt:
         return _fail("interrupted", INTERRUPTED_EXIT)
     except BrokenPipeError:
@@ -81,29 +73,35 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _report(error: Exception) -> int:
     """Print ``error`` as one line and return the exit status it calls for."""
-    import typer
+    import click
 
+    from metalab._cli._app import Interrupted
     from metalab._cli._load import CliError
     from metalab.errors import MetalabError
 
     if isinstance(error, CliError):
-        return _fail(str(error), error.exit_code)
-    if isinstance(error, MetalabError):
-        return _fail(str(error), ERROR_EXIT)
-    if isinstance(error, typer.Abort):
-        return _fail("aborted", ERROR_EXIT)
-    code = getattr(error, "exit_code", None)
-    if isinstance(code, int) and hasattr(error, "format_message"):
-        # A usage error of the command-line library (bad option, missing argument); with
-        # no arguments at all, the help was printed and the message is empty.
-        message = _usage_message(error)
-        return _fail(message, code) if message else code
-    if os.environ.get("METALAB_TRACEBACK"):
+        message, code = str(error), error.exit_code
+    elif isinstance(error, MetalabError):
+        message, code = str(error), ERROR_EXIT
+    elif isinstance(error, Interrupted) or isinstance(error.__cause__, KeyboardInterrupt):
+        message, code = "interrupted", INTERRUPTED_EXIT
+    elif isinstance(error, click.Abort):
+        message, code = "aborted", ERROR_EXIT
+    elif isinstance(error, click.ClickException):
+        # A wrong command line (unknown option, missing argument, bad value) points at
+        # the help of the command it was for.
+        message, code = error.format_message(), error.exit_code
+        ctx = error.ctx if isinstance(error, click.UsageError) else None
+        if ctx is not None:
+            message = f"{message} (see '{ctx.command_path} --help')"
+    elif os.environ.get("METALAB_TRACEBACK"):
         raise error
-    return _fail(
-        f"unexpected {type(error).__name__}: {error} (set METALAB_TRACEBACK=1 for details)",
-        ERROR_EXIT,
-    )
+    else:
+        message = (
+            f"unexpected {type(error).__name__}: {error} (set METALAB_TRACEBACK=1 for details)"
+        )
+        code = ERROR_EXIT
+    return _fail(message, code)
 
 
 if __name__ == "__main__":  # pragma: no cover

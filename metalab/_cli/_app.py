@@ -1,15 +1,14 @@
-"""The ``metalab`` commands, built with typer; `metalab.cli.main` runs them."""
+"""The ``metalab`` commands, built with click; `metalab.cli.main` runs them."""
 
 from __future__ import annotations
 
 import contextlib
 import os
 import sys
-from enum import StrEnum
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Annotated, Final
+from typing import IO, TYPE_CHECKING, Final
 
-import typer
+import click
 
 from metalab._cli._load import SWEEP_FORMS, CliError, load_sweep
 
@@ -18,68 +17,67 @@ if TYPE_CHECKING:
 
     from metalab._case import ParamCase
 
-__all__ = ["app"]
+__all__ = ["FORMATS", "Interrupted", "app"]
 
 PROGRESS_MIN_CASES: Final = 10_000
 """``metalab list`` shows a progress bar (on a terminal) from this many cases on."""
 _PROGRESS_STEP: Final = 1024
-
-app = typer.Typer(
-    name="metalab",
-    help=f"Inspect, export and schedule metalab parameter sweeps.\n\nSWEEP is {SWEEP_FORMS}.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    rich_markup_mode="rich",
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
-
-Sweep = Annotated[
-    str,
-    typer.Argument(
-        metavar="SWEEP",
-        help="A manifest JSON file, path/to/file.py:NAME or package.module:NAME.",
-        show_default=False,
-    ),
-]
-Output = Annotated[
-    Path | None,
-    typer.Option(
-        "--output", "-o", help="Write to this file instead of standard output.", dir_okay=False
-    ),
-]
+FORMATS: Final = ("jsonl", "csv", "table")
+"""The formats of ``metalab list``; the first is the default."""
+_EPILOG: Final = f"SWEEP is {SWEEP_FORMS}."
 
 
-class Format(StrEnum):
-    """The formats of ``metalab list``."""
-
-    JSONL = "jsonl"
-    CSV = "csv"
-    TABLE = "table"
+class Interrupted(Exception):  # noqa: N818 - named for what happened, like KeyboardInterrupt
+    """Ctrl-C during a command; click would turn it into an abort after a blank line."""
 
 
-def _version(value: bool) -> None:
-    if value:
-        from importlib.metadata import PackageNotFoundError, version
+class _Group(click.Group):
+    """A group that lets Ctrl-C through to `metalab.cli.main` as `Interrupted`."""
 
+    def invoke(self, ctx: click.Context) -> object:
         try:
-            typer.echo(f"metalab {version('metalab')}")
-        except PackageNotFoundError:
-            typer.echo("metalab (version unknown: not installed as a package)")
-        raise typer.Exit
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            raise Interrupted from None
 
 
-@app.callback()
-def _root(
-    *,
-    version: Annotated[
-        bool,
-        typer.Option(
-            "--version", callback=_version, is_eager=True, help="Show metalab's version and exit."
-        ),
-    ] = False,
-) -> None:
+def _version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if not value or ctx.resilient_parsing:
+        return
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        click.echo(f"metalab {version('metalab')}")
+    except PackageNotFoundError:
+        click.echo("metalab (version unknown: not installed as a package)")
+    ctx.exit()
+
+
+@click.group(
+    "metalab",
+    cls=_Group,
+    help=f"Inspect, export and schedule metalab parameter sweeps.\n\n{_EPILOG}",
+    context_settings={"help_option_names": ["-h", "--help"], "show_default": True},
+)
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_version,
+    help="Show metalab's version and exit.",
+)
+def app() -> None:
     """Inspect, export and schedule metalab parameter sweeps."""
-    del version
+
+
+sweep_argument = click.argument("sweep", metavar="SWEEP")
+output_option = click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to this file instead of standard output.",
+)
 
 
 @contextlib.contextmanager
@@ -101,13 +99,16 @@ def _write_text(path: Path | None, text: str) -> None:
         out.write(text)
 
 
-@app.command()
-def show(
-    sweep: Sweep,
-    limit: Annotated[
-        int, typer.Option("--limit", "-n", min=0, help="How many of the first cases to list.")
-    ] = 10,
-) -> None:
+@app.command(epilog=_EPILOG)
+@sweep_argument
+@click.option(
+    "--limit",
+    "-n",
+    type=click.IntRange(min=0),
+    default=10,
+    help="How many of the first cases to list.",
+)
+def show(sweep: str, limit: int) -> None:
     """Show a sweep: its composition as a tree, then its first cases as a table.
 
     Each node of the tree gives its kind, its exact size, its parameters and the
@@ -130,10 +131,11 @@ def show(
         console.print(cases_table(source.keys, iter_cases(source, 0, shown), title=title))
 
 
-@app.command()
-def count(sweep: Sweep) -> None:
+@app.command(epilog=_EPILOG)
+@sweep_argument
+def count(sweep: str) -> None:
     """Print the exact number of cases of a sweep."""
-    typer.echo(load_sweep(sweep).size)
+    click.echo(load_sweep(sweep).size)
 
 
 def _task_index() -> int:
@@ -151,27 +153,22 @@ def _task_index() -> int:
     return int(text)
 
 
-@app.command()
-def case(
-    sweep: Sweep,
-    index: Annotated[
-        int | None,
-        typer.Argument(
-            help="The case to print; defaults to $SLURM_ARRAY_TASK_ID.", show_default=False
-        ),
-    ] = None,
-) -> None:
+@app.command(epilog=_EPILOG)
+@sweep_argument
+@click.argument("index", type=int, required=False)
+def case(sweep: str, index: int | None) -> None:
     """Print one case as JSON: its index, case_id, params and tags.
 
     Exactly one JSON document goes to standard output, so a job script can redirect
-    it to a file. In a SLURM job array, INDEX defaults to the task's index.
+    it to a file. INDEX defaults to $SLURM_ARRAY_TASK_ID, the task's index in a SLURM
+    job array.
     """
     from metalab._cli._output import case_record, dumps_record
     from metalab.params._base import check_index
 
     source = load_sweep(sweep)
     i = check_index(_task_index() if index is None else index, source.size)
-    typer.echo(dumps_record(case_record(i, source[i]), indent=2))
+    click.echo(dumps_record(case_record(i, source[i]), indent=2))
 
 
 def _progress_wanted(count: int, output: Path | None) -> bool:
@@ -197,27 +194,30 @@ def _with_progress(
                 progress.update(task, completed=done)
 
 
-@app.command("list")
-def list_(
-    sweep: Sweep,
-    start: Annotated[int, typer.Option(min=0, help="The first index to list.")] = 0,
-    stop: Annotated[
-        int | None,
-        typer.Option(
-            min=0, help="List up to this index, excluded (default: the end).", show_default=False
-        ),
-    ] = None,
-    fmt: Annotated[
-        Format, typer.Option("--format", "-f", help="The output format.")
-    ] = Format.JSONL,
-    output: Output = None,
-) -> None:
+@app.command("list", epilog=_EPILOG)
+@sweep_argument
+@click.option("--start", type=click.IntRange(min=0), default=0, help="The first index to list.")
+@click.option(
+    "--stop",
+    type=click.IntRange(min=0),
+    help="List up to this index, excluded (default: the end).",
+)
+@click.option(
+    "--format",
+    "-f",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default=FORMATS[0],
+    help="The output format.",
+)
+@output_option
+def list_(sweep: str, start: int, stop: int | None, fmt: str, output: Path | None) -> None:
     """List cases, streamed one at a time (the sweep is never held in memory).
 
-    jsonl gives one JSON record per line (as [bold]metalab case[/bold] prints them); csv
-    has one column per parameter and reads back with pandas.read_csv; table is for
-    reading on a terminal. A progress bar appears on standard error for long runs when
-    it is a terminal.
+    jsonl gives one JSON record per line (as metalab case prints them); csv has one
+    column per parameter and reads back with pandas.read_csv; table is for reading on
+    a terminal. A progress bar appears on standard error for long runs when it is a
+    terminal.
     """
     from metalab._cli._output import case_record, cases_table, dumps_record, iter_cases, write_csv
 
@@ -225,14 +225,14 @@ def list_(
     end = source.size if stop is None else min(stop, source.size)
     first = min(start, end)
     rows = _with_progress(iter_cases(source, first, end), end - first, output)
-    if fmt is Format.TABLE:
+    if fmt == "table":
         from rich.console import Console
 
         with _opened(output) as out:
             Console(file=out).print(cases_table(source.keys, rows))
         return
-    with _opened(output, newline="" if fmt is Format.CSV else None) as out:
-        if fmt is Format.CSV:
+    with _opened(output, newline="" if fmt == "csv" else None) as out:
+        if fmt == "csv":
             write_csv(out, source.keys, rows)
         else:
             for index, case in rows:
@@ -240,15 +240,15 @@ def list_(
                 out.write("\n")
 
 
-@app.command()
-def manifest(
-    sweep: Sweep,
-    output: Output = None,
-    pretty: Annotated[bool, typer.Option("--pretty", help="Indent the JSON for reading.")] = False,
-) -> None:
-    """Print the manifest JSON of a sweep, e.g. one defined in code, to run it elsewhere.
+@app.command(epilog=_EPILOG)
+@sweep_argument
+@output_option
+@click.option("--pretty", is_flag=True, help="Indent the JSON for reading.")
+def manifest(sweep: str, output: Path | None, *, pretty: bool) -> None:
+    """Print the manifest JSON of a sweep, to run it elsewhere.
 
-    The compact form is byte-for-byte what metalab.manifest.dumps writes.
+    A sweep defined in code becomes data that any machine can load. The compact form
+    is byte-for-byte what metalab.manifest.dumps writes.
     """
     import json
 
@@ -269,22 +269,24 @@ def _read_lines(path: Path) -> list[str]:
         raise CliError(msg) from None
 
 
-@app.command()
-def array(
-    sweep: Sweep,
-    done: Annotated[
-        Path | None,
-        typer.Option(help="A file of finished case indices, one per line.", dir_okay=False),
-    ] = None,
-    done_ids: Annotated[
-        Path | None,
-        typer.Option(help="A file of finished case_ids, one per line.", dir_okay=False),
-    ] = None,
-    max_running: Annotated[
-        int | None,
-        typer.Option(min=1, help="Let at most this many tasks run at once (SLURM's %K)."),
-    ] = None,
-) -> None:
+@app.command(epilog=_EPILOG)
+@sweep_argument
+@click.option(
+    "--done",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A file of finished case indices, one per line.",
+)
+@click.option(
+    "--done-ids",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A file of finished case_ids, one per line.",
+)
+@click.option(
+    "--max-running",
+    type=click.IntRange(min=1),
+    help="Let at most this many tasks run at once (SLURM's %K).",
+)
+def array(sweep: str, done: Path | None, done_ids: Path | None, max_running: int | None) -> None:
     """Print the value of sbatch --array= that runs the sweep, compressed into ranges.
 
     With --done or --done-ids, only the cases not finished are listed, to resume a
@@ -303,24 +305,27 @@ def array(
     )
     pending = pending_indices(source, done_indices=finished, done_ids=finished_ids)
     if not pending:
-        typer.echo(f"metalab: all {source.size} cases are done; nothing to submit", err=True)
+        click.echo(f"metalab: all {source.size} cases are done; nothing to submit", err=True)
         return
-    typer.echo(array_spec(pending, max_running=max_running))
+    click.echo(array_spec(pending, max_running=max_running))
 
 
-@app.command()
-def plot(
-    sweep: Sweep,
-    output: Annotated[
-        Path,
-        typer.Option(
-            "--output", "-o", help="The image to write (.png, .svg or .pdf).", dir_okay=False
-        ),
-    ],
-    max_points: Annotated[
-        int, typer.Option(min=1, help="Plot at most this many cases, evenly spread.")
-    ] = 10_000,
-) -> None:
+@app.command(epilog=_EPILOG)
+@sweep_argument
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="The image to write (.png, .svg or .pdf).",
+)
+@click.option(
+    "--max-points",
+    type=click.IntRange(min=1),
+    default=10_000,
+    help="Plot at most this many cases, evenly spread.",
+)
+def plot(sweep: str, output: Path, max_points: int) -> None:
     """Plot the coverage of a sweep: every pair of numeric parameters.
 
     Histograms sit on the diagonal; axes are logarithmic for parameters drawn from log
@@ -339,4 +344,4 @@ def plot(
     except (OSError, ValueError) as error:
         msg = f"cannot write {output}: {getattr(error, 'strerror', None) or error}"
         raise CliError(msg) from None
-    typer.echo(f"wrote {output}", err=True)
+    click.echo(f"wrote {output}", err=True)
