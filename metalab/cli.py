@@ -52,13 +52,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     args = list(sys.argv[1:] if argv is None else argv)
     try:
-        command = _command()
-        if not args:
-            # No command: the help on standard output, with the status of a usage error.
-            with command.make_context("metalab", [], resilient_parsing=True) as ctx:
-                sys.stdout.write(ctx.get_help() + "\n")
-            return USAGE_EXIT
-        result = command.main(args=args, prog_name="metalab", standalone_mode=False)
+        result = _command().main(args=args, prog_name="metalab", standalone_mode=False)
     except KeyboardInterrupt:
         return _fail("interrupted", INTERRUPTED_EXIT)
     except BrokenPipeError:

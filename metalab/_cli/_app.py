@@ -32,7 +32,14 @@ class Interrupted(Exception):  # noqa: N818 - named for what happened, like Keyb
 
 
 class _Group(click.Group):
-    """A group that lets Ctrl-C through to `metalab.cli.main` as `Interrupted`."""
+    """The ``metalab`` group: help for no arguments, Ctrl-C through as `Interrupted`."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not args and not ctx.resilient_parsing:
+            # The help on standard output, with the exit status of a usage error.
+            click.echo(ctx.get_help())
+            ctx.exit(click.UsageError.exit_code)
+        return super().parse_args(ctx, args)
 
     def invoke(self, ctx: click.Context) -> object:
         try:
