@@ -859,7 +859,7 @@ class TestErrors:
 
     def test_an_unknown_command_suggests_one(self) -> None:
         """A misspelt command is a usage error that names the likely one."""
-        assert_one_line_error(run("shwo", "x"), 2, "shwo", "metalab --help")
+        assert_one_line_error(run("shwo", "x"), 2, "shwo", "'show'", "metalab --help")
 
     def test_an_unknown_option(self) -> None:
         """An unknown option is a usage error pointing at the command's help."""
