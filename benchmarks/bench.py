@@ -27,7 +27,7 @@ import sys
 import textwrap
 import time
 from dataclasses import dataclass, field
-from importlib.metadata import version
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -439,9 +439,14 @@ def _versions() -> str:
     import attrs
     import sklearn
 
+    try:
+        ours = version("metalab")
+    except PackageNotFoundError:  # run from a source tree on PYTHONPATH
+        ours = "(source tree)"
+
     return (
         f"Python {platform.python_version()}, NumPy {np.__version__}, attrs {attrs.__version__}, "
-        f"scikit-learn {sklearn.__version__}, metalab {version('metalab')}"
+        f"scikit-learn {sklearn.__version__}, metalab {ours}"
     )
 
 
