@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping
-from functools import cached_property
 from typing import Any, Final, final
 
 import attrs
@@ -59,12 +58,15 @@ def encode_item(key: str, value: ParamValue) -> bytes:
     return _encode_str(key) + encode_value(value)
 
 
-_blake2b: Final = hashlib.blake2b
+_ID_HASH: Final = hashlib.blake2b(digest_size=8, person=CASE_ID_PERSON)
+"""An empty keyed hash to copy per id: cheaper than passing the parameters each time."""
 
 
 def digest(parts: Iterable[bytes]) -> str:
     """Hash already-encoded items (in sorted key order) into a 16-hex-digit id."""
-    return _blake2b(b"".join(parts), digest_size=8, person=CASE_ID_PERSON).hexdigest()
+    h = _ID_HASH.copy()
+    h.update(b"".join(parts))
+    return h.hexdigest()
 
 
 def fingerprint(params: Mapping[str, ParamValue]) -> str:
@@ -118,17 +120,22 @@ class ParamCase:
     params: Mapping[str, ParamValue] = attrs.field(converter=_to_params, eq=encode_value)
     tags: tuple[str, ...] = attrs.field(default=(), converter=_to_tags)
     # Pre-encoded items a source may hand over so the id is cheap; never part of equality.
-    _encoded: tuple[bytes, ...] | None = attrs.field(
+    # One slot serves the id: None until read (then computed from the params), or the
+    # pre-encoded items a source handed over, or the id itself once computed. A plain
+    # slot keeps building a case cheap and reading the id cheaper than a cached_property.
+    _id: str | tuple[bytes, ...] | None = attrs.field(
         default=None, init=False, eq=False, hash=False, repr=False
     )
 
-    @cached_property
+    @property
     def case_id(self) -> str:
         """A stable 16-hex-character fingerprint of the params (see `fingerprint`)."""
-        encoded = self._encoded
-        if encoded is not None:
-            return digest(encoded)
-        return fingerprint(self.params)
+        state = self._id
+        if type(state) is str:
+            return state
+        case_id = fingerprint(self.params) if state is None else digest(state)  # type: ignore[arg-type]
+        _set_id(self, case_id)
+        return case_id
 
     def __repr__(self) -> str:
         """Show params and tags, the two fields that define the case."""
@@ -142,13 +149,13 @@ class ParamCase:
         """Restore a pickled case."""
         _set_params(self, state["params"])
         _set_tags(self, state["tags"])
-        _set_encoded(self, None)
+        _set_id(self, None)
 
 
 _new: Final = object.__new__
 _set_params: Final = ParamCase.params.__set__  # type: ignore[attr-defined]
 _set_tags: Final = ParamCase.tags.__set__  # type: ignore[attr-defined]
-_set_encoded: Final = ParamCase._encoded.__set__  # type: ignore[union-attr]  # noqa: SLF001
+_set_id: Final = ParamCase._id.__set__  # type: ignore[union-attr]  # noqa: SLF001
 
 
 def make_case(
@@ -162,5 +169,5 @@ def make_case(
     case: ParamCase = _new(ParamCase)
     _set_params(case, params)
     _set_tags(case, tags)
-    _set_encoded(case, encoded)
+    _set_id(case, encoded)
     return case
