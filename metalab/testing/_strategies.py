@@ -20,14 +20,21 @@ from metalab.params._algebra import zip as zip_
 from metalab.params.distributions import (
     Distribution,
     choice,
+    lognormal,
     loguniform,
     loguniform_int,
+    normal,
     randint,
     uniform,
 )
 from metalab.params.grid import AxisInput, GridSource
 from metalab.params.manual import ManualSource
-from metalab.params.random import ALGORITHM, LEGACY_ALGORITHM, RandomSource
+from metalab.params.random import (
+    ALGORITHM,
+    LEGACY_ALGORITHM,
+    LEGACY_DISTRIBUTIONS,
+    RandomSource,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -152,6 +159,32 @@ def distributions() -> st.SearchStrategy[Distribution]:
         st.tuples(positive_ints, positive_ints).map(lambda b: loguniform_int(min(b), max(b))),
         st.lists(param_values(nested=False), min_size=1, max_size=5).map(choice),
         st.lists(param_values(), min_size=1, max_size=3).map(choice),
+        _options_and_weights().map(lambda ow: choice(ow[0], weights=ow[1])),
+        st.tuples(moderate, st.floats(1e-3, 1e3)).map(lambda p: normal(*p)),
+        st.tuples(st.floats(-5, 5), st.floats(1e-3, 2)).map(lambda p: lognormal(*p)),
+        # Stepped laws: the range holds a whole number (2 to 100) of steps.
+        st.tuples(
+            st.integers(-1000, 1000), st.sampled_from([0.5, 0.25, 0.1, 2.0]), st.integers(2, 100)
+        ).map(lambda p: uniform(p[0], p[0] + p[1] * p[2], step=p[1])),
+        st.tuples(st.integers(-(10**6), 10**6), st.integers(1, 1000), st.integers(1, 100)).map(
+            lambda p: randint(p[0], p[0] + p[1] * p[2], step=p[1])
+        ),
+        st.tuples(st.integers(1, 1000), st.integers(1, 100), st.integers(1, 100)).map(
+            lambda p: loguniform_int(p[0], p[0] + p[1] * p[2], step=p[1])
+        ),
+        st.sampled_from([(1e-4, 1e-1, 1e-4), (1.0, 1000.0, 0.5), (0.01, 10.0, 0.01)]).map(
+            lambda p: loguniform(p[0], p[1], step=p[2])
+        ),
+    )
+
+
+def _options_and_weights() -> st.SearchStrategy[tuple[list[ParamValue], list[float]]]:
+    """Options with non-negative weights of the same length, not all zero."""
+    return st.integers(1, 5).flatmap(
+        lambda n: st.tuples(
+            st.lists(param_values(nested=False), min_size=n, max_size=n),
+            st.lists(st.floats(0, 100), min_size=n, max_size=n).filter(lambda w: sum(w) > 0),
+        )
     )
 
 
@@ -244,7 +277,14 @@ def _random(draw: Draw, keys: Sequence[str] | None, max_size: int) -> RandomSour
     names = keys if keys is not None else draw(st.lists(param_names(), min_size=1, max_size=3))
     space = {name: draw(distributions()) for name in names}
     n_trials: int = draw(st.integers(0, max_size))
-    algorithm = draw(st.sampled_from([ALGORITHM] * 7 + [LEGACY_ALGORITHM]))
+    # The legacy algorithm knows only the five seed laws, without step or weights.
+    legacy_ok = all(
+        type(d) in LEGACY_DISTRIBUTIONS
+        and getattr(d, "step", None) is None
+        and getattr(d, "weights", None) is None
+        for d in space.values()
+    )
+    algorithm = draw(st.sampled_from([ALGORITHM] * 7 + [LEGACY_ALGORITHM] * legacy_ok))
     seed: int = draw(_seeds(algorithm))
     return RandomSource(space, n_trials, seed, algorithm=algorithm)
 
