@@ -129,6 +129,32 @@ def describe(value: object, limit: int = 60) -> str:
     return f"{type(value).__name__} {text}"
 
 
+def merge_named(
+    factory: str, spec: Mapping[Any, Any] | None, values: Mapping[str, Any]
+) -> dict[Any, Any]:
+    """Merge a factory's positional mapping and its keyword arguments, refusing repeats.
+
+    Used by ``grid`` and ``zip``, which take names that are not identifiers (such as
+    ``"model.lr"``) in a mapping and the rest as keywords.
+
+    >>> merge_named("grid", {"model.lr": [0.1]}, {"seed": [0]})
+    {'model.lr': [0.1], 'seed': [0]}
+    """
+    merged: dict[Any, Any] = {}
+    if spec is not None:
+        raw: object = spec  # checked at run time for untyped callers
+        if not isinstance(raw, Mapping):
+            msg = f"{factory} takes a mapping of parameter values, got {describe(spec)}"
+            raise ParamError(msg)
+        merged.update(raw)
+    for key, value in values.items():
+        if key in merged:
+            msg = f"{factory}: parameter {key!r} is given twice"
+            raise ParamError(msg)
+        merged[key] = value
+    return merged
+
+
 def normalize_key(key: object, where: str) -> str:
     """Check that a parameter name is a non-empty str."""
     if not isinstance(key, str):

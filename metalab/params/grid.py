@@ -17,6 +17,7 @@ from metalab._values import (
     ParamInput,
     ParamValue,
     describe,
+    merge_named,
     normalize_key,
     normalize_value,
 )
@@ -127,19 +128,7 @@ class GridSource(ParamSource):
 
     def __init__(self, spec: Mapping[str, AxisInput] | None = None, /, **values: AxisInput) -> None:
         """Build a grid from a mapping and/or keyword arguments of value sequences."""
-        merged: dict[Any, Any] = {}
-        if spec is not None:
-            raw: object = spec  # checked at run time for untyped callers
-            if not isinstance(raw, Mapping):
-                msg = f"grid takes a mapping of parameter values, got {describe(spec)}"
-                raise ParamError(msg)
-            merged.update(spec)
-        for key, axis in values.items():
-            if key in merged:
-                msg = f"grid: parameter {key!r} is given twice"
-                raise ParamError(msg)
-            merged[key] = axis
-        self.__attrs_init__(_to_spec(merged))
+        self.__attrs_init__(_to_spec(merge_named("grid", spec, values)))
 
     def __attrs_post_init__(self) -> None:
         """Precompute sizes and the id encodings of every listed value."""

@@ -16,6 +16,7 @@ from metalab._values import (
     ParamValue,
     column_array,
     describe,
+    merge_named,
     normalize_key,
     normalize_value,
 )
@@ -106,19 +107,7 @@ class ZipSource(ParamSource):
             ParamError: no parameter, a value list that is empty, a string or not a
                 sequence, or lists of different lengths.
         """
-        merged: dict[Any, Any] = {}
-        if spec is not None:
-            raw: object = spec  # checked at run time for untyped callers
-            if not isinstance(raw, Mapping):
-                msg = f"zip takes a mapping of parameter values, got {describe(spec)}"
-                raise ParamError(msg)
-            merged.update(spec)
-        for key, column in values.items():
-            if key in merged:
-                msg = f"zip: parameter {key!r} is given twice"
-                raise ParamError(msg)
-            merged[key] = column
-        self.__attrs_init__(_to_spec(merged))
+        self.__attrs_init__(_to_spec(merge_named("zip", spec, values)))
 
     def __attrs_post_init__(self) -> None:
         """Precompute the id encodings of every value and an index of whole cases."""
