@@ -461,7 +461,7 @@ class TestZip:
             ({"lr": []}, "'lr' must be a non-empty sequence, got an empty list"),
             ({"lr": "abc"}, "'lr' must be a non-empty sequence, got str 'abc'"),
             ({"lr": 0.1}, "'lr' must be a non-empty sequence"),
-            ({"lr": {1, 2}}, "'lr' must be a non-empty sequence"),
+            ({"lr": {1, 2}}, "'lr' must be an ordered sequence, got a set"),
             ({"lr": np.float64(1.0)}, "'lr' must be a non-empty sequence"),
             ({"lr": [float("nan")]}, "NaN"),
             ({}, "at least one parameter"),

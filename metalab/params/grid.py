@@ -53,6 +53,17 @@ def _normalize_axis(name: str, values: object) -> Axis:
             msg = f"{where} must be non-empty, got an empty {values!r}"
             raise ParamError(msg)
         return values
+    return value_list(values, where)
+
+
+def value_list(values: object, where: str) -> tuple[ParamValue, ...]:
+    """Normalize a non-empty, ordered sequence of values (grid axes, zip columns).
+
+    ``where`` names the parameter for the message, e.g. ``"zip values for 'lr'"``.
+
+    >>> value_list(range(3), "grid values for 'x'")
+    (0, 1, 2)
+    """
     if isinstance(values, str | bytes):
         msg = (
             f"{where} must be a non-empty sequence, got {describe(values)}; "

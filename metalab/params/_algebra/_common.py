@@ -9,7 +9,7 @@ import numpy as np
 
 from metalab._values import INT64_MAX, check_int, column_array, describe
 from metalab.errors import ParamError
-from metalab.params._base import check_index
+from metalab.params._base import ParamSource, check_index
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -109,4 +109,27 @@ def combine_columns(
                 for row, value in zip(rows.tolist(), part.tolist(), strict=True):
                     values[row] = value
         out[key] = column_array(values)
+    return out
+
+
+def flatten_parts(parts: object, cls: type[ParamSource], noun: str) -> list[ParamSource]:
+    """Validate the parts of a composite and splice in nested composites of ``cls``.
+
+    ``noun`` names the composite in messages ("concatenation", "product").
+    """
+    if isinstance(parts, ParamSource) or not isinstance(parts, Iterable):
+        msg = f"a {noun} takes a sequence of sources, got {describe(parts)}"
+        raise ParamError(msg)
+    out: list[ParamSource] = []
+    for i, part in enumerate(parts):
+        if not isinstance(part, ParamSource):
+            msg = f"{noun} part {i} must be a source, got {describe(part)}"
+            raise ParamError(msg)
+        if isinstance(part, cls):
+            out.extend(part.parts)  # type: ignore[attr-defined]
+        else:
+            out.append(part)
+    if not out:
+        msg = f"a {noun} needs at least one source"
+        raise ParamError(msg)
     return out

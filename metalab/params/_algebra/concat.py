@@ -5,48 +5,35 @@
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Iterable, Iterator, Mapping
 from itertools import accumulate, chain
 from typing import TYPE_CHECKING, Any, ClassVar, final
 
 import attrs
 import numpy as np
 
-from metalab._values import ParamValue, describe
-from metalab.errors import ParamError
 from metalab.params._algebra._common import (
     INT64_MAX,
     Indices,
     checked_array,
     checked_list,
     combine_columns,
+    flatten_parts,
 )
 from metalab.params._base import ParamSource, Raw
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator, Mapping
+
     import numpy.typing as npt
 
     from metalab._case import ParamCase
+    from metalab._values import ParamValue
 
 __all__ = ["ConcatSource"]
 
 
 def _flatten(parts: object) -> tuple[ParamSource, ...]:
-    if isinstance(parts, ParamSource) or not isinstance(parts, Iterable):
-        msg = f"a concatenation takes a sequence of sources, got {describe(parts)}"
-        raise ParamError(msg)
-    out: list[ParamSource] = []
-    for i, part in enumerate(parts):
-        if not isinstance(part, ParamSource):
-            msg = f"concatenation part {i} must be a source, got {describe(part)}"
-            raise ParamError(msg)
-        if isinstance(part, ConcatSource):
-            out.extend(part.parts)
-        else:
-            out.append(part)
-    if not out:
-        msg = "a concatenation needs at least one source"
-        raise ParamError(msg)
+    out = flatten_parts(parts, ConcatSource, "concatenation")
     return tuple(out)
 
 

@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from functools import partial
 from itertools import product
 from typing import TYPE_CHECKING, Any, ClassVar, Final, TypeAlias, final
@@ -22,12 +21,15 @@ from metalab.params._algebra._common import (
     checked_array,
     checked_list,
     empty_columns,
+    flatten_parts,
 )
 from metalab.params._algebra.concat import ConcatSource
 from metalab.params._base import ParamSource, Raw
 from metalab.params.grid import GridSource, range_len
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+
     import numpy.typing as npt
 
     from metalab._case import ParamCase
@@ -47,21 +49,7 @@ Factor: TypeAlias = "tuple[int, str | None, Any]"
 
 
 def _flatten(parts: object) -> tuple[ParamSource, ...]:
-    if isinstance(parts, ParamSource) or not isinstance(parts, Iterable):
-        msg = f"a product takes a sequence of sources, got {describe(parts)}"
-        raise ParamError(msg)
-    out: list[ParamSource] = []
-    for i, part in enumerate(parts):
-        if not isinstance(part, ParamSource):
-            msg = f"product part {i} must be a source, got {describe(part)}"
-            raise ParamError(msg)
-        if isinstance(part, ProductSource):
-            out.extend(part.parts)
-        else:
-            out.append(part)
-    if not out:
-        msg = "a product needs at least one source"
-        raise ParamError(msg)
+    out = flatten_parts(parts, ProductSource, "product")
     _check_disjoint(out)
     return tuple(out)
 

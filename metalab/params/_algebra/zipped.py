@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, final
 
 import attrs
-import numpy as np
 
 from metalab._case import ParamCase, encode_item, encode_value, make_case
 from metalab._values import (
@@ -15,7 +13,6 @@ from metalab._values import (
     FrozenParams,
     ParamValue,
     column_array,
-    describe,
     merge_named,
     normalize_key,
     normalize_value,
@@ -23,8 +20,11 @@ from metalab._values import (
 from metalab.errors import ParamError
 from metalab.params._algebra._common import Indices, checked_list
 from metalab.params._base import ParamSource, Raw
+from metalab.params.grid import value_list
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator, Mapping
+
     import numpy.typing as npt
 
     from metalab.params.grid import AxisInput
@@ -35,29 +35,7 @@ _zip = builtins.zip
 
 
 def _values(name: str, values: object) -> tuple[ParamValue, ...]:
-    where = f"zip values for {name!r}"
-    if isinstance(values, str | bytes):
-        msg = (
-            f"{where} must be a non-empty sequence, got {describe(values)}; "
-            f"wrap a single value in a list: [{values!r}]"
-        )
-        raise ParamError(msg)
-    if isinstance(values, np.ndarray):
-        if values.ndim == 0:
-            msg = f"{where} must be a non-empty sequence, got a 0-d array {values!r}"
-            raise ParamError(msg)
-        values = list(values)
-    if not isinstance(values, Sequence):
-        msg = (
-            f"{where} must be a non-empty sequence (list, tuple, range or 1-d array), "
-            f"got {describe(values)}"
-        )
-        raise ParamError(msg)
-    out = tuple(normalize_value(v, where) for v in values)
-    if not out:
-        msg = f"{where} must be a non-empty sequence, got an empty {type(values).__name__}"
-        raise ParamError(msg)
-    return out
+    return value_list(values, f"zip values for {name!r}")
 
 
 def _to_spec(values: Mapping[Any, Any]) -> FrozenDict[str, tuple[ParamValue, ...]]:
