@@ -17,7 +17,7 @@ from metalab._values import (
 )
 from metalab.errors import ParamError
 
-__all__ = ["ParamCase", "encode_item", "fingerprint"]
+__all__ = ["CASE_NAMESPACE", "ParamCase", "case_source", "encode_item", "fingerprint"]
 
 CASE_ID_PERSON: Final = b"metalab.case.v1"
 """Personalization of the BLAKE2b hash behind ``case_id``; changing it changes every id."""
@@ -171,3 +171,36 @@ def make_case(
     _set_tags(case, tags)
     _set_id(case, encoded)
     return case
+
+
+CASE_NAMESPACE: Final[Mapping[str, object]] = {
+    "_new_case": _new,
+    "_ParamCase": ParamCase,
+    "_FrozenParams": FrozenParams,
+    "_set_params": _set_params,
+    "_set_tags": _set_tags,
+    "_set_id": _set_id,
+}
+"""The names that `case_source` code uses; a generated function's namespace includes them."""
+
+
+def case_source(params: str, tags: str, encoded: str, indent: str) -> str:
+    """Source lines that build the local ``case`` as `make_case` does, for generated code.
+
+    Sources that write out a function for their exact parameters (as attrs writes out an
+    ``__init__``) build cases inline with these lines, saving a call per case. ``params``
+    is an expression giving a fresh dict, ``tags`` a tuple of str and ``encoded`` the
+    pre-encoded items or ``None``.
+
+    >>> print(case_source("{'x': 1}", "()", "None", ""), end="")
+    case = _new_case(_ParamCase)
+    _set_params(case, _FrozenParams({'x': 1}))
+    _set_tags(case, ())
+    _set_id(case, None)
+    """
+    return (
+        f"{indent}case = _new_case(_ParamCase)\n"
+        f"{indent}_set_params(case, _FrozenParams({params}))\n"
+        f"{indent}_set_tags(case, {tags})\n"
+        f"{indent}_set_id(case, {encoded})\n"
+    )

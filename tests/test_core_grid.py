@@ -166,3 +166,45 @@ def test_grid_size_is_the_product_of_axis_lengths() -> None:
     """A grid's size is the product of its axis lengths (ranges counted exactly)."""
     axes = {"a": [1, 2, 3], "b": range(0, 100, 7), "c": (None,)}
     assert grid(**axes).size == math.prod(len(v) for v in axes.values())
+
+
+class TestGeneratedCode:
+    """Each grid writes out its own lookup and stream; they match the generic definition."""
+
+    HOSTILE_KEYS = ("a'b", 'c"d', "e\\nf", "{g}", "h\\", "i)\n    raise SystemExit", "__import__")
+
+    def test_hostile_key_names_are_data_not_code(self) -> None:
+        """Quotes, backslashes, braces and newlines in keys stay literal key text."""
+        spec = {key: [j, -j] for j, key in enumerate(self.HOSTILE_KEYS, start=1)}
+        source = grid(spec)
+        keys = sorted(spec)
+        expected = [
+            dict(zip(keys, values, strict=True))
+            for values in itertools.product(*(spec[k] for k in keys))
+        ]
+        assert [c.params for c in source] == expected
+        assert [source[i].params for i in range(len(source))] == expected
+
+    @given(source=grids(), data=st.data())
+    def test_lookup_and_stream_match_the_generic_path(
+        self, source: GridSource, data: st.DataObject
+    ) -> None:
+        """source[i] and the i-th streamed case both equal the case built from _raw(i)."""
+        i = data.draw(st.integers(0, len(source) - 1))
+        params, tags = source._raw(i)
+        expected = ParamCase(params, tags)
+        streamed = next(itertools.islice(source, i, None))
+        for case in (source[i], streamed):
+            assert encode_value(case.params) == encode_value(expected.params)
+            assert case.tags == expected.tags
+            assert case.case_id == expected.case_id
+
+    def test_a_pickled_grid_rebuilds_its_functions(self) -> None:
+        """Unpickling re-derives the generated functions from the spec."""
+        import pickle
+
+        source = grid(lr=[0.1, 0.01], seed=range(3))
+        copy = pickle.loads(pickle.dumps(source))  # noqa: S301 - our own bytes
+        assert copy == source
+        assert list(copy) == list(source)
+        assert [copy[i] for i in range(-6, 6)] == [source[i] for i in range(-6, 6)]

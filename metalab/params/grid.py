@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from itertools import product, repeat
-from typing import TYPE_CHECKING, Any, ClassVar, Final, TypeAlias, final
+from typing import TYPE_CHECKING, Any, ClassVar, Final, TypeAlias, final, overload
 
 import attrs
 import numpy as np
 
-from metalab._case import ParamCase, encode_item, encode_value, make_case
+from metalab._case import CASE_NAMESPACE, ParamCase, case_source, encode_item, encode_value
 from metalab._values import (
     FrozenDict,
-    FrozenParams,
     ParamInput,
     ParamValue,
     describe,
@@ -26,6 +25,8 @@ from metalab.params._base import ParamSource, Raw
 
 if TYPE_CHECKING:
     import numpy.typing as npt
+
+    from metalab.params._algebra import SliceSource
 
 __all__ = ["Axis", "AxisInput", "GridSource", "grid"]
 
@@ -134,8 +135,8 @@ class GridSource(ParamSource):
     _encoded: tuple[tuple[bytes, ...] | None, ...] = attrs.field(init=False, eq=False, repr=False)
     _size: int = attrs.field(init=False, eq=False, repr=False)
     _keys: tuple[str, ...] = attrs.field(init=False, eq=False, repr=False)
-    # (axis, length) from the fastest-varying axis to the slowest.
-    _radix: tuple[tuple[Axis, int], ...] = attrs.field(init=False, eq=False, repr=False)
+    _lookup: Callable[[int], ParamCase] = attrs.field(init=False, eq=False, repr=False)
+    _stream: Callable[..., Iterator[ParamCase]] = attrs.field(init=False, eq=False, repr=False)
 
     def __init__(self, spec: Mapping[str, AxisInput] | None = None, /, **values: AxisInput) -> None:
         """Build a grid from a mapping and/or keyword arguments of value sequences."""
@@ -152,8 +153,9 @@ class GridSource(ParamSource):
         object.__setattr__(self, "_encoded", encoded)
         object.__setattr__(self, "_size", math.prod(sizes))
         object.__setattr__(self, "_keys", tuple(self.spec))
-        radix = tuple(zip(self.spec.values(), sizes, strict=True))[::-1]
-        object.__setattr__(self, "_radix", radix)
+        lookup, stream = _compile(self._keys, tuple(self.spec.values()), sizes)
+        object.__setattr__(self, "_lookup", lookup)
+        object.__setattr__(self, "_stream", stream)
 
     @property
     def size(self) -> int:
@@ -179,14 +181,17 @@ class GridSource(ParamSource):
         )
 
     def _case(self, i: int) -> ParamCase:
-        # The hot path of random access: one divmod per axis, no intermediate objects.
-        # (Iteration hands precomputed id encodings over; single lookups rarely read ids.)
-        values: list[ParamValue] = []
-        for axis, n in self._radix:
-            i, d = divmod(i, n)
-            values.append(axis[d])
-        values.reverse()
-        return make_case(FrozenParams(zip(self._keys, values, strict=True)), ())
+        return self._lookup(i)
+
+    @overload
+    def __getitem__(self, index: int) -> ParamCase: ...
+    @overload
+    def __getitem__(self, index: slice) -> SliceSource: ...
+    def __getitem__(self, index: int | slice) -> ParamCase | SliceSource:
+        """Case ``index`` (negative counts from the end), or a lazy slice of the grid."""
+        if type(index) is int and 0 <= index < self._size:
+            return self._lookup(index)
+        return super().__getitem__(index)
 
     def _iter_axes(self) -> tuple[list[Sequence[ParamValue]], list[Sequence[bytes]] | None] | None:
         """The axes as sequences to feed ``itertools.product``, or None if one is too large."""
@@ -211,8 +216,7 @@ class GridSource(ParamSource):
         if axes is None:
             return super().__iter__()
         values, encoded = axes
-        params = map(FrozenParams, map(zip, repeat(tuple(self.spec)), product(*values)))
-        return map(make_case, params, repeat(()), product(*encoded))  # type: ignore[misc]
+        return self._stream(values, encoded)
 
     def dicts(self) -> Iterator[dict[str, ParamValue]]:
         """Every case's params as a fresh plain dict, streamed at ``itertools.product`` speed."""
@@ -245,13 +249,62 @@ class GridSource(ParamSource):
             i = i * n + d
         return i
 
+    def __reduce__(self) -> tuple[type[GridSource], tuple[dict[str, Axis]]]:
+        """Pickle the spec; the generated lookup and stream functions are built again."""
+        return GridSource, (dict(self.spec),)
+
     def __repr__(self) -> str:
         """The factory call that builds this grid."""
         return f"grid({_format_kwargs(self.spec)})"
 
 
-def _pick(axis: Sequence[Any], i: int) -> Any:
-    return axis[i]
+def _compile(
+    keys: tuple[str, ...], axes: tuple[Axis, ...], sizes: tuple[int, ...]
+) -> tuple[Callable[[int], ParamCase], Callable[..., Iterator[ParamCase]]]:
+    """Case lookup and case streaming written out for one grid's axes.
+
+    Like the ``__init__`` that attrs generates, each function is spelled out for the exact
+    axes, so the per-case work is a few operations with no generic loop. For the axes
+    ``lr`` (2 values) and ``seed`` (3 values) they read::
+
+        def lookup(i):
+            v1 = a1[i % 3]
+            i //= 3
+            v0 = a0[i]
+            case = _new_case(_ParamCase)
+            _set_params(case, _FrozenParams({'lr': v0, 'seed': v1}))
+            _set_tags(case, ())
+            _set_id(case, None)
+            return case
+
+        def stream(values, encoded):
+            for (v0, v1, ), enc in zip(product(*values), product(*encoded)):
+                ... (the same four lines, with enc as the pre-encoded items)
+                yield case
+
+    Keys enter the source only as ``repr`` literals, sizes as int literals.
+    """
+    params = "{" + ", ".join(f"{key!r}: v{j}" for j, key in enumerate(keys)) + "}"
+    lookup = ["def lookup(i):\n"]
+    lookup.extend(
+        f"    v{j} = a{j}[i % {sizes[j]!r}]\n    i //= {sizes[j]!r}\n"
+        for j in range(len(keys) - 1, 0, -1)
+    )
+    if keys:
+        lookup.append("    v0 = a0[i]\n")
+    lookup += [case_source(params, "()", "None", "    "), "    return case\n"]
+    targets = "".join(f"v{j}, " for j in range(len(keys)))
+    stream = [
+        "def stream(values, encoded):\n",
+        f"    for ({targets}), enc in zip(product(*values), product(*encoded)):\n",
+        case_source(params, "()", "enc", "        "),
+        "        yield case\n",
+    ]
+    namespace: dict[str, Any] = {**CASE_NAMESPACE, "product": product}
+    namespace.update((f"a{j}", axis) for j, axis in enumerate(axes))
+    code = compile("".join(lookup) + "".join(stream), "<metalab.grid>", "exec")
+    exec(code, namespace)  # noqa: S102
+    return namespace["lookup"], namespace["stream"]
 
 
 def _format_kwargs(spec: Mapping[str, Axis]) -> str:
