@@ -6,6 +6,8 @@
 6
 """
 
+from typing import TYPE_CHECKING
+
 from metalab import errors
 from metalab.params import (
     Choice,
@@ -42,7 +44,9 @@ from metalab.params import (
     uniform,
     zip,  # noqa: A004 - metalab.zip is the strict, lazy counterpart of the builtin
 )
-from metalab.structured import Structured
+
+if TYPE_CHECKING:
+    from metalab.structured import Structured
 
 __all__ = [
     "Choice",
@@ -81,3 +85,21 @@ __all__ = [
     "uniform",
     "zip",
 ]
+
+
+# Hidden from type checkers, so that a misspelt name is still a type error there.
+if not TYPE_CHECKING:
+
+    def __getattr__(name: str) -> object:
+        """Import `Structured` on first use: most sweeps never need typed views."""
+        if name == "Structured":
+            from metalab.structured import Structured
+
+            globals()["Structured"] = Structured
+            return Structured
+        msg = f"module 'metalab' has no attribute {name!r}"
+        raise AttributeError(msg)
+
+    def __dir__() -> list[str]:
+        """The module's names, the lazily imported ones included."""
+        return sorted({*globals(), "Structured"})

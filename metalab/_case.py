@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Mapping
 from typing import Any, Final, final
 
 import attrs
 
+from metalab._hash import blake2b
 from metalab._values import (
     FrozenParams,
     ParamInput,
@@ -58,7 +58,7 @@ def encode_item(key: str, value: ParamValue) -> bytes:
     return _encode_str(key) + encode_value(value)
 
 
-_ID_HASH: Final = hashlib.blake2b(digest_size=8, person=CASE_ID_PERSON)
+_ID_HASH: Final = blake2b(digest_size=8, person=CASE_ID_PERSON)
 """An empty keyed hash to copy per id: cheaper than passing the parameters each time."""
 
 

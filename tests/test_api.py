@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib
 import importlib.resources
+import subprocess
+import sys
 import types
 
 import pytest
@@ -15,8 +17,9 @@ import metalab.params
 def _public_names(module: types.ModuleType) -> set[str]:
     return {
         name
-        for name, value in vars(module).items()
+        for name in dir(module)
         if not name.startswith("_")
+        and (value := getattr(module, name))
         and not (isinstance(value, types.ModuleType) and name != "errors")
         and name != "annotations"
     }
@@ -51,6 +54,51 @@ class TestExports:
         mod = importlib.import_module(module)
         for name in names:
             assert getattr(mod, name) is getattr(metalab, name)
+
+    @pytest.mark.subprocess
+    def test_typed_views_are_imported_on_first_use(self) -> None:
+        """`import metalab` leaves metalab.structured out until Structured is asked for."""
+        script = (
+            "import sys, metalab\n"
+            "before = 'metalab.structured' in sys.modules\n"
+            "from metalab import Structured\n"
+            "import metalab.structured as module\n"
+            "print(before, Structured is module.Structured, 'Structured' in dir(metalab))\n"
+        )
+        out = subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, check=True
+        ).stdout.split()
+        assert out == ["False", "True", "True"]
+
+    @pytest.mark.subprocess
+    def test_import_leaves_optional_machinery_unloaded(self) -> None:
+        """`import metalab` loads neither manifests, the CLI nor typed views."""
+        unwanted = [
+            "cattrs",
+            "click",
+            "metalab.cli",
+            "metalab.manifest",
+            "metalab.structured",
+            "rich",
+        ]
+        script = f"import sys, metalab\nprint([m for m in {unwanted!r} if m in sys.modules])"
+        out = subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        assert out == "[]"
+
+    def test_blake2b_is_hashlibs(self) -> None:
+        """The lean import of blake2b is the very function hashlib gives (same digests)."""
+        import hashlib
+
+        from metalab._hash import blake2b
+
+        assert blake2b is hashlib.blake2b
+
+    def test_unknown_attributes_still_raise(self) -> None:
+        """The lazy lookup raises AttributeError for any other name."""
+        with pytest.raises(AttributeError, match="no attribute 'Structure'"):
+            _ = metalab.Structure  # type: ignore[attr-defined]
 
     def test_py_typed_is_shipped(self) -> None:
         """The package declares that it is typed."""

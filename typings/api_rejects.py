@@ -73,3 +73,6 @@ from_manifest(to_manifest(g)).spec  # type: ignore[attr-defined]
 g.structured(int)  # type: ignore[type-var]
 g.structured(Config)[0].missing  # type: ignore[attr-defined]
 bad: int = g.structured(Config)[0]  # type: ignore[assignment]
+
+# The top-level module's names are all known to the checker, the lazily imported included.
+metalab.Structure  # type: ignore[attr-defined]
