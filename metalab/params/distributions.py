@@ -14,10 +14,8 @@ values on the grid ``low + k * step``.
 from __future__ import annotations
 
 import bisect
-import decimal
 import math
 from collections.abc import Sequence
-from fractions import Fraction
 from itertools import accumulate
 from typing import (
     TYPE_CHECKING,
@@ -150,6 +148,8 @@ LOG_FLOAT_MAX: Final = 709.0
 
 def _ln(value: float) -> float:
     """The natural log, correctly rounded (decimal arithmetic), so constants never vary."""
+    import decimal  # only building a distribution needs it
+
     with decimal.localcontext(prec=40):
         return float(decimal.Decimal(value).ln())
 
@@ -298,6 +298,8 @@ class FloatGrid:
 
 
 def _decimal_grid(low: float, step: float, count: int) -> tuple[float, float, float] | None:
+    import decimal  # only building a distribution needs it
+
     lo = decimal.Decimal(repr(low)).normalize()
     st = decimal.Decimal(repr(step)).normalize()
     digits = max(0, -int(lo.as_tuple().exponent), -int(st.as_tuple().exponent))
@@ -324,6 +326,8 @@ def _float_grid(
     if not st_f > 0:
         msg = f"{where}: step must be positive, got {st!r}"
         raise ParamError(msg)
+    from fractions import Fraction  # only building a distribution needs it
+
     count = math.ceil((Fraction(high) - Fraction(low)) / Fraction(st_f))
     if count > MAX_GRID:
         msg = f"{where}: step {st!r} is too small for the range (more than 2**53 grid points)"
@@ -898,6 +902,8 @@ def _to_weights(
 
 def _cumulative(weights: tuple[int | float, ...]) -> tuple[float, ...]:
     """Each prefix sum over the total, exactly, then rounded once; the last is 1.0."""
+    from fractions import Fraction  # only building a distribution needs it
+
     exact = list(accumulate(Fraction(w) for w in weights))
     total = exact[-1]
     return tuple(float(prefix / total) for prefix in exact)

@@ -12,7 +12,6 @@ single trials go through their scalar kernels, which give the same bits.
 
 from __future__ import annotations
 
-import random as _stdlib_random
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from itertools import chain, repeat
 from operator import call
@@ -290,7 +289,9 @@ class RandomSource(ParamSource):
     def _raw(self, i: int) -> Raw:
         tags = (f"trial_{i}",)
         if self._legacy:
-            rng = _stdlib_random.Random(self.seed * LEGACY_SEED_MULTIPLIER + i)  # noqa: S311
+            import random as stdlib_random  # only the legacy algorithm uses it
+
+            rng = stdlib_random.Random(self.seed * LEGACY_SEED_MULTIPLIER + i)  # noqa: S311
             return {k: d.sample_legacy(rng) for k, d in self.space.items()}, tags
         values = map(call, self._kernels, repeat(i), self._lanes.bits(i))
         return dict(zip(self._names, values, strict=True)), tags
