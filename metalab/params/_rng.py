@@ -290,29 +290,57 @@ class Lanes:
     Each stream gets a 128-bit lane of one Python int; masking after each xor-shift
     keeps a lane's bits from reaching its neighbour, so the lanes hold exactly the
     values `Stream.bits` gives one at a time, for a fraction of the interpreter work.
+    A lane has room for ``index * G + c`` before reduction (below ``2**128`` for any
+    index below ``2**64``), so one multiplication spreads the index over every lane.
 
     >>> streams = [Stream(0, "a"), Stream(0, "b")]
     >>> Lanes(streams).bits(7) == (streams[0].bits(7), streams[1].bits(7))
     True
     """
 
-    __slots__ = ("_mask", "_nbytes", "_offsets", "_ones", "_unpack")
+    __slots__ = ("_gamma", "_mask", "_nbytes", "_offsets", "_unpack")
 
     def __init__(self, streams: Sequence[Stream]) -> None:
         """Pack the sub-stream-0 offsets of ``streams``, one lane each."""
         offsets = [stream.offset(0) for stream in streams]
+        ones = sum(1 << (128 * j) for j in range(len(offsets)))
         self._offsets = sum(c << (128 * j) for j, c in enumerate(offsets))
-        self._ones = sum(1 << (128 * j) for j in range(len(offsets)))
-        self._mask = MASK64 * self._ones
+        self._gamma = GOLDEN * ones
+        self._mask = MASK64 * ones
         self._nbytes = 16 * len(offsets)
         self._unpack = struct.Struct("<" + "Q8x" * len(offsets)).unpack
 
     def bits(self, index: int) -> tuple[int, ...]:
-        """``stream.bits(index)`` for every stream, in order."""
+        """``stream.bits(index)`` for every stream, in order (``0 <= index < 2**64``)."""
         mask = self._mask
-        z = (self._offsets + (index * GOLDEN & MASK64) * self._ones) & mask
+        z = (index * self._gamma + self._offsets) & mask
         z = ((z ^ (z >> 30)) & mask) * M1 & mask
         z = ((z ^ (z >> 27)) & mask) * M2 & mask
         z ^= z >> 31
         lanes: tuple[int, ...] = self._unpack(z.to_bytes(self._nbytes, "little"))
         return lanes
+
+    def source(self, names: Sequence[str]) -> tuple[str, dict[str, object]]:
+        """`bits` as inline statements, for a function generated for one source.
+
+        The statements read the trial index ``i`` and assign the bits of stream ``j``
+        to the local variable ``names[j]``; they use the local ``z`` and the returned
+        names, all prefixed ``lanes_``, which the function's namespace must hold.
+        """
+        targets = "".join(f"{name}, " for name in names)
+        code = (
+            "z = (i * lanes_gamma + lanes_offsets) & lanes_mask\n"
+            "z = ((z ^ (z >> 30)) & lanes_mask) * lanes_m1 & lanes_mask\n"
+            "z = ((z ^ (z >> 27)) & lanes_mask) * lanes_m2 & lanes_mask\n"
+            f'{targets}= lanes_unpack((z ^ (z >> 31)).to_bytes(lanes_nbytes, "little"))\n'
+        )
+        namespace: dict[str, object] = {
+            "lanes_gamma": self._gamma,
+            "lanes_offsets": self._offsets,
+            "lanes_mask": self._mask,
+            "lanes_m1": M1,
+            "lanes_m2": M2,
+            "lanes_unpack": self._unpack,
+            "lanes_nbytes": self._nbytes,
+        }
+        return code, namespace

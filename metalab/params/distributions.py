@@ -43,7 +43,7 @@ from metalab._values import (
     normalize_value,
 )
 from metalab.errors import ParamError, UnsupportedOperationError
-from metalab.params._rng import MASK64, UNIT, Work, golden_multiple
+from metalab.params._rng import MASK64, TWO_POW_64, UNIT, Work, golden_multiple
 
 if TYPE_CHECKING:
     import random as _stdlib_random
@@ -62,8 +62,10 @@ __all__ = [
     "LogUniformInt",
     "Normal",
     "RandInt",
+    "ScalarCode",
     "Uniform",
     "choice",
+    "inline_draw",
     "lognormal",
     "loguniform",
     "loguniform_int",
@@ -185,11 +187,86 @@ def _set(obj: object, **values: object) -> None:
         object.__setattr__(obj, name, value)
 
 
+@final
+class ScalarCode:
+    """The statements that draw parameter ``j`` inside a function generated for a source.
+
+    A random source writes one function per source for single-trial access (see
+    ``metalab.params.random``). In it, the local ``i`` is the trial index and the local
+    `bits` holds the parameter's bits of sub-stream 0; the statements collected here
+    assign the draw to the local `value`. Every other name they use is bound in
+    `namespace` through `const`, so no value enters the source as text.
+
+    >>> code = ScalarCode(0)
+    >>> code.line(f"{code.value} = {code.const('lo', 2.5)} + ({code.bits} >> 11)")
+    >>> code.lines, code.namespace
+    (['v0 = d0_lo + (b0 >> 11)'], {'d0_lo': 2.5})
+    """
+
+    __slots__ = ("bits", "lines", "namespace", "prefix", "value")
+
+    def __init__(self, j: int) -> None:
+        """Name the locals of parameter ``j``: ``v{j}``, ``b{j}``, and ``d{j}_`` constants."""
+        self.value: Final = f"v{j}"
+        self.bits: Final = f"b{j}"
+        self.prefix: Final = f"d{j}_"
+        self.lines: list[str] = []
+        self.namespace: dict[str, object] = {}
+
+    def line(self, statement: str) -> None:
+        """Append one statement (built from `value`, `bits`, ``i`` and `const` names)."""
+        self.lines.append(statement)
+
+    def const(self, name: str, value: object) -> str:
+        """Bind ``value`` in the namespace; return the name to write in the source."""
+        key = self.prefix + name
+        if key in self.namespace:
+            msg = f"constant {name!r} is bound twice"
+            raise ValueError(msg)
+        self.namespace[key] = value
+        return key
+
+    def below(self, stream: Stream, n: int) -> str:
+        """An expression for `Stream.below_kernel`: the integer below ``n`` from `bits`.
+
+        Rejected bits (at most a share ``n / 2**64``) go to the kernel, which draws
+        again from the next sub-streams; when ``n`` is a power of two nothing is
+        rejected and the remainder is a mask.
+        """
+        b = self.bits
+        limit = TWO_POW_64 - TWO_POW_64 % n
+        if limit == TWO_POW_64:
+            return f"({b} & {self.const('mask', n - 1)})"
+        count, top = self.const("n", n), self.const("limit", limit)
+        retry = self.const("below", stream.below_kernel(n))
+        return f"({b} % {count} if {b} < {top} else {retry}(i, {b}))"
+
+
+def inline_draw(dist: Distribution, stream: Stream, code: ScalarCode) -> bool:
+    """Write the scalar draw of ``dist`` on ``stream`` into ``code``, if it has a written form.
+
+    The statements compute exactly what ``dist.kernel(stream)`` returns. Built-in laws
+    have one (the Gaussians excepted); for the others this returns False and the source
+    calls the kernel.
+
+    >>> from metalab.params._rng import Stream
+    >>> code = ScalarCode(0)
+    >>> inline_draw(randint(1, 8), Stream(0, "n"), code), code.lines
+    (True, ['v0 = d0_low + (b0 & d0_mask)'])
+    """
+    return isinstance(dist, _Base) and dist._scalar_source(stream, code)  # noqa: SLF001
+
+
 class _Base:
     """What the built-in distributions share: the scalar wrapper and the manifest form."""
 
     __slots__ = ()
     manifest_type: ClassVar[str]
+
+    def _scalar_source(self, stream: Stream, code: ScalarCode) -> bool:
+        """Write the statements of `kernel` into ``code``; False when there are none."""
+        del stream, code
+        return False
 
     def kernel(self, stream: Stream) -> Callable[[int, int], ParamValue]:
         """The scalar path bound to ``stream``: ``(index, bits of sub-stream 0) -> value``."""
@@ -441,6 +518,20 @@ class Uniform(_Base):
 
         return draw
 
+    def _scalar_source(self, stream: Stream, code: ScalarCode) -> bool:
+        v, b, grid = code.value, code.bits, self._grid
+        if grid is not None:
+            num, num_step = code.const("num", grid.num), code.const("num_step", grid.num_step)
+            k = code.below(stream, grid.count)
+            code.line(f"{v} = ({num} + {k} * {num_step}) / {code.const('denom', grid.denom)}")
+            return True
+        lo, scale = code.const("lo", self._lo), code.const("scale", self._scale)
+        code.line(f"{v} = {lo} + ({b} >> 11) * {scale}")
+        if self._top is not None:
+            top = code.const("top", self._top)
+            code.line(f"{v} = {v} if {v} <= {top} else {top}")
+        return True
+
     @property
     def dtype(self) -> np.dtype[np.float64]:
         """Draws are ``float64``."""
@@ -533,6 +624,25 @@ class LogUniform(_Base):
             return point(min(k, kmax))
 
         return draw_stepped
+
+    def _scalar_source(self, stream: Stream, code: ScalarCode) -> bool:
+        del stream
+        v, b = code.value, code.bits
+        exp, log_lo = code.const("exp", _exp), code.const("log_lo", self._log_lo)
+        lo, top = code.const("lo", self._lo), code.const("top", self._top)
+        code.line(
+            f"{v} = float({exp}({log_lo} + ({b} >> 11) * {code.const('scale', self._scale)}))"
+        )
+        code.line(f"{v} = {lo} if {v} < {lo} else {top} if {v} > {top} else {v}")
+        grid = self._grid
+        if grid is not None and self.step is not None:
+            floor, step = code.const("floor", math.floor), code.const("step", float(self.step))
+            kmax = code.const("kmax", grid.count - 1)
+            num, num_step = code.const("num", grid.num), code.const("num_step", grid.num_step)
+            code.line(f"{v} = {floor}(({v} - {lo}) / {step})")
+            code.line(f"{v} = {v} if {v} < {kmax} else {kmax}")
+            code.line(f"{v} = ({num} + {v} * {num_step}) / {code.const('denom', grid.denom)}")
+        return True
 
     @property
     def dtype(self) -> np.dtype[np.float64]:
@@ -745,6 +855,13 @@ class RandInt(_Base):
             return lambda index, bits: low + below(index, bits)
         return lambda index, bits: low + below(index, bits) * step
 
+    def _scalar_source(self, stream: Stream, code: ScalarCode) -> bool:
+        k = code.below(stream, self._count)
+        if self._step != 1:
+            k = f"{k} * {code.const('step', self._step)}"
+        code.line(f"{code.value} = {code.const('low', self.low)} + {k}")
+        return True
+
     @property
     def dtype(self) -> np.dtype[np.int64]:
         """Draws are ``int64``."""
@@ -832,6 +949,23 @@ class LogUniformInt(_Base):
             return low + min(j, jmax) * step
 
         return draw
+
+    def _scalar_source(self, stream: Stream, code: ScalarCode) -> bool:
+        del stream
+        v, b = code.value, code.bits
+        exp, log_lo = code.const("exp", _exp), code.const("log_lo", self._log_lo)
+        lo, floor = code.const("lo", self._lo), code.const("floor", math.floor)
+        step_f, jmax = code.const("step_f", float(self._step)), code.const("jmax", int(self._jmax))
+        code.line(
+            f"{v} = float({exp}({log_lo} + ({b} >> 11) * {code.const('scale', self._scale)}))"
+        )
+        # The kernel's max(x, lo) and min(j, jmax), without the calls.
+        code.line(f"{v} = {floor}((({v} if {v} > {lo} else {lo}) - {lo}) / {step_f})")
+        j = f"({v} if {v} < {jmax} else {jmax})"
+        if self._step != 1:
+            j = f"{j} * {code.const('step', self._step)}"
+        code.line(f"{v} = {code.const('low', self.low)} + {j}")
+        return True
 
     @property
     def dtype(self) -> np.dtype[np.int64]:
@@ -970,6 +1104,16 @@ class Choice(_Base):
             return lambda index, bits: options[below(index, bits)]
         cum, find = self._cum, bisect.bisect_right
         return lambda _, bits: options[find(cum, (bits >> 11) * UNIT)]
+
+    def _scalar_source(self, stream: Stream, code: ScalarCode) -> bool:
+        options = code.const("options", self.options)
+        if self.weights is None:
+            code.line(f"{code.value} = {options}[{code.below(stream, len(self.options))}]")
+            return True
+        find, cum = code.const("find", bisect.bisect_right), code.const("cum", self._cum)
+        unit = f"({code.bits} >> 11) * {code.const('unit', UNIT)}"
+        code.line(f"{code.value} = {options}[{find}({cum}, {unit})]")
+        return True
 
     @property
     def dtype(self) -> np.dtype[Any]:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final, final, overload
 import attrs
 import numpy as np
 
-from metalab._case import ParamCase, make_case
+from metalab._case import ParamCase, _set_id, _set_params, _set_tags, make_case
 from metalab._values import (
     INT64_MAX,
     FrozenDict,
@@ -48,8 +48,10 @@ from metalab.params.distributions import (
     LogUniformInt,
     Normal,
     RandInt,
+    ScalarCode,
     Uniform,
     choice,
+    inline_draw,
     lognormal,
     loguniform,
     loguniform_int,
@@ -147,34 +149,64 @@ def _check_legacy_space(space: Mapping[str, Distribution]) -> None:
 
 def _compile_case(
     names: tuple[str, ...],
+    dists: tuple[Distribution, ...],
+    streams: tuple[Stream, ...],
     kernels: tuple[Callable[[int, int], ParamValue], ...],
     lanes: Lanes,
 ) -> Callable[[int], ParamCase]:
-    """Case ``i`` of a random source, as a function written out for its parameters.
+    """Case ``i`` of a random source, as one function written out for its parameters.
 
     Like the ``__init__`` that attrs and dataclasses generate, the function is spelled
-    out for the exact parameters, so a single lookup runs no generic loop; for two
-    parameters it reads::
+    out for the exact parameters, so a single lookup calls no generic code: the bits of
+    every parameter are mixed in one pass (`Lanes.source`), each built-in law's draw is
+    written inline (`inline_draw`; the Gaussians and laws defined outside metalab call
+    their kernel), and the case is built the way `make_case` builds it. For the space
+    ``{"lr": loguniform(1e-5, 1e-1), "n": randint(1, 8), "x": normal(0, 1)}`` it reads::
 
         def case(i):
-            b0, b1, = bits(i)
-            return make_case(FrozenParams({'lr': k0(i, b0), 'x': k1(i, b1)}), (f"trial_{i}",))
+            z = (i * lanes_gamma + lanes_offsets) & lanes_mask
+            z = ((z ^ (z >> 30)) & lanes_mask) * lanes_m1 & lanes_mask
+            z = ((z ^ (z >> 27)) & lanes_mask) * lanes_m2 & lanes_mask
+            b0, b1, b2, = lanes_unpack((z ^ (z >> 31)).to_bytes(lanes_nbytes, "little"))
+            v0 = float(d0_exp(d0_log_lo + (b0 >> 11) * d0_scale))
+            v0 = d0_lo if v0 < d0_lo else d0_top if v0 > d0_top else v0
+            v1 = d1_low + (b1 & d1_mask)
+            v2 = d2_kernel(i, b2)
+            case = new(ParamCase)
+            set_params(case, FrozenParams({'lr': v0, 'n': v1, 'x': v2}))
+            set_tags(case, (f"trial_{i}",))
+            set_id(case, None)
+            return case
 
-    Names enter the source only as ``repr`` literals.
+    Parameter names enter the source only as ``repr`` literals of their ``str``; every
+    other value is bound in the function's namespace.
     """
-    lanes_list = "".join(f"b{j}, " for j in range(len(names)))
-    items = ", ".join(f"{name!r}: k{j}(i, b{j})" for j, name in enumerate(names))
-    source = (
-        "def case(i):\n"
-        f"    {lanes_list}= bits(i)\n"
-        f'    return make_case(FrozenParams({{{items}}}), (f"trial_{{i}}",))\n'
+    codes = [ScalarCode(j) for j in range(len(names))]
+    mixing, constants = lanes.source([code.bits for code in codes])
+    namespace: dict[str, Any] = dict(constants)
+    lines = mixing.splitlines()
+    for code, dist, stream, kernel in zip(codes, dists, streams, kernels, strict=True):
+        if not inline_draw(dist, stream, code):
+            code.line(f"{code.value} = {code.const('kernel', kernel)}(i, {code.bits})")
+        lines += code.lines
+        namespace.update(code.namespace)
+    items = ", ".join(f"{name!r}: {code.value}" for name, code in zip(names, codes, strict=True))
+    lines += [
+        "case = new(ParamCase)",
+        f"set_params(case, FrozenParams({{{items}}}))",
+        'set_tags(case, (f"trial_{i}",))',
+        "set_id(case, None)",
+        "return case",
+    ]
+    source = "def case(i):\n" + "".join(f"    {line}\n" for line in lines)
+    namespace.update(
+        new=object.__new__,
+        ParamCase=ParamCase,
+        FrozenParams=FrozenParams,
+        set_params=_set_params,
+        set_tags=_set_tags,
+        set_id=_set_id,
     )
-    namespace: dict[str, Any] = {
-        "bits": lanes.bits,
-        "make_case": make_case,
-        "FrozenParams": FrozenParams,
-    }
-    namespace.update((f"k{j}", kernel) for j, kernel in enumerate(kernels))
     exec(compile(source, "<metalab.random case>", "exec"), namespace)  # noqa: S102
     function: Callable[[int], ParamCase] = namespace["case"]
     return function
@@ -302,7 +334,8 @@ class RandomSource(ParamSource):
             if self._legacy:
                 params, tags = self._raw(i)
                 return make_case(FrozenParams(params), tags)
-            case = _compile_case(self._names, self._kernels, self._lanes)
+            dists = tuple(self.space.values())
+            case = _compile_case(self._names, dists, self._streams, self._kernels, self._lanes)
             object.__setattr__(self, "_case_function", case)
         return case(i)
 
