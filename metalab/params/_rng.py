@@ -30,12 +30,13 @@ same IEEE operations, so both forms give the same bits.
 
 from __future__ import annotations
 
-import hashlib
 import struct
 from typing import TYPE_CHECKING, Final, final
 
 import numpy as np
 import numpy.typing as npt
+
+from metalab._hash import blake2b
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -149,7 +150,7 @@ def name_hash(name: str) -> int:
     >>> hex(name_hash("lr")) == hex(name_hash("lr")) != hex(name_hash("lr2"))
     True
     """
-    raw = hashlib.blake2b(name.encode("utf-8"), digest_size=8, person=b"metalab.name").digest()
+    raw = blake2b(name.encode("utf-8"), digest_size=8, person=b"metalab.name").digest()
     return int.from_bytes(raw, "little")
 
 
