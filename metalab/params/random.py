@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final, final, overload
 import attrs
 import numpy as np
 
-from metalab._case import ParamCase, _set_id, _set_params, _set_tags, make_case
+from metalab._case import CASE_NAMESPACE, ParamCase, case_source, make_case
 from metalab._values import (
     INT64_MAX,
     FrozenDict,
@@ -172,10 +172,10 @@ def _compile_case(
             v0 = d0_lo if v0 < d0_lo else d0_top if v0 > d0_top else v0
             v1 = d1_low + (b1 & d1_mask)
             v2 = d2_kernel(i, b2)
-            case = new(ParamCase)
-            set_params(case, FrozenParams({'lr': v0, 'n': v1, 'x': v2}))
-            set_tags(case, (f"trial_{i}",))
-            set_id(case, None)
+            case = _new_case(_ParamCase)
+            _set_params(case, _FrozenParams({'lr': v0, 'n': v1, 'x': v2}))
+            _set_tags(case, (f"trial_{i}",))
+            _set_id(case, None)
             return case
 
     Parameter names enter the source only as ``repr`` literals of their ``str``; every
@@ -191,22 +191,13 @@ def _compile_case(
         lines += code.lines
         namespace.update(code.namespace)
     items = ", ".join(f"{name!r}: {code.value}" for name, code in zip(names, codes, strict=True))
-    lines += [
-        "case = new(ParamCase)",
-        f"set_params(case, FrozenParams({{{items}}}))",
-        'set_tags(case, (f"trial_{i}",))',
-        "set_id(case, None)",
-        "return case",
-    ]
-    source = "def case(i):\n" + "".join(f"    {line}\n" for line in lines)
-    namespace.update(
-        new=object.__new__,
-        ParamCase=ParamCase,
-        FrozenParams=FrozenParams,
-        set_params=_set_params,
-        set_tags=_set_tags,
-        set_id=_set_id,
+    source = (
+        "def case(i):\n"
+        + "".join(f"    {line}\n" for line in lines)
+        + case_source(f"{{{items}}}", '(f"trial_{i}",)', "None", "    ")
+        + "    return case\n"
     )
+    namespace.update(CASE_NAMESPACE)
     exec(compile(source, "<metalab.random case>", "exec"), namespace)  # noqa: S102
     function: Callable[[int], ParamCase] = namespace["case"]
     return function
