@@ -27,7 +27,7 @@ def tests(session: nox.Session) -> None:
 
 @nox.session
 def mypy(session: nox.Session) -> None:
-    """Type-check the package, the tests, this file and the typing contract (typings/)."""
+    """Type-check the package, tests, benchmarks, this file and the typing contract."""
     _install(session, "typecheck")
     session.run("mypy", *session.posargs)
 

@@ -72,13 +72,17 @@ class TestExports:
 
     @pytest.mark.subprocess
     def test_import_leaves_optional_machinery_unloaded(self) -> None:
-        """`import metalab` loads neither manifests, the CLI nor typed views."""
+        """`import metalab` loads no manifests, CLI, typed views, OpenSSL or unused stdlib."""
         unwanted = [
+            "_hashlib",
             "cattrs",
             "click",
+            "decimal",
+            "fractions",
             "metalab.cli",
             "metalab.manifest",
             "metalab.structured",
+            "random",
             "rich",
         ]
         script = f"import sys, metalab\nprint([m for m in {unwanted!r} if m in sys.modules])"

@@ -88,6 +88,9 @@ r = random(space, 10, seed=0)
 assert_type(r, RandomSource)
 assert_type(random({"x": uniform(0, 1)}, 4, seed=1, algorithm="splitmix64-v1"), RandomSource)
 assert_type(r.space, Mapping[str, Distribution])
+# A space written as an unannotated dict of mixed distributions is accepted as it is.
+mixed = {"lr": loguniform(1e-5, 1e-1), "layers": randint(1, 8), "opt": choice(["adam", "sgd"])}
+assert_type(random(mixed, 10, seed=0), RandomSource)
 
 z = metalab.zip(lr=[0.1, 0.01], warmup=[100, 1000])
 assert_type(z, ZipSource)

@@ -303,6 +303,10 @@ class _Base:
         self.fill(stream, golden_multiple(index), out, Work(len(index)))
         return out
 
+    def sample_legacy(self, rng: _stdlib_random.Random) -> ParamValue:
+        """The draw of metalab's earlier format, from that trial's ``random.Random``."""
+        raise NotImplementedError  # pragma: no cover - every subclass overrides it
+
     def to_manifest_dict(self) -> dict[str, Any]:
         """The manifest form of this distribution, through metalab's one converter."""
         from metalab.manifest import converter
