@@ -59,6 +59,9 @@ def mypy_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path, Expec
     stripped, expected = _strip_ignores(REJECTS.read_text(encoding="utf-8"))
     rejects = tmp_path_factory.mktemp("typings") / REJECTS.name
     rejects.write_text(stripped, encoding="utf-8")
+    # A cache of its own: mypy's shared cache remembers module api_rejects at an earlier
+    # run's temporary path and would report that path, so no error would match.
+    cache = tmp_path_factory.mktemp("mypy-cache")
     result = subprocess.run(
         [
             sys.executable,
@@ -66,6 +69,8 @@ def mypy_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path, Expec
             "mypy",
             "--config-file",
             str(ROOT / "pyproject.toml"),
+            "--cache-dir",
+            str(cache),
             "--no-error-summary",
             "--hide-error-context",
             "--no-pretty",
