@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from itertools import chain, repeat
-from operator import call
 from typing import TYPE_CHECKING, Any, ClassVar, Final, final, overload
 
 import attrs
@@ -153,7 +152,7 @@ def _compile_case(
     streams: tuple[Stream, ...],
     kernels: tuple[Callable[[int, int], ParamValue], ...],
     lanes: Lanes,
-) -> Callable[[int], ParamCase]:
+) -> tuple[Callable[[int], ParamCase], Callable[[int], Raw]]:
     """Case ``i`` of a random source, as one function written out for its parameters.
 
     Like the ``__init__`` that attrs and dataclasses generate, the function is spelled
@@ -178,6 +177,9 @@ def _compile_case(
             _set_id(case, None)
             return case
 
+    A second function, ``raw(i)``, has the same body and returns the params dict and
+    the tags instead of a case: composites (products, concatenations) call it.
+
     Parameter names enter the source only as ``repr`` literals of their ``str``; every
     other value is bound in the function's namespace.
     """
@@ -190,17 +192,16 @@ def _compile_case(
             code.line(f"{code.value} = {code.const('kernel', kernel)}(i, {code.bits})")
         lines += code.lines
         namespace.update(code.namespace)
-    items = ", ".join(f"{name!r}: {code.value}" for name, code in zip(names, codes, strict=True))
+    params = "{" + ", ".join(f"{n!r}: {c.value}" for n, c in zip(names, codes, strict=True)) + "}"
+    tags = '(f"trial_{i}",)'
+    body = "".join(f"    {line}\n" for line in lines)
     source = (
-        "def case(i):\n"
-        + "".join(f"    {line}\n" for line in lines)
-        + case_source(f"{{{items}}}", '(f"trial_{i}",)', "None", "    ")
-        + "    return case\n"
+        f"def case(i):\n{body}{case_source(params, tags, 'None', '    ')}    return case\n"
+        f"def raw(i):\n{body}    return {params}, {tags}\n"
     )
     namespace.update(CASE_NAMESPACE)
     exec(compile(source, "<metalab.random case>", "exec"), namespace)  # noqa: S102
-    function: Callable[[int], ParamCase] = namespace["case"]
-    return function
+    return namespace["case"], namespace["raw"]
 
 
 def _chunks(start: int, stop: int, size: int) -> Iterator[tuple[int, int]]:
@@ -244,9 +245,11 @@ class RandomSource(ParamSource):
     )
     _lanes: Lanes = attrs.field(init=False, eq=False, repr=False)
     _legacy: bool = attrs.field(init=False, eq=False, repr=False)
+    # The written-out functions of one trial (see `_compile_case`), built on first use.
     _case_function: Callable[[int], ParamCase] | None = attrs.field(
         init=False, eq=False, repr=False
     )
+    _raw_function: Callable[[int], Raw] | None = attrs.field(init=False, eq=False, repr=False)
 
     def __init__(
         self,
@@ -297,6 +300,7 @@ class RandomSource(ParamSource):
         object.__setattr__(self, "_lanes", Lanes(streams))
         object.__setattr__(self, "_legacy", legacy)
         object.__setattr__(self, "_case_function", None)
+        object.__setattr__(self, "_raw_function", None)
 
     @property
     def size(self) -> int:
@@ -316,8 +320,10 @@ class RandomSource(ParamSource):
 
             rng = stdlib_random.Random(self.seed * LEGACY_SEED_MULTIPLIER + i)  # noqa: S311
             return {k: d.sample_legacy(rng) for k, d in self.space.items()}, tags
-        values = map(call, self._kernels, repeat(i), self._lanes.bits(i))
-        return dict(zip(self._names, values, strict=True)), tags
+        raw = self._raw_function
+        if raw is None:
+            raw = self._compile()[1]
+        return raw(i)
 
     def _case(self, i: int) -> ParamCase:
         case = self._case_function
@@ -325,10 +331,15 @@ class RandomSource(ParamSource):
             if self._legacy:
                 params, tags = self._raw(i)
                 return make_case(FrozenParams(params), tags)
-            dists = tuple(self.space.values())
-            case = _compile_case(self._names, dists, self._streams, self._kernels, self._lanes)
-            object.__setattr__(self, "_case_function", case)
+            case = self._compile()[0]
         return case(i)
+
+    def _compile(self) -> tuple[Callable[[int], ParamCase], Callable[[int], Raw]]:
+        dists = tuple(self.space.values())
+        case, raw = _compile_case(self._names, dists, self._streams, self._kernels, self._lanes)
+        object.__setattr__(self, "_case_function", case)
+        object.__setattr__(self, "_raw_function", raw)
+        return case, raw
 
     @overload
     def __getitem__(self, index: int) -> ParamCase: ...
