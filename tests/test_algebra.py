@@ -293,6 +293,26 @@ class TestProduct:
         assert s.index_of({}) == 0
         assert params(grid() * manual([{"a": 1}, {}])) == [{"a": 1}, {}]
 
+    def test_cases_with_missing_keys_still_come_in_key_order(self) -> None:
+        """Interleaved keys are put in order whether or not a case has every key."""
+        left = grid(b=[1, 2]) + manual([{"z": 0, "b": 5}])  # only the last has every key
+        right = manual([{"a": 1, "c": 2}, {"a": 3, "c": 4}])
+        s = left * right
+        expected = [
+            ({"a": 1, "b": 1, "c": 2}, ("manual_0",)),
+            ({"a": 3, "b": 1, "c": 4}, ("manual_1",)),
+            ({"a": 1, "b": 2, "c": 2}, ("manual_0",)),
+            ({"a": 3, "b": 2, "c": 4}, ("manual_1",)),
+            ({"a": 1, "b": 5, "c": 2, "z": 0}, ("manual_0", "manual_0")),
+            ({"a": 3, "b": 5, "c": 4, "z": 0}, ("manual_0", "manual_1")),
+        ]
+        for source in (s, pickle.loads(pickle.dumps(s))):  # noqa: S301 - our own bytes
+            got = [source[i] for i in range(len(source))]
+            assert [(list(c.params.items()), c.tags) for c in got] == [
+                (sorted(p.items()), t) for p, t in expected
+            ]
+            assert [source._raw(i) for i in range(len(source))] == expected
+
     @pytest.mark.parametrize("parts", [[], [grid(x=[1]), "a"], 3])
     def test_bad_parts_are_refused(self, parts: Any) -> None:
         """Anything but a non-empty sequence of sources is a ParamError."""

@@ -5,14 +5,13 @@
 from __future__ import annotations
 
 import math
-from functools import partial
 from itertools import product
 from typing import TYPE_CHECKING, Any, ClassVar, Final, TypeAlias, final
 
 import attrs
 import numpy as np
 
-from metalab._case import make_case
+from metalab._case import CASE_NAMESPACE, case_source, make_case
 from metalab._values import FrozenParams, ParamValue, describe
 from metalab.errors import ParamError
 from metalab.params._algebra._common import (
@@ -82,8 +81,61 @@ def _factors(parts: Sequence[ParamSource]) -> tuple[Factor, ...]:
     return tuple(out)
 
 
-def _axis_raw(key: str, axis: Sequence[ParamValue], digit: int) -> Raw:
-    return {key: axis[digit]}, ()
+def _compile(
+    factors: Sequence[Factor], keys: Sequence[str], *, presorted: bool
+) -> tuple[Callable[[int], Raw], Callable[[int], ParamCase]]:
+    """Case ``i`` of a product with a part other than a grid, written out for its factors.
+
+    As for grids and random sources, the digits, the merge and the case are spelled out,
+    so a lookup runs no generic loop. For ``(grid(b=[1, 2]) + manual(...)) * random(...)``
+    of 50 trials of ``a`` and ``c``, the case function reads::
+
+        def case(i):
+            d1 = i % 50
+            i //= 50
+            d0 = i
+            p0, t0 = r0(d0)
+            p1, t1 = r1(d1)
+            m = {**p0, **p1}
+            m = {'a': m['a'], 'b': m['b'], 'c': m['c']} if len(m) == 3 else dict(sorted(m.items()))
+            case = _new_case(_ParamCase)
+            ...  (the lines of `case_source`, with tags t0 + t1)
+            return case
+
+    The merged dict is put in key order by one dict display when it holds every key of
+    the product (the usual case), else by sorting; the line is left out when the parts'
+    keys already come in order. Grid factors contribute ``{'key': a{j}[d{j}]}`` items
+    instead of a call. Keys enter the source only as ``repr`` literals.
+    """
+    lines = []
+    for j in range(len(factors) - 1, 0, -1):
+        size = factors[j][0]
+        lines += [f"d{j} = i % {size!r}", f"i //= {size!r}"]
+    lines.append("d0 = i")
+    namespace: dict[str, Any] = {**CASE_NAMESPACE}
+    items: list[str] = []
+    tags: list[str] = []
+    for j, (_, key, payload) in enumerate(factors):
+        if key is None:
+            namespace[f"r{j}"] = payload._raw
+            lines.append(f"p{j}, t{j} = r{j}(d{j})")
+            items.append(f"**p{j}")
+            tags.append(f"t{j}")
+        else:
+            namespace[f"a{j}"] = payload
+            items.append(f"{key!r}: a{j}[d{j}]")
+    lines.append("m = {" + ", ".join(items) + "}")
+    if not presorted:
+        ordered = "{" + ", ".join(f"{key!r}: m[{key!r}]" for key in keys) + "}"
+        lines.append(f"m = {ordered} if len(m) == {len(keys)!r} else dict(sorted(m.items()))")
+    tag_sum = " + ".join(tags) or "()"
+    body = "".join(f"    {line}\n" for line in lines)
+    source = (
+        f"def raw(i):\n{body}    return m, {tag_sum}\n"
+        f"def case(i):\n{body}{case_source('m', tag_sum, 'None', '    ')}    return case\n"
+    )
+    exec(compile(source, "<metalab.product>", "exec"), namespace)  # noqa: S102
+    return namespace["raw"], namespace["case"]
 
 
 def _blocks(sizes: Sequence[int]) -> tuple[tuple[int, tuple[tuple[int, int], ...]], ...]:
@@ -136,7 +188,8 @@ class ProductSource(ParamSource):
         init=False, eq=False, repr=False
     )
     _axes: tuple[tuple[str, Any, int], ...] = attrs.field(init=False, eq=False, repr=False)
-    _steps: tuple[tuple[int, Callable[[int], Raw]], ...] = attrs.field(
+    # Case i otherwise: functions written out for the factors (`_compile`), on first use.
+    _compiled: tuple[Callable[[int], Raw], Callable[[int], ParamCase]] | None = attrs.field(
         init=False, eq=False, repr=False
     )
     _sorted: bool = attrs.field(init=False, eq=False, repr=False)
@@ -159,13 +212,9 @@ class ProductSource(ParamSource):
         grids_only = all(key is not None for _, key, _ in factors)
         blocks = _blocks([size for size, _, _ in factors]) if grids_only else None
         axes = sorted((key, axis, j) for j, (_, key, axis) in enumerate(factors) if key is not None)
-        steps = tuple(
-            (size, payload._raw if key is None else partial(_axis_raw, key, payload))
-            for size, key, payload in reversed(factors)
-        )
         object.__setattr__(self, "_blocks", blocks)
         object.__setattr__(self, "_axes", tuple(axes))
-        object.__setattr__(self, "_steps", steps)
+        object.__setattr__(self, "_compiled", None)
         object.__setattr__(self, "_sorted", order == sorted(order))
         object.__setattr__(self, "_keys", tuple(sorted(order)))
         object.__setattr__(self, "_size", math.prod(part.size for part in self.parts))
@@ -199,23 +248,19 @@ class ProductSource(ParamSource):
                 for j, size in members:
                     rest, digits[j] = divmod(rest, size)
             return {key: axis[digits[j]] for key, axis, j in self._axes}, ()
-        raws = []
-        for size, raw in self._steps:
-            i, digit = divmod(i, size)
-            raws.append(raw(digit))
-        raws.reverse()
-        params: dict[str, ParamValue] = {}
-        tags: tuple[str, ...] = ()
-        for part_params, part_tags in raws:
-            params |= part_params
-            tags += part_tags
-        if not self._sorted:
-            params = dict(sorted(params.items()))
-        return params, tags
+        compiled = self._compiled or self._compile()
+        return compiled[0](i)
 
     def _case(self, i: int) -> ParamCase:
-        params, tags = self._raw(i)
-        return make_case(FrozenParams(params), tags)
+        if self._blocks is not None:
+            return make_case(FrozenParams(self._raw(i)[0]), ())
+        compiled = self._compiled or self._compile()
+        return compiled[1](i)
+
+    def _compile(self) -> tuple[Callable[[int], Raw], Callable[[int], ParamCase]]:
+        compiled = _compile(self._factors, self._keys, presorted=self._sorted)
+        object.__setattr__(self, "_compiled", compiled)
+        return compiled
 
     def _tables(self) -> list[list[Raw]] | None:
         """Every factor but the first as a list of raw cases, or None if one is too large."""
@@ -350,6 +395,10 @@ class ProductSource(ParamSource):
                 yield from walk(j + 1, prefix * sizes[j] + d, parts[j + 1]._indices_of(subs[j + 1]))
 
         return walk(0, 0, firsts[0])
+
+    def __reduce__(self) -> tuple[type[ProductSource], tuple[tuple[ParamSource, ...]]]:
+        """Pickle the parts; the written-out functions are built again on first use."""
+        return ProductSource, (self.parts,)
 
     def __repr__(self) -> str:
         """The parts joined by ``*``, concatenations in parentheses."""
