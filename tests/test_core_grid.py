@@ -169,7 +169,7 @@ def test_grid_size_is_the_product_of_axis_lengths() -> None:
 
 
 class TestGeneratedCode:
-    """Each grid writes out its own lookup and stream; they match the generic definition."""
+    """Each grid writes out its lookup and streams; they match the generic definition."""
 
     HOSTILE_KEYS = ("a'b", 'c"d', "e\\nf", "{g}", "h\\", "i)\n    raise SystemExit", "__import__")
 
@@ -184,12 +184,13 @@ class TestGeneratedCode:
         ]
         assert [c.params for c in source] == expected
         assert [source[i].params for i in range(len(source))] == expected
+        assert list(source.dicts()) == expected
 
     @given(source=grids(), data=st.data())
     def test_lookup_and_stream_match_the_generic_path(
         self, source: GridSource, data: st.DataObject
     ) -> None:
-        """source[i] and the i-th streamed case both equal the case built from _raw(i)."""
+        """source[i], the i-th streamed case and dict all equal what _raw(i) builds."""
         i = data.draw(st.integers(0, len(source) - 1))
         params, tags = source._raw(i)
         expected = ParamCase(params, tags)
@@ -198,6 +199,9 @@ class TestGeneratedCode:
             assert encode_value(case.params) == encode_value(expected.params)
             assert case.tags == expected.tags
             assert case.case_id == expected.case_id
+        streamed_dict = next(itertools.islice(source.dicts(), i, None))
+        assert encode_value(streamed_dict) == encode_value(params)
+        assert type(streamed_dict) is dict
 
     def test_a_pickled_grid_rebuilds_its_functions(self) -> None:
         """Unpickling re-derives the generated functions from the spec."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from itertools import product, repeat
+from itertools import product
 from typing import TYPE_CHECKING, Any, ClassVar, Final, TypeAlias, final, overload
 
 import attrs
@@ -137,6 +137,9 @@ class GridSource(ParamSource):
     _keys: tuple[str, ...] = attrs.field(init=False, eq=False, repr=False)
     _lookup: Callable[[int], ParamCase] = attrs.field(init=False, eq=False, repr=False)
     _stream: Callable[..., Iterator[ParamCase]] = attrs.field(init=False, eq=False, repr=False)
+    _stream_dicts: Callable[..., Iterator[dict[str, ParamValue]]] = attrs.field(
+        init=False, eq=False, repr=False
+    )
 
     def __init__(self, spec: Mapping[str, AxisInput] | None = None, /, **values: AxisInput) -> None:
         """Build a grid from a mapping and/or keyword arguments of value sequences."""
@@ -153,9 +156,10 @@ class GridSource(ParamSource):
         object.__setattr__(self, "_encoded", encoded)
         object.__setattr__(self, "_size", math.prod(sizes))
         object.__setattr__(self, "_keys", tuple(self.spec))
-        lookup, stream = _compile(self._keys, tuple(self.spec.values()), sizes)
+        lookup, stream, stream_dicts = _compile(self._keys, tuple(self.spec.values()), sizes)
         object.__setattr__(self, "_lookup", lookup)
         object.__setattr__(self, "_stream", stream)
+        object.__setattr__(self, "_stream_dicts", stream_dicts)
 
     @property
     def size(self) -> int:
@@ -223,7 +227,7 @@ class GridSource(ParamSource):
         axes = self._iter_axes()
         if axes is None:
             return super().dicts()
-        return map(dict, map(zip, repeat(tuple(self.spec)), product(*axes[0])))
+        return self._stream_dicts(axes[0])
 
     def _indices_of(self, params: Mapping[str, ParamValue]) -> Iterator[int]:
         if set(params) != set(self.spec):
@@ -260,8 +264,12 @@ class GridSource(ParamSource):
 
 def _compile(
     keys: tuple[str, ...], axes: tuple[Axis, ...], sizes: tuple[int, ...]
-) -> tuple[Callable[[int], ParamCase], Callable[..., Iterator[ParamCase]]]:
-    """Case lookup and case streaming written out for one grid's axes.
+) -> tuple[
+    Callable[[int], ParamCase],
+    Callable[..., Iterator[ParamCase]],
+    Callable[..., Iterator[dict[str, ParamValue]]],
+]:
+    """Case lookup, case streaming and dict streaming written out for one grid's axes.
 
     Like the ``__init__`` that attrs generates, each function is spelled out for the exact
     axes, so the per-case work is a few operations with no generic loop. For the axes
@@ -282,6 +290,10 @@ def _compile(
                 ... (the same four lines, with enc as the pre-encoded items)
                 yield case
 
+        def stream_dicts(values):
+            for (v0, v1, ) in product(*values):
+                yield {'lr': v0, 'seed': v1}
+
     Keys enter the source only as ``repr`` literals, sizes as int literals.
     """
     params = "{" + ", ".join(f"{key!r}: v{j}" for j, key in enumerate(keys)) + "}"
@@ -299,12 +311,15 @@ def _compile(
         f"    for ({targets}), enc in zip(product(*values), product(*encoded)):\n",
         case_source(params, "()", "enc", "        "),
         "        yield case\n",
+        "def stream_dicts(values):\n",
+        f"    for ({targets}) in product(*values):\n",
+        f"        yield {params}\n",
     ]
     namespace: dict[str, Any] = {**CASE_NAMESPACE, "product": product}
     namespace.update((f"a{j}", axis) for j, axis in enumerate(axes))
     code = compile("".join(lookup) + "".join(stream), "<metalab.grid>", "exec")
     exec(code, namespace)  # noqa: S102
-    return namespace["lookup"], namespace["stream"]
+    return namespace["lookup"], namespace["stream"], namespace["stream_dicts"]
 
 
 def _format_kwargs(spec: Mapping[str, Axis]) -> str:
