@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import pickle
 from collections.abc import Mapping
 from typing import Any
@@ -116,3 +117,57 @@ class TestValueSemantics:
         grids_ = {grid(x=[1]), grid(x=[1.0]), grid(x=[True])}
         manuals = {manual([{"x": 1}]), manual([{"x": 1.0}]), manual([{"x": True}])}
         assert len(grids_) == len(manuals) == 3
+
+
+def _bulk_sources() -> list[ParamSource]:
+    g = grid(x=list(range(50)), y=["a", "b"])
+    r = random({"lr": uniform(0, 1)}, 200, seed=3)
+    m = manual([{"x": -1, "y": "c"}])
+    return [g, r, g + m, (g + m) * r, r[::-1], r.shuffled(seed=1), g * r]
+
+
+class TestBulkTake:
+    """take() pauses the cyclic collector while it builds its list, and restores it."""
+
+    @pytest.mark.parametrize("source", _bulk_sources(), ids=repr)
+    def test_no_collection_runs_while_cases_are_built(self, source: ParamSource) -> None:
+        """Only the one young collection at the end runs, however many cases are built."""
+        runs: list[int] = []
+
+        def record(phase: str, info: dict[str, int]) -> None:
+            if phase == "start":
+                runs.append(info["generation"])
+
+        indices = [i % source.size for i in range(20_000)]
+        gc.callbacks.append(record)
+        try:
+            cases = source.take(indices)
+        finally:
+            gc.callbacks.remove(record)
+        assert runs == [0]
+        assert gc.isenabled()
+        assert cases[:5] == [source[i] for i in indices[:5]]
+
+    def test_a_disabled_collector_stays_disabled(self) -> None:
+        """take() never turns on a collector its caller turned off, nor collects."""
+        runs: list[int] = []
+
+        def record(phase: str, info: dict[str, int]) -> None:
+            if phase == "start":
+                runs.append(info["generation"])
+
+        gc.callbacks.append(record)
+        gc.disable()
+        try:
+            grid(x=list(range(1000))).take(range(1000))
+            assert not gc.isenabled()
+        finally:
+            gc.enable()
+            gc.callbacks.remove(record)
+        assert runs == []
+
+    def test_the_collector_is_back_on_after_an_error(self) -> None:
+        """A bad index raises as before, with the collector on again."""
+        with pytest.raises(CaseIndexError):
+            grid(x=[1, 2]).take([0, 5])
+        assert gc.isenabled()

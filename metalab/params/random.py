@@ -13,7 +13,7 @@ single trials go through their scalar kernels, which give the same bits.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from itertools import chain, repeat
+from itertools import chain
 from typing import TYPE_CHECKING, Any, ClassVar, Final, final, overload
 
 import attrs
@@ -30,7 +30,7 @@ from metalab._values import (
     normalize_key,
 )
 from metalab.errors import ParamError
-from metalab.params._base import ParamSource, Raw, check_index
+from metalab.params._base import ParamSource, Raw, bulk, check_index
 from metalab.params._rng import (
     ALGORITHM,
     LEGACY_ALGORITHM,
@@ -204,6 +204,43 @@ def _compile_case(
     return namespace["case"], namespace["raw"]
 
 
+def _compile_batches(
+    names: tuple[str, ...],
+) -> tuple[Callable[..., Iterator[ParamCase]], Callable[..., list[dict[str, ParamValue]]]]:
+    """Cases and plain dicts from the columns of a batch, written out for the names.
+
+    The columns are lists (``ndarray.tolist()``), one per parameter; for ``lr`` and ``n``::
+
+        def cases(c0, c1, numbers):
+            for v0, v1, i in zip(c0, c1, numbers):
+                case = _new_case(_ParamCase)
+                ...  (the lines of `case_source`, with tags (f"trial_{i}",))
+                yield case
+
+        def dicts(c0, c1):
+            return [{'lr': v0, 'n': v1} for v0, v1 in zip(c0, c1)]
+
+    Cases are yielded one by one rather than listed per batch: a case the caller drops
+    is freed at once, whereas a batch list would keep thousands alive long enough for
+    the garbage collector to promote them and then scan them again in full collections.
+    Names enter the source only as ``repr`` literals.
+    """
+    columns = "".join(f"c{j}, " for j in range(len(names)))
+    values = "".join(f"v{j}, " for j in range(len(names)))
+    params = "{" + ", ".join(f"{name!r}: v{j}" for j, name in enumerate(names)) + "}"
+    source = (
+        f"def cases({columns}numbers):\n"
+        f"    for {values}i in zip({columns}numbers):\n"
+        + case_source(params, '(f"trial_{i}",)', "None", "        ")
+        + "        yield case\n"
+        f"def dicts({columns}):\n"
+        f"    return [{params} for {values}in zip({columns})]\n"
+    )
+    namespace: dict[str, Any] = {**CASE_NAMESPACE}
+    exec(compile(source, "<metalab.random batch>", "exec"), namespace)  # noqa: S102
+    return namespace["cases"], namespace["dicts"]
+
+
 def _chunks(start: int, stop: int, size: int) -> Iterator[tuple[int, int]]:
     while start < stop:
         end = min(start + size, stop)
@@ -250,6 +287,9 @@ class RandomSource(ParamSource):
         init=False, eq=False, repr=False
     )
     _raw_function: Callable[[int], Raw] | None = attrs.field(init=False, eq=False, repr=False)
+    _batch_function_cache: (
+        tuple[Callable[..., Iterator[ParamCase]], Callable[..., list[dict[str, ParamValue]]]] | None
+    ) = attrs.field(init=False, eq=False, repr=False)
 
     def __init__(
         self,
@@ -301,6 +341,7 @@ class RandomSource(ParamSource):
         object.__setattr__(self, "_legacy", legacy)
         object.__setattr__(self, "_case_function", None)
         object.__setattr__(self, "_raw_function", None)
+        object.__setattr__(self, "_batch_function_cache", None)
 
     @property
     def size(self) -> int:
@@ -385,13 +426,11 @@ class RandomSource(ParamSource):
 
     def _case_batches(
         self, spans: Iterable[tuple[int, int]], index: U64 | None, size: int
-    ) -> Iterator[list[ParamCase]]:
-        names = self._names
+    ) -> Iterator[Iterator[ParamCase]]:
+        cases = self._batch_functions()[0]
         for start, stop, columns in self._batches(spans, index, size):
             numbers = range(start, stop) if index is None else index[start:stop].tolist()
-            rows = zip(*[column.tolist() for column in columns], strict=True)
-            params = map(FrozenParams, map(zip, repeat(names), rows))
-            yield list(map(make_case, params, [(f"trial_{i}",) for i in numbers]))
+            yield cases(*[column.tolist() for column in columns], numbers)
 
     def __iter__(self) -> Iterator[ParamCase]:
         """Every case in order, drawn in vectorized chunks (memory does not grow)."""
@@ -407,11 +446,20 @@ class RandomSource(ParamSource):
         return self._iter_dicts()
 
     def _iter_dicts(self) -> Iterator[dict[str, ParamValue]]:
-        names = self._names
+        dicts = self._batch_functions()[1]
         for _, _, columns in self._batches(_growing_chunks(self.n_trials), None, CHUNK):
-            rows = zip(*[column.tolist() for column in columns], strict=True)
-            yield from map(dict, map(zip, repeat(names), rows))
+            yield from dicts(*[column.tolist() for column in columns])
 
+    def _batch_functions(
+        self,
+    ) -> tuple[Callable[..., Iterator[ParamCase]], Callable[..., list[dict[str, ParamValue]]]]:
+        functions = self._batch_function_cache
+        if functions is None:
+            functions = _compile_batches(self._names)
+            object.__setattr__(self, "_batch_function_cache", functions)
+        return functions
+
+    @bulk
     def take(self, indices: Iterable[int] | npt.NDArray[np.integer[Any]]) -> list[ParamCase]:
         """The cases at many indices, drawn in one vectorized pass (same as indexing).
 

@@ -19,7 +19,7 @@ from metalab.params._algebra._common import (
     combine_columns,
     flatten_parts,
 )
-from metalab.params._base import ParamSource, Raw
+from metalab.params._base import ParamSource, Raw, bulk
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Mapping
@@ -139,6 +139,7 @@ class ConcatSource(ParamSource):
             for j, (rows_, local) in sorted(by_part.items())
         ]
 
+    @bulk
     def take(self, indices: Indices) -> list[ParamCase]:
         """The cases at ``indices``: each part takes its own share in one batch."""
         count, groups = self._groups(indices)

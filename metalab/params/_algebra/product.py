@@ -23,7 +23,7 @@ from metalab.params._algebra._common import (
     flatten_parts,
 )
 from metalab.params._algebra.concat import ConcatSource
-from metalab.params._base import ParamSource, Raw
+from metalab.params._base import ParamSource, Raw, bulk
 from metalab.params.grid import GridSource, range_len
 
 if TYPE_CHECKING:
@@ -331,6 +331,7 @@ class ProductSource(ParamSource):
                 rest_, digits[j][row] = divmod(rest_, sizes[j])
         return len(values), digits
 
+    @bulk
     def take(self, indices: Indices) -> list[ParamCase]:
         """The cases at ``indices``: each part takes its digits in one batch, then merge."""
         count, digits = self._digits(indices)

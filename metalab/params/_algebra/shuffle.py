@@ -13,7 +13,7 @@ from metalab._values import ParamValue, describe
 from metalab.errors import ParamError
 from metalab.params._algebra._common import Indices, check_seed, checked_array, checked_list
 from metalab.params._algebra.slicing import operand_repr
-from metalab.params._base import ParamSource, Raw
+from metalab.params._base import ParamSource, Raw, bulk
 from metalab.params._permutation import Permutation
 
 if TYPE_CHECKING:
@@ -121,6 +121,7 @@ class ShuffledSource(ParamSource):
             chosen = checked_array(indices, size).astype(np.uint64)
         return self._perm.array(chosen)
 
+    @bulk
     def take(self, indices: Indices) -> list[ParamCase]:
         """The cases at ``indices``: permuted in one vectorized pass, then taken in a batch."""
         return self.source.take(self._mapped(indices))

@@ -14,7 +14,7 @@ from metalab.errors import ParamError
 from metalab.params._algebra._common import INT64_MAX, Indices, checked_array, checked_list
 from metalab.params._algebra.concat import ConcatSource
 from metalab.params._algebra.product import ProductSource
-from metalab.params._base import ParamSource, Raw
+from metalab.params._base import ParamSource, Raw, bulk
 from metalab.params.grid import range_len
 
 if TYPE_CHECKING:
@@ -164,6 +164,7 @@ class SliceSource(ParamSource):
             return list(self._positions())
         return [self.start + i * self.step for i in checked_list(indices, self._size)]
 
+    @bulk
     def take(self, indices: Indices) -> list[ParamCase]:
         """The cases at ``indices``, taken from ``source`` in one batch."""
         return self.source.take(self._mapped(indices))
