@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from metalab import (
     ConcatSource,
@@ -383,8 +385,28 @@ def forty_grids() -> ProductSource:
     return out
 
 
+_RADICES = (1, 2, 3, 7, 2**15 + 3, 2**29, 2**31 - 1, 10**12)
+"""Axis lengths that put block boundaries (one machine word of radix) in many places."""
+
+
 class TestHugeSources:
     """Sizes beyond sys.maxsize keep working with Python ints, without enumerating."""
+
+    @given(sizes=st.lists(st.sampled_from(_RADICES), min_size=1, max_size=6), data=st.data())
+    def test_products_of_grids_read_mixed_radix_digits(
+        self, sizes: list[int], data: st.DataObject
+    ) -> None:
+        """Digits peeled off in word-sized blocks are the plain mixed-radix digits."""
+        s = ProductSource.of(*(grid({f"k{j}": range(n)}) for j, n in enumerate(sizes)))
+        index = data.draw(st.integers(0, s.size - 1))
+        digits, rest = [], index
+        for n in reversed(sizes):
+            rest, digit = divmod(rest, n)
+            digits.append(digit)
+        expected = {f"k{j}": digit for j, digit in enumerate(reversed(digits))}
+        assert s[index].params == expected
+        assert s._raw(index)[0] == expected
+        assert list(s[index].params) == sorted(expected)
 
     def test_size_is_exact_and_len_overflows(self) -> None:
         """A 10**40-case product knows its size; len() raises SizeOverflowError."""

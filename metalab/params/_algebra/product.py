@@ -82,9 +82,13 @@ def _factors(parts: Sequence[ParamSource]) -> tuple[Factor, ...]:
 
 
 def _compile(
-    factors: Sequence[Factor], keys: Sequence[str], *, presorted: bool
+    factors: Sequence[Factor],
+    keys: Sequence[str],
+    blocks: Sequence[tuple[int, tuple[tuple[int, int], ...]]] | None,
+    *,
+    presorted: bool,
 ) -> tuple[Callable[[int], Raw], Callable[[int], ParamCase]]:
-    """Case ``i`` of a product with a part other than a grid, written out for its factors.
+    """Case ``i`` of a product, written out for its factors.
 
     As for grids and random sources, the digits, the merge and the case are spelled out,
     so a lookup runs no generic loop. For ``(grid(b=[1, 2]) + manual(...)) * random(...)``
@@ -106,13 +110,25 @@ def _compile(
     the product (the usual case), else by sorting; the line is left out when the parts'
     keys already come in order. Grid factors contribute ``{'key': a{j}[d{j}]}`` items
     instead of a call. Keys enter the source only as ``repr`` literals.
+
+    A product of grids only (``blocks`` given, see `_blocks`) peels its digits off in
+    blocks, ``i, r = divmod(i, radix)`` once per block of digits whose radix stays
+    below one machine word, so that a huge index costs one big-int division per block;
+    its dict display lists the axes in key order directly.
     """
+    if blocks is not None:
+        lines = _block_digits(blocks)
+        by_key = {key: f"{key!r}: a{j}[d{j}]" for j, (_, key, _) in enumerate(factors)}
+        params = "{" + ", ".join(by_key[key] for key in keys) + "}"
+        namespace: dict[str, Any] = {**CASE_NAMESPACE}
+        namespace.update((f"a{j}", axis) for j, (_, _, axis) in enumerate(factors))
+        return _exec_case(lines, namespace, params, "()")
     lines = []
     for j in range(len(factors) - 1, 0, -1):
         size = factors[j][0]
         lines += [f"d{j} = i % {size!r}", f"i //= {size!r}"]
     lines.append("d0 = i")
-    namespace: dict[str, Any] = {**CASE_NAMESPACE}
+    namespace = {**CASE_NAMESPACE}
     items: list[str] = []
     tags: list[str] = []
     for j, (_, key, payload) in enumerate(factors):
@@ -128,11 +144,31 @@ def _compile(
     if not presorted:
         ordered = "{" + ", ".join(f"{key!r}: m[{key!r}]" for key in keys) + "}"
         lines.append(f"m = {ordered} if len(m) == {len(keys)!r} else dict(sorted(m.items()))")
-    tag_sum = " + ".join(tags) or "()"
+    return _exec_case(lines, namespace, "m", " + ".join(tags) or "()")
+
+
+def _block_digits(blocks: Sequence[tuple[int, tuple[tuple[int, int], ...]]]) -> list[str]:
+    """Statements that set ``d{j}`` for every digit, a block at a time (last block: the rest)."""
+    lines = []
+    for number, (radix, members) in enumerate(blocks):
+        last_block = number == len(blocks) - 1
+        lines.append("r = i" if last_block else f"i, r = divmod(i, {radix!r})")
+        for k, (j, size) in enumerate(members):
+            if k == len(members) - 1:
+                lines.append(f"d{j} = r")
+            else:
+                lines += [f"d{j} = r % {size!r}", f"r //= {size!r}"]
+    return lines
+
+
+def _exec_case(
+    lines: list[str], namespace: dict[str, Any], params: str, tags: str
+) -> tuple[Callable[[int], Raw], Callable[[int], ParamCase]]:
+    """Compile ``raw(i)`` and ``case(i)``: ``lines``, then the params and tags they set."""
     body = "".join(f"    {line}\n" for line in lines)
     source = (
-        f"def raw(i):\n{body}    return m, {tag_sum}\n"
-        f"def case(i):\n{body}{case_source('m', tag_sum, 'None', '    ')}    return case\n"
+        f"def raw(i):\n{body}    return {params}, {tags}\n"
+        f"def case(i):\n{body}{case_source(params, tags, 'None', '    ')}    return case\n"
     )
     exec(compile(source, "<metalab.product>", "exec"), namespace)  # noqa: S102
     return namespace["raw"], namespace["case"]
@@ -182,12 +218,10 @@ class ProductSource(ParamSource):
     """The crossed sources, none of them itself a product, with disjoint keys."""
 
     _factors: tuple[Factor, ...] = attrs.field(init=False, eq=False, repr=False)
-    # Case i of a product of grids: digits peeled off in blocks, then one dict built in
-    # key order. Anything else: the factors' raw cases, last factor first, then merged.
+    # How `_compile` peels off the digits of a product of grids (None for other products).
     _blocks: tuple[tuple[int, tuple[tuple[int, int], ...]], ...] | None = attrs.field(
         init=False, eq=False, repr=False
     )
-    _axes: tuple[tuple[str, Any, int], ...] = attrs.field(init=False, eq=False, repr=False)
     # Case i otherwise: functions written out for the factors (`_compile`), on first use.
     _compiled: tuple[Callable[[int], Raw], Callable[[int], ParamCase]] | None = attrs.field(
         init=False, eq=False, repr=False
@@ -211,9 +245,7 @@ class ProductSource(ParamSource):
         object.__setattr__(self, "_factors", factors)
         grids_only = all(key is not None for _, key, _ in factors)
         blocks = _blocks([size for size, _, _ in factors]) if grids_only else None
-        axes = sorted((key, axis, j) for j, (_, key, axis) in enumerate(factors) if key is not None)
         object.__setattr__(self, "_blocks", blocks)
-        object.__setattr__(self, "_axes", tuple(axes))
         object.__setattr__(self, "_compiled", None)
         object.__setattr__(self, "_sorted", order == sorted(order))
         object.__setattr__(self, "_keys", tuple(sorted(order)))
@@ -240,25 +272,15 @@ class ProductSource(ParamSource):
         return self._keys
 
     def _raw(self, i: int) -> Raw:
-        blocks = self._blocks
-        if blocks is not None:
-            digits = [0] * len(self._factors)
-            for radix, members in blocks:
-                i, rest = divmod(i, radix)
-                for j, size in members:
-                    rest, digits[j] = divmod(rest, size)
-            return {key: axis[digits[j]] for key, axis, j in self._axes}, ()
         compiled = self._compiled or self._compile()
         return compiled[0](i)
 
     def _case(self, i: int) -> ParamCase:
-        if self._blocks is not None:
-            return make_case(FrozenParams(self._raw(i)[0]), ())
         compiled = self._compiled or self._compile()
         return compiled[1](i)
 
     def _compile(self) -> tuple[Callable[[int], Raw], Callable[[int], ParamCase]]:
-        compiled = _compile(self._factors, self._keys, presorted=self._sorted)
+        compiled = _compile(self._factors, self._keys, self._blocks, presorted=self._sorted)
         object.__setattr__(self, "_compiled", compiled)
         return compiled
 
