@@ -523,7 +523,26 @@ def report(comparisons: list[Comparison], figures: list[Figure], rounds: int, qu
         f"<= {f.limit} {f.unit} | {_met(f.values, f.limit)} |"
         for f in figures
     )
+    lines += ["", *_WHERE_THE_TIME_GOES]
     return "\n".join(lines) + "\n"
+
+
+_WHERE_THE_TIME_GOES = (
+    "## Where the time goes",
+    "",
+    "- Grids, random sources and products write out, once per source, the Python code",
+    "  that computes case `i`, streams cases and streams dicts, as attrs writes out an",
+    "  `__init__`: one `%`/`//` per axis, inline draws, a dict display with constant keys.",
+    "  Random batches (`columns()`, iteration, `take`) run NumPy kernels in chunks.",
+    "- What is left per case is building it: a `ParamCase` and its read-only params,",
+    "  two objects the garbage collector tracks, where the baselines return one plain",
+    "  dict that it does not track. Code that keeps many cases in a list (targets 2, 3c",
+    "  and 4) also pays for the collections they trigger; the ratios of those targets",
+    "  move most from round to round. `take()` pauses the collector while it builds its",
+    "  list and scans the new cases once before returning.",
+    "- `import metalab` loads neither the manifest machinery (cattrs), the command line",
+    "  nor typed views until they are used.",
+)
 
 
 def main(argv: list[str] | None = None) -> int:
