@@ -31,6 +31,7 @@ from metalab import (
     randint,
     uniform,
 )
+from metalab._case import encode_value
 from metalab.errors import ParamError, UnsupportedOperationError
 from metalab.params import distributions as dist_module
 from metalab.params._rng import (
@@ -69,20 +70,11 @@ def index_with_bits(stream: Stream, bits: int, draw: int = 0) -> int:
     return (unmix64(bits) - stream.offset(draw)) * pow(GOLDEN, -1, TWO64) % TWO64
 
 
-def same(a: object, b: object) -> bool:
-    """Equal values of the same type; floats compared bit for bit."""
-    if type(a) is not type(b):
-        return False
-    if isinstance(a, float) and isinstance(b, float):
-        return a.hex() == b.hex()
-    return a == b
-
-
 def both_paths(dist: Distribution, stream: Stream, indices: list[int]) -> list[Any]:
     """Draws through the scalar path, after checking the array path gives the same bits."""
     scalar = [dist.sample(stream, i) for i in indices]
     array = dist.sample_array(stream, np.array(indices, dtype=np.uint64)).tolist()
-    assert all(map(same, scalar, array)), (dist, scalar, array)
+    assert list(map(encode_value, scalar)) == list(map(encode_value, array)), (dist, scalar, array)
     return scalar
 
 
@@ -525,7 +517,7 @@ def check_in_range(dist: Distribution, value: Any) -> None:
         assert dist.low <= value <= dist.high
         assert (value - dist.low) % (dist.step or 1) == 0
     elif isinstance(dist, Choice):
-        assert any(same(value, option) for option in dist.options)
+        assert any(encode_value(value) == encode_value(option) for option in dist.options)
     else:
         assert isinstance(dist, Normal | LogNormal)
         assert type(value) is float

@@ -31,6 +31,7 @@ from metalab import (
     random,
     uniform,
 )
+from metalab._case import encode_value
 from metalab.errors import CaseIndexError, ParamError, SizeOverflowError
 
 if TYPE_CHECKING:
@@ -65,20 +66,11 @@ SPACES = st.dictionaries(NAMES, st.sampled_from(REPRESENTATIVE), min_size=1, max
 SEEDS = st.integers(0, TWO64 - 1) | st.sampled_from([0, 1, TWO64 - 1])
 
 
-def same_value(a: object, b: object) -> bool:
-    """Equal and of the same type; floats bit for bit (``==`` says 1 == 1.0 == True)."""
-    if type(a) is not type(b):
-        return False
-    if isinstance(a, float) and isinstance(b, float):
-        return a.hex() == b.hex()
-    return a == b
-
-
 def same_case(a: ParamCase, b: ParamCase) -> bool:
     """Same params (bit for bit), same tags, same id."""
     return (
         a.params.keys() == b.params.keys()
-        and all(same_value(a.params[k], b.params[k]) for k in a.params)
+        and all(encode_value(a.params[k]) == encode_value(b.params[k]) for k in a.params)
         and a.tags == b.tags
         and a.case_id == b.case_id
     )
@@ -127,7 +119,9 @@ class TestAccessPaths:
             assert list(columns) == sorted(space)
             for name, column in columns.items():
                 assert len(column) == n_trials
-                assert all(map(same_value, column.tolist(), [c.params[name] for c in indexed]))
+                assert list(map(encode_value, column.tolist())) == list(
+                    map(encode_value, [c.params[name] for c in indexed])
+                )
             if n_trials:
                 picks = data.draw(st.lists(st.integers(-n_trials, n_trials - 1), max_size=12))
                 expected = [indexed[i] for i in picks]
@@ -135,7 +129,9 @@ class TestAccessPaths:
                 assert all_same(source.take(np.array(picks, dtype=np.int64)), expected)
                 chosen = source.columns(picks)
                 for name, column in chosen.items():
-                    assert all(map(same_value, column.tolist(), [c.params[name] for c in expected]))
+                    assert list(map(encode_value, column.tolist())) == list(
+                        map(encode_value, [c.params[name] for c in expected])
+                    )
 
     def test_columns_have_the_laws_dtypes(self) -> None:
         """Columns are float64 for continuous laws, int64 for integer laws, typed for choice."""
@@ -216,7 +212,9 @@ class TestHugeSources:
         assert source[2**63 + 5].tags == ("trial_9223372036854775813",)
         columns = source.columns(picks)
         for name, column in columns.items():
-            assert all(map(same_value, column.tolist(), [c.params[name] for c in cases]))
+            assert list(map(encode_value, column.tolist())) == list(
+                map(encode_value, [c.params[name] for c in cases])
+            )
 
     def test_iteration_starts_at_once(self) -> None:
         """Iterating a 2**64-trial source yields its first cases without delay."""
@@ -260,7 +258,9 @@ class TestPureFunction:
         before = random(smaller, 30, seed).columns()
         after = random({**smaller, name: extra}, 30, seed).columns()
         for key, column in before.items():
-            assert all(map(same_value, column.tolist(), after[key].tolist()))
+            assert list(map(encode_value, column.tolist())) == list(
+                map(encode_value, after[key].tolist())
+            )
 
     @given(space=SPACES, seed=SEEDS, order=st.permutations(list(range(25))))
     def test_values_do_not_depend_on_access_order(

@@ -27,6 +27,7 @@ from metalab import (
     random,
     uniform,
 )
+from metalab._case import encode_value
 from metalab.errors import ParamError
 from metalab.manifest import from_manifest
 
@@ -78,15 +79,6 @@ def legacy_source(spec: dict[str, tuple[str, tuple[Any, ...]]], n_trials: int, s
     return random(space, n_trials, seed, algorithm=LEGACY)
 
 
-def same_value(a: object, b: object) -> bool:
-    """Equal and of the same type; floats bit for bit."""
-    if type(a) is not type(b):
-        return False
-    if isinstance(a, float) and isinstance(b, float):
-        return a.hex() == b.hex()
-    return a == b
-
-
 class TestReplay:
     """Legacy sources reproduce the earlier format exactly."""
 
@@ -98,7 +90,9 @@ class TestReplay:
             case = source[i]
             expected = expected_trial(SPEC, seed, i)
             assert list(case.params) == sorted(SPEC)
-            assert all(same_value(case.params[k], expected[k]) for k in expected), (i, case)
+            assert all(
+                encode_value(case.params[k]) == encode_value(expected[k]) for k in expected
+            ), (i, case)
             assert case.tags == (f"trial_{i}",)
 
     @given(
@@ -121,7 +115,7 @@ class TestReplay:
         spec = {name: (kind, args[kind]) for name, kind in zip(names, kinds, strict=False)}
         case = legacy_source(spec, index + 1, seed)[index]
         expected = expected_trial(spec, seed, index)
-        assert all(same_value(case.params[k], expected[k]) for k in expected)
+        assert all(encode_value(case.params[k]) == encode_value(expected[k]) for k in expected)
 
     def test_batched_paths_fall_back_to_the_same_values(self) -> None:
         """take, columns, iteration and dicts of a legacy source agree with indexing."""
@@ -134,7 +128,7 @@ class TestReplay:
         columns = source.columns()
         for name, column in columns.items():
             assert all(
-                same_value(v, case.params[name])
+                encode_value(v) == encode_value(case.params[name])
                 for v, case in zip(column.tolist(), indexed, strict=True)
             )
 
@@ -191,5 +185,5 @@ class TestLegacyManifests:
         for i in range(10):
             expected = expected_trial(SPEC, 99, i)
             params = replayed[i].params
-            assert all(same_value(params[k], expected[k]) for k in expected)
+            assert all(encode_value(params[k]) == encode_value(expected[k]) for k in expected)
         assert replayed.to_manifest_dict()["algorithm"] == LEGACY
