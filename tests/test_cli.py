@@ -76,6 +76,62 @@ def write_sweeps(folder: Path, body: str, name: str = "sweeps.py") -> Path:
     return path
 
 
+def run_process(command: str, *args: object) -> subprocess.CompletedProcess[str]:
+    """Run the shell ``command`` with ``$METALAB`` the command and ``$1``... ``args``."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "METALAB": f"{sys.executable} -m metalab"}
+    env.pop("SLURM_ARRAY_TASK_ID", None)
+    return subprocess.run(
+        ["/bin/sh", "-c", command, "sh", *(str(a) for a in args)],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
+    )
+
+
+USER_SOURCE = """
+    import numpy as np
+    from metalab.params._base import ParamSource
+
+
+    class Mine(ParamSource):
+        __slots__ = ()
+        manifest_type = "mine"
+
+        @property
+        def size(self):
+            return 3
+
+        @property
+        def keys(self):
+            return ("x",)
+
+        def _raw(self, i):
+            return np.zeros(1)[i + 5]
+
+
+    class Holder:
+        @property
+        def small(self):
+            raise RuntimeError("no small sweep today")
+
+
+    sweep = Mine()
+    sweeps = Holder()
+"""
+"""A sweep file whose own code fails after it has loaded: a source, a property."""
+
+
+def line_of(body: str, text: str) -> int:
+    """The number of the line of ``body``, as `write_sweeps` writes it, that holds ``text``."""
+    lines = textwrap.dedent(body).splitlines()
+    return next(n for n, line in enumerate(lines, start=1) if text in line)
+
+
+USER_SOURCE_RAW_LINE = line_of(USER_SOURCE, "np.zeros(1)")
+USER_SOURCE_PROPERTY_LINE = line_of(USER_SOURCE, "raise RuntimeError")
+
+
 def write_manifest(folder: Path, source: ParamSource, name: str = "sweep.json") -> Path:
     """Write the manifest of ``source`` and return its path."""
     path = folder / name
@@ -281,7 +337,8 @@ class TestSweepArgument:
             ("def broken(:\n", "sweep", ["SyntaxError", "line 1"]),
             ("import sys\nsys.exit(3)\n", "sweep", ["SystemExit"]),
             ("from metalab import grid\nsweep = grid(x=[1])\n", "sweeep", ["sweeep", "sweep"]),
-            ("answer = 42\n", "answer", ["int", "not a sweep", "defines no sweep"]),
+            ("answer = 42\n", "answer", ["is an int", "not a sweep", "defines no sweep"]),
+            ("answer = [42]\n", "answer", ["is a list", "not a sweep"]),
         ],
     )
     def test_problems_in_a_sweep_file(
@@ -296,6 +353,65 @@ class TestSweepArgument:
         path = write_sweeps(tmp_path, "from metalab import grid\nsweep = grid(x='abc')\n")
         result = run("show", f"{path}:sweep")
         assert_one_line_error(result, 1, "grid values for 'x' must be a non-empty sequence")
+
+    def test_a_metalab_error_in_the_file_names_the_users_line(self, tmp_path: Path) -> None:
+        """The message of a bad definition points at the user's file and line."""
+        body = "from metalab import grid\n\nsweep = grid(x='abc')\n"
+        path = write_sweeps(tmp_path, body)
+        result = run("count", f"{path}:sweep")
+        assert_one_line_error(result, 1, "grid values for 'x'", f"({path}, line 3)")
+
+    def test_a_metalab_error_in_a_neighbour_names_its_line(self, tmp_path: Path) -> None:
+        """A bad definition in a module the file imports is located in that module."""
+        write_sweeps(tmp_path, "from metalab import grid\nsweep = grid(x=[])\n", "near.py")
+        path = write_sweeps(tmp_path, "import near\nsweep = near.sweep\n")
+        result = run("count", f"{path}:sweep")
+        assert_one_line_error(result, 1, "grid values for 'x'", f"({tmp_path / 'near.py'}, line 2)")
+
+    def test_a_syntax_error_gives_its_location_once(self, tmp_path: Path) -> None:
+        """A SyntaxError names the file and line once, not also in its own words."""
+        path = write_sweeps(tmp_path, "x = 1\ndef broken(:\n")
+        result = run("count", f"{path}:sweep")
+        assert_one_line_error(result, 1, "SyntaxError: invalid syntax", f"({path}, line 2)")
+        assert result.err.count("line 2") == 1
+
+    def test_a_property_on_the_dotted_path_that_raises(self, tmp_path: Path) -> None:
+        """A property of the user's object that raises is their error, with its line."""
+        path = write_sweeps(tmp_path, USER_SOURCE)
+        result = run("count", f"{path}:sweeps.small")
+        assert_one_line_error(
+            result,
+            1,
+            "RuntimeError: no small sweep today",
+            f"({path}, line {USER_SOURCE_PROPERTY_LINE})",
+        )
+        assert "unexpected" not in result.err
+
+    def test_a_manifest_takes_no_name(self, tmp_path: Path) -> None:
+        """`sweep.json:sweep` says that a manifest takes no :NAME, not "no module named"."""
+        path = write_manifest(tmp_path, grid(x=[1, 2]))
+        result = run("count", f"{path}:sweep")
+        assert_one_line_error(result, 2, f"{path} is a manifest", "without ':sweep'")
+        assert "no module" not in result.err
+
+    def test_a_missing_manifest_with_a_name(self) -> None:
+        """`missing.json:sweep` says there is no such file and that a manifest takes no :NAME."""
+        result = run("count", "missing.json:sweep")
+        assert_one_line_error(result, 1, "no such file: missing.json", "takes no :NAME")
+
+    def test_prints_in_the_sweep_file_go_to_standard_error(self, tmp_path: Path) -> None:
+        """The file's print() output goes to standard error, so the JSON on stdout is intact."""
+        body = "from metalab import grid\nprint('loading')\nsweep = grid(x=[1, 2])\n"
+        path = write_sweeps(tmp_path, body)
+        manifest = run("manifest", f"{path}:sweep")
+        assert (manifest.code, manifest.out, manifest.err) == (
+            0,
+            dumps(grid(x=[1, 2])) + "\n",
+            "loading\n",
+        )
+        case = run("case", f"{path}:sweep", 1)
+        assert json.loads(case.out)["params"] == {"x": 2}
+        assert case.err == "loading\n"
 
     def test_the_missing_attribute_error_names_the_sweeps_defined(self, tmp_path: Path) -> None:
         """A misspelt NAME gets a list of the sweeps the file does define."""
