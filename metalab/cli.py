@@ -12,6 +12,8 @@ Set ``METALAB_TRACEBACK=1`` to see the Python traceback of an unexpected error.
 from __future__ import annotations
 
 import contextlib
+import errno
+import io
 import os
 import sys
 from typing import TYPE_CHECKING, Final
@@ -37,6 +39,18 @@ def _fail(message: str, code: int) -> int:
     return code
 
 
+class _ClosedOutput(io.StringIO):
+    """Standard output when the process has none (``metalab case ... >&-``).
+
+    Python then sets ``sys.stdout`` to None, which click and rich silently write
+    nothing to (or fail on with an AttributeError); this makes every write fail with
+    the `OSError` a closed file descriptor gives.
+    """
+
+    def write(self, _text: str) -> int:
+        raise OSError(errno.EBADF, "it is closed")
+
+
 def _command() -> click.Group:
     """The click group of every command (imported here, so ``import metalab.cli`` stays light)."""
     from metalab._cli._app import app
@@ -51,8 +65,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     1
     """
     args = list(sys.argv[1:] if argv is None else argv)
+    closed = sys.stdout is None
+    if closed:
+        sys.stdout = _ClosedOutput()
     try:
         result = _command().main(args=args, prog_name="metalab", standalone_mode=False)
+        # A full disk may only show when the last buffered output is written.
+        sys.stdout.flush()
     except KeyboardInterrupt:
         return _fail("interrupted", INTERRUPTED_EXIT)
     except BrokenPipeError:
@@ -61,18 +80,28 @@ def main(argv: Sequence[str] | None = None) -> int:
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return ERROR_EXIT
     except Exception as error:  # noqa: BLE001 - every error becomes one line
-        return _report(error)
+        return _report(error, args)
+    finally:
+        if closed:
+            sys.stdout = None  # as it was
     return result if isinstance(result, int) else 0
 
 
-def _report(error: Exception) -> int:
+def _discard_stdout() -> None:
+    """Send what is left in standard output's buffer nowhere, so exit adds no traceback."""
+    with contextlib.suppress(OSError, ValueError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
+def _report(error: Exception, args: Sequence[str]) -> int:  # noqa: C901 - one branch per kind
     """Print ``error`` as one line and return the exit status it calls for."""
     import click
 
     from metalab._cli._app import Interrupted
-    from metalab._cli._load import CliError
+    from metalab._cli._load import MEMORY_HINT, CliError, user_code_error
     from metalab.errors import MetalabError
 
+    in_user_code = user_code_error(error)
     if isinstance(error, CliError):
         message, code = str(error), error.exit_code
     elif isinstance(error, MetalabError):
@@ -90,9 +119,22 @@ def _report(error: Exception) -> int:
             message = f"{message} (see '{ctx.command_path} --help')"
     elif os.environ.get("METALAB_TRACEBACK"):
         raise error
+    elif in_user_code is not None:
+        message, code = str(in_user_code), in_user_code.exit_code
+    elif isinstance(error, MemoryError):
+        command = next((a for a in args if not a.startswith("-")), "")
+        message, code = f"ran out of memory in 'metalab {command}'; {MEMORY_HINT}", ERROR_EXIT
+    elif isinstance(error, OSError):
+        # Every file metalab reads or writes by name reports its own errors, so what
+        # is left is standard output: closed, on a full disk, on a broken device.
+        _discard_stdout()
+        reason = error.strerror or str(error) or type(error).__name__
+        message, code = f"cannot write to standard output: {reason}", ERROR_EXIT
     else:
+        text = str(error)
         message = (
-            f"unexpected {type(error).__name__}: {error} (set METALAB_TRACEBACK=1 for details)"
+            f"unexpected {type(error).__name__}{': ' + text if text else ''} "
+            "(set METALAB_TRACEBACK=1 for details)"
         )
         code = ERROR_EXIT
     return _fail(message, code)

@@ -76,6 +76,62 @@ def write_sweeps(folder: Path, body: str, name: str = "sweeps.py") -> Path:
     return path
 
 
+def run_process(command: str, *args: object) -> subprocess.CompletedProcess[str]:
+    """Run the shell ``command`` with ``$METALAB`` the command and ``$1``... ``args``."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "METALAB": f"{sys.executable} -m metalab"}
+    env.pop("SLURM_ARRAY_TASK_ID", None)
+    return subprocess.run(
+        ["/bin/sh", "-c", command, "sh", *(str(a) for a in args)],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
+    )
+
+
+USER_SOURCE = """
+    import numpy as np
+    from metalab.params._base import ParamSource
+
+
+    class Mine(ParamSource):
+        __slots__ = ()
+        manifest_type = "mine"
+
+        @property
+        def size(self):
+            return 3
+
+        @property
+        def keys(self):
+            return ("x",)
+
+        def _raw(self, i):
+            return np.zeros(1)[i + 5]
+
+
+    class Holder:
+        @property
+        def small(self):
+            raise RuntimeError("no small sweep today")
+
+
+    sweep = Mine()
+    sweeps = Holder()
+"""
+"""A sweep file whose own code fails after it has loaded: a source, a property."""
+
+
+def line_of(body: str, text: str) -> int:
+    """The number of the line of ``body``, as `write_sweeps` writes it, that holds ``text``."""
+    lines = textwrap.dedent(body).splitlines()
+    return next(n for n, line in enumerate(lines, start=1) if text in line)
+
+
+USER_SOURCE_RAW_LINE = line_of(USER_SOURCE, "np.zeros(1)")
+USER_SOURCE_PROPERTY_LINE = line_of(USER_SOURCE, "raise RuntimeError")
+
+
 def write_manifest(folder: Path, source: ParamSource, name: str = "sweep.json") -> Path:
     """Write the manifest of ``source`` and return its path."""
     path = folder / name
@@ -281,7 +337,8 @@ class TestSweepArgument:
             ("def broken(:\n", "sweep", ["SyntaxError", "line 1"]),
             ("import sys\nsys.exit(3)\n", "sweep", ["SystemExit"]),
             ("from metalab import grid\nsweep = grid(x=[1])\n", "sweeep", ["sweeep", "sweep"]),
-            ("answer = 42\n", "answer", ["int", "not a sweep", "defines no sweep"]),
+            ("answer = 42\n", "answer", ["is an int", "not a sweep", "defines no sweep"]),
+            ("answer = [42]\n", "answer", ["is a list", "not a sweep"]),
         ],
     )
     def test_problems_in_a_sweep_file(
@@ -296,6 +353,65 @@ class TestSweepArgument:
         path = write_sweeps(tmp_path, "from metalab import grid\nsweep = grid(x='abc')\n")
         result = run("show", f"{path}:sweep")
         assert_one_line_error(result, 1, "grid values for 'x' must be a non-empty sequence")
+
+    def test_a_metalab_error_in_the_file_names_the_users_line(self, tmp_path: Path) -> None:
+        """The message of a bad definition points at the user's file and line."""
+        body = "from metalab import grid\n\nsweep = grid(x='abc')\n"
+        path = write_sweeps(tmp_path, body)
+        result = run("count", f"{path}:sweep")
+        assert_one_line_error(result, 1, "grid values for 'x'", f"({path}, line 3)")
+
+    def test_a_metalab_error_in_a_neighbour_names_its_line(self, tmp_path: Path) -> None:
+        """A bad definition in a module the file imports is located in that module."""
+        write_sweeps(tmp_path, "from metalab import grid\nsweep = grid(x=[])\n", "near.py")
+        path = write_sweeps(tmp_path, "import near\nsweep = near.sweep\n")
+        result = run("count", f"{path}:sweep")
+        assert_one_line_error(result, 1, "grid values for 'x'", f"({tmp_path / 'near.py'}, line 2)")
+
+    def test_a_syntax_error_gives_its_location_once(self, tmp_path: Path) -> None:
+        """A SyntaxError names the file and line once, not also in its own words."""
+        path = write_sweeps(tmp_path, "x = 1\ndef broken(:\n")
+        result = run("count", f"{path}:sweep")
+        assert_one_line_error(result, 1, "SyntaxError: invalid syntax", f"({path}, line 2)")
+        assert result.err.count("line 2") == 1
+
+    def test_a_property_on_the_dotted_path_that_raises(self, tmp_path: Path) -> None:
+        """A property of the user's object that raises is their error, with its line."""
+        path = write_sweeps(tmp_path, USER_SOURCE)
+        result = run("count", f"{path}:sweeps.small")
+        assert_one_line_error(
+            result,
+            1,
+            "RuntimeError: no small sweep today",
+            f"({path}, line {USER_SOURCE_PROPERTY_LINE})",
+        )
+        assert "unexpected" not in result.err
+
+    def test_a_manifest_takes_no_name(self, tmp_path: Path) -> None:
+        """`sweep.json:sweep` says that a manifest takes no :NAME, not "no module named"."""
+        path = write_manifest(tmp_path, grid(x=[1, 2]))
+        result = run("count", f"{path}:sweep")
+        assert_one_line_error(result, 2, f"{path} is a manifest", "without ':sweep'")
+        assert "no module" not in result.err
+
+    def test_a_missing_manifest_with_a_name(self) -> None:
+        """`missing.json:sweep` says there is no such file and that a manifest takes no :NAME."""
+        result = run("count", "missing.json:sweep")
+        assert_one_line_error(result, 1, "no such file: missing.json", "takes no :NAME")
+
+    def test_prints_in_the_sweep_file_go_to_standard_error(self, tmp_path: Path) -> None:
+        """The file's print() output goes to standard error, so the JSON on stdout is intact."""
+        body = "from metalab import grid\nprint('loading')\nsweep = grid(x=[1, 2])\n"
+        path = write_sweeps(tmp_path, body)
+        manifest = run("manifest", f"{path}:sweep")
+        assert (manifest.code, manifest.out, manifest.err) == (
+            0,
+            dumps(grid(x=[1, 2])) + "\n",
+            "loading\n",
+        )
+        case = run("case", f"{path}:sweep", 1)
+        assert json.loads(case.out)["params"] == {"x": 2}
+        assert case.err == "loading\n"
 
     def test_the_missing_attribute_error_names_the_sweeps_defined(self, tmp_path: Path) -> None:
         """A misspelt NAME gets a list of the sweeps the file does define."""
@@ -498,6 +614,40 @@ class TestCase:
         spec, _ = composite(tmp_path)
         assert_one_line_error(run("case", spec, "two"), 2, "Invalid value")
 
+    @pytest.mark.parametrize("index", [-1, -2, -9, -12, -20])
+    def test_a_negative_index_counts_from_the_end(self, tmp_path: Path, index: int) -> None:
+        """INDEX -1 is the last case, as in Python; all its digits are read (-12 is not -1)."""
+        spec, source = composite(tmp_path)
+        result = run("case", spec, index)
+        assert result.code == 0
+        assert json.loads(result.out) == expected_record(source, source.size + index)
+
+    def test_a_negative_index_out_of_range(self, tmp_path: Path) -> None:
+        """A negative INDEX before the first case is out of range, with its own digits."""
+        spec, source = composite(tmp_path)
+        result = run("case", spec, -source.size - 2)
+        assert_one_line_error(result, 1, f"index {-source.size - 2} is out of range")
+
+    def test_options_still_work_next_to_a_negative_index(self, tmp_path: Path) -> None:
+        """--help is still an option and an unknown option still an error after -1."""
+        spec, _ = composite(tmp_path)
+        assert run("case", spec, -1, "--help").out.startswith("Usage: metalab case")
+        assert_one_line_error(run("case", spec, -1, "--bogus"), 2, "--bogus")
+
+    def test_an_index_of_thousands_of_digits(self, tmp_path: Path) -> None:
+        """A 5,000-digit INDEX is a short usage error, not a ValueError from int()."""
+        spec, _ = composite(tmp_path)
+        result = run("case", spec, "1" * 5000)
+        assert_one_line_error(result, 2, "INDEX", "at most 4300 digits, got one of 5000")
+        assert len(result.err) < 300
+
+    def test_a_slurm_task_of_thousands_of_digits(self, tmp_path: Path) -> None:
+        """A 5,000-digit $SLURM_ARRAY_TASK_ID is a short usage error naming the variable."""
+        spec, _ = composite(tmp_path)
+        result = run("case", spec, env={"SLURM_ARRAY_TASK_ID": "1" * 5000})
+        assert_one_line_error(result, 2, "SLURM_ARRAY_TASK_ID", "at most 4300 digits")
+        assert len(result.err) < 300
+
     @settings(max_examples=CLI_EXAMPLES)
     @given(random_sources(max_size=30), st.data())
     def test_every_case_of_a_random_manifest(
@@ -537,6 +687,21 @@ class TestList:
             records = jsonl(run("list", "patched", "--start", start, "--stop", stop).out)
         indices = range(start, min(stop, source.size))
         assert records == [expected_record(source, i) for i in indices]
+
+    @settings(max_examples=CLI_EXAMPLES)
+    @given(sources(max_size=20), st.integers(-25, 25), st.none() | st.integers(-25, 25))
+    @example(grid(x=range(5)), -2, None)
+    @example(grid(x=range(5)), -3, -1)
+    def test_negative_start_and_stop_count_from_the_end(
+        self, source: ParamSource, start: int, stop: int | None
+    ) -> None:
+        """--start/--stop select the cases that a Python slice [start:stop] of the list does."""
+        bounds = ["--start", start] + ([] if stop is None else ["--stop", stop])
+        with mock.patch("metalab._cli._app.load_sweep", return_value=source):
+            result = run("list", "patched", *bounds)
+        assert result.code == 0
+        indices = range(source.size)[start:stop]
+        assert jsonl(result.out) == [expected_record(source, i) for i in indices]
 
     @settings(max_examples=CLI_EXAMPLES)
     @given(grids(max_size=12))
@@ -894,6 +1059,75 @@ class TestErrors:
         with mock.patch("metalab._cli._app.load_sweep", side_effect=BrokenPipeError):
             result = run("count", "x")
         assert (result.code, result.err) == (1, "")
+
+    def test_running_out_of_memory_says_so(self) -> None:
+        """A MemoryError in metalab's code says what ran out, in which command, and a hint."""
+        from metalab._cli._load import MEMORY_HINT
+
+        with mock.patch("metalab._cli._app.load_sweep", side_effect=MemoryError):
+            result = run("count", "x")
+        assert_one_line_error(result, 1, "ran out of memory in 'metalab count'", MEMORY_HINT)
+        assert "unexpected" not in result.err
+
+    def test_running_out_of_memory_in_the_sweep_file(self, tmp_path: Path) -> None:
+        """A real MemoryError while the file loads names the file, the line and a hint."""
+        from metalab._cli._load import MEMORY_HINT
+
+        path = write_sweeps(tmp_path, "x = 1\nblob = bytearray(10**18)\n")
+        result = run("count", f"{path}:sweep")
+        assert_one_line_error(result, 1, "ran out of memory", f"({path}, line 2)", MEMORY_HINT)
+
+    def test_a_users_source_that_raises_is_their_error(self, tmp_path: Path) -> None:
+        """An exception from a source the user defined names it and their line, not a bug."""
+        path = write_sweeps(tmp_path, USER_SOURCE)
+        for command in (["case", f"{path}:sweep", 0], ["list", f"{path}:sweep"]):
+            result = run(*command)
+            assert_one_line_error(
+                result,
+                1,
+                "your code raised IndexError",
+                f"({path}, line {USER_SOURCE_RAW_LINE})",
+            )
+            assert "unexpected" not in result.err
+            assert "METALAB_TRACEBACK" not in result.err
+
+    @pytest.mark.subprocess
+    @pytest.mark.parametrize("command", ["case", "count", "manifest", "list"])
+    def test_a_closed_standard_output(self, tmp_path: Path, command: str) -> None:
+        """With standard output closed (`>&-`), a command that writes to it says so in one line."""
+        path = write_manifest(tmp_path, grid(x=[1, 2]))
+        index = ["0"] if command == "case" else []
+        done = run_process(f'$METALAB {command} "$1" {" ".join(index)} >&-', path)
+        assert (done.returncode, done.stderr) == (
+            1,
+            "error: cannot write to standard output: it is closed\n",
+        )
+
+    @pytest.mark.subprocess
+    def test_a_closed_standard_output_with_an_output_file(self, tmp_path: Path) -> None:
+        """-o FILE needs no standard output: the command works with it closed."""
+        path = write_manifest(tmp_path, grid(x=[1, 2]))
+        done = run_process('$METALAB manifest "$1" -o "$2" >&-', path, tmp_path / "out.json")
+        assert (done.returncode, done.stderr) == (0, "")
+        assert (tmp_path / "out.json").read_text(encoding="utf-8") == path.read_text("utf-8") + "\n"
+
+    @pytest.mark.subprocess
+    @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+    @pytest.mark.parametrize(
+        ("command", "redirect", "what"),
+        [
+            ("manifest", "-o /dev/full", "cannot write /dev/full"),
+            ("list", "-o /dev/full", "cannot write /dev/full"),
+            ("manifest", "> /dev/full", "cannot write to standard output"),
+            ("case", "0 > /dev/full", "cannot write to standard output"),
+            ("list", "> /dev/full", "cannot write to standard output"),
+        ],
+    )
+    def test_a_full_disk(self, tmp_path: Path, command: str, redirect: str, what: str) -> None:
+        """Writing to a full device is one line naming what failed: not a bug, no traceback."""
+        path = write_manifest(tmp_path, grid(x=[1, 2]))
+        done = run_process(f'$METALAB {command} "$1" {redirect}', path)
+        assert (done.returncode, done.stderr) == (1, f"error: {what}: No space left on device\n")
 
     def test_the_bundled_example_grid_works(self) -> None:
         """The README's first command, `metalab show examples/quickstart.py:sweep`, succeeds."""

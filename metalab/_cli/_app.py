@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import sys
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Final
 
 import click
 
-from metalab._cli._load import SWEEP_FORMS, CliError, load_sweep
+from metalab._cli._load import SWEEP_FORMS, CliError, load_sweep, user_code_error
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -25,6 +26,9 @@ _PROGRESS_STEP: Final = 1024
 FORMATS: Final = ("jsonl", "csv", "table")
 """The formats of ``metalab list``; the first is the default."""
 _EPILOG: Final = f"SWEEP is {SWEEP_FORMS}."
+MAX_INDEX_DIGITS: Final = 4300
+"""The most digits an index may have: Python's default limit on ``int(str)``."""
+_NEGATIVE_INT: Final = re.compile(r"-[0-9]+")
 
 
 class Interrupted(Exception):  # noqa: N818 - named for what happened, like KeyboardInterrupt
@@ -60,6 +64,95 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except KeyboardInterrupt:
             raise Interrupted from None
+
+
+def _abridged(text: str) -> str:
+    """``text`` short enough for one line of an error message."""
+    if len(text) <= 40:  # a line's worth
+        return repr(text)
+    return f"{text[:24]!r}... ({len(text)} characters)"
+
+
+def parse_index(text: str, *, signed: bool = True) -> int:
+    """The index that ``text`` writes, ``-1`` for the last case if ``signed``.
+
+    Raises:
+        ValueError: ``text`` is not an integer in ASCII digits (of at most
+            `MAX_INDEX_DIGITS`), with a message that says so.
+
+    >>> parse_index(" -12 "), parse_index("7", signed=False)
+    (-12, 7)
+    """
+    stripped = text.strip()
+    digits = stripped[1:] if signed and stripped[:1] in ("-", "+") else stripped
+    if not (digits.isascii() and digits.isdigit()):
+        kind = "an integer" if signed else "a non-negative integer"
+        msg = f"{_abridged(text)} is not {kind}"
+        raise ValueError(msg)
+    if len(digits) > MAX_INDEX_DIGITS:
+        # int() refuses such strings (CVE-2020-10735); no sweep a machine can list is that
+        # large, so this is a typo or garbage rather than an index out of range.
+        msg = f"an index has at most {MAX_INDEX_DIGITS} digits, got one of {len(digits)}"
+        raise ValueError(msg)
+    return int(stripped)
+
+
+class _Index(click.types.IntParamType):
+    """An index on the command line: an int where negative ones count back from the end."""
+
+    name = "integer"
+
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> int:
+        if isinstance(value, int):
+            return value
+        try:
+            return parse_index(str(value))
+        except ValueError as error:
+            self.fail(str(error), param, ctx)
+
+
+INDEX: Final = _Index()
+"""The click type of an index argument or option."""
+
+
+class _IndexCommand(click.Command):
+    """A command with an index argument: ``-1`` on its command line is an index, not an option.
+
+    Click reads ``-1`` as an unknown short option (and ``-22`` as ``-2`` and ``2``); an
+    argument after ``--`` is never an option, so the arguments are moved after one.
+    """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if "--" not in args:
+            args = _negatives_as_arguments(self.get_params(ctx), args)
+        return super().parse_args(ctx, args)
+
+
+def _negatives_as_arguments(params: list[click.Parameter], args: list[str]) -> list[str]:
+    """``args`` with their arguments after ``--`` if one of them is a negative integer."""
+    takes_value = {
+        name
+        for param in params
+        if isinstance(param, click.Option) and not param.is_flag and not param.count
+        for name in param.opts
+    }
+    options: list[str] = []
+    arguments: list[str] = []
+    value_next = False
+    for arg in args:
+        if value_next:
+            options.append(arg)
+            value_next = False
+        elif arg.startswith("-") and arg != "-" and not _NEGATIVE_INT.fullmatch(arg):
+            options.append(arg)
+            value_next = arg in takes_value
+        else:
+            arguments.append(arg)
+    if not any(_NEGATIVE_INT.fullmatch(arg) for arg in arguments):
+        return args
+    return [*options, "--", *arguments]
 
 
 def _version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
@@ -111,8 +204,17 @@ def _opened(path: Path | None, *, newline: str | None = None) -> Iterator[IO[str
     except OSError as error:
         msg = f"cannot write {path}: {error.strerror or error}"
         raise CliError(msg) from None
-    with out:
-        yield out
+    try:
+        with out:
+            yield out
+    except BrokenPipeError:
+        raise
+    except OSError as error:
+        if user_code_error(error) is not None:
+            raise
+        # A full disk often shows only when the file is closed.
+        msg = f"cannot write {path}: {error.strerror or error}"
+        raise CliError(msg) from None
 
 
 def _write_text(path: Path | None, text: str) -> None:
@@ -167,22 +269,22 @@ def _task_index() -> int:
             "(metalab case SWEEP 3) or run inside a SLURM job array"
         )
         raise CliError(msg, 2)
-    text = raw.strip()
-    if not (text.isascii() and text.isdigit()):
-        msg = f"SLURM_ARRAY_TASK_ID must be a non-negative integer, got {raw!r}"
-        raise CliError(msg, 2)
-    return int(text)
+    try:
+        return parse_index(raw, signed=False)
+    except ValueError as error:
+        msg = f"SLURM_ARRAY_TASK_ID must be a non-negative integer: {error}"
+        raise CliError(msg, 2) from None
 
 
-@app.command(epilog=_EPILOG)
+@app.command(cls=_IndexCommand, epilog=_EPILOG)
 @sweep_argument
-@click.argument("index", type=int, required=False)
+@click.argument("index", type=INDEX, required=False)
 def case(sweep: str, index: int | None) -> None:
     """Print one case as JSON: its index, case_id, params and tags.
 
     Exactly one JSON document goes to standard output, so a job script can redirect
     it to a file. INDEX defaults to $SLURM_ARRAY_TASK_ID, the task's index in a SLURM
-    job array.
+    job array; a negative INDEX counts back from the end (-1 is the last case).
     """
     from metalab._cli._output import case_record, dumps_record
     from metalab.params._base import check_index
@@ -217,11 +319,16 @@ def _with_progress(
 
 @app.command("list", epilog=_EPILOG)
 @sweep_argument
-@click.option("--start", type=click.IntRange(min=0), default=0, help="The first index to list.")
+@click.option(
+    "--start",
+    type=INDEX,
+    default=0,
+    help="The first index to list (negative counts back from the end).",
+)
 @click.option(
     "--stop",
-    type=click.IntRange(min=0),
-    help="List up to this index, excluded (default: the end).",
+    type=INDEX,
+    help="List up to this index, excluded (default: the end; negative counts back).",
 )
 @click.option(
     "--format",
@@ -243,8 +350,8 @@ def list_(sweep: str, start: int, stop: int | None, fmt: str, output: Path | Non
     from metalab._cli._output import case_record, cases_table, dumps_record, iter_cases, write_csv
 
     source = load_sweep(sweep)
-    end = source.size if stop is None else min(stop, source.size)
-    first = min(start, end)
+    first, end, _ = slice(start, stop).indices(source.size)  # as Python slices a list
+    end = max(first, end)
     rows = _with_progress(iter_cases(source, first, end), end - first, output)
     if fmt == "table":
         from rich.console import Console
