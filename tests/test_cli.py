@@ -1018,6 +1018,74 @@ class TestPlot:
         spec, _ = composite(tmp_path)
         assert_one_line_error(run("plot", spec), 2, "--output")
 
+    def test_writes_exactly_the_path_given(self, tmp_path: Path) -> None:
+        """The image goes to the path given, in the format of its suffix, and says so."""
+        pytest.importorskip("matplotlib")
+        spec, _ = composite(tmp_path)
+        target = tmp_path / "coverage.svg"
+        result = run("plot", spec, "-o", target)
+        assert result.code == 0
+        assert b"<svg" in target.read_bytes()[:1000]
+        assert result.err == f"wrote {target}\n"
+
+    def test_a_path_without_suffix_is_refused(self, tmp_path: Path) -> None:
+        """-o without an image suffix is a usage error, and nothing is written."""
+        pytest.importorskip("matplotlib")
+        spec, _ = composite(tmp_path)
+        result = run("plot", spec, "-o", tmp_path / "coverage")
+        assert_one_line_error(result, 2, "has no suffix", ".png")
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["sweeps.py"]
+
+    def test_an_existing_file_is_kept_without_force(self, tmp_path: Path) -> None:
+        """An existing output file is refused unless --force, which overwrites it."""
+        pytest.importorskip("matplotlib")
+        spec, _ = composite(tmp_path)
+        target = tmp_path / "coverage.png"
+        target.write_bytes(b"precious")
+        assert_one_line_error(run("plot", spec, "-o", target), 2, "--force")
+        assert target.read_bytes() == b"precious"
+        assert run("plot", spec, "-o", target, "--force").code == 0
+        assert target.read_bytes().startswith(b"\x89PNG")
+
+    def test_the_output_is_checked_before_the_sweep_is_loaded(self, tmp_path: Path) -> None:
+        """A bad output path fails before any work: the sweep is not even loaded."""
+        pytest.importorskip("matplotlib")
+        with mock.patch("metalab._cli._app.load_sweep") as load:
+            result = run("plot", "patched", "-o", tmp_path / "nope" / "x.png")
+        assert_one_line_error(result, 2, "no such folder")
+        load.assert_not_called()
+
+    def test_left_out_parameters_are_named(self, tmp_path: Path) -> None:
+        """Parameters beyond the cap are named on standard error, with the way to choose."""
+        pytest.importorskip("matplotlib")
+        sweep = grid(**{f"p{i:02d}": [1, 2] for i in range(10)})
+        target = tmp_path / "x.png"
+        with mock.patch("metalab._cli._app.load_sweep", return_value=sweep):
+            result = run("plot", "patched", "-o", target, "--max-points", 4)
+        assert result.code == 0
+        assert "2 parameters left out" in result.err
+        assert "p08, p09; choose with --params" in result.err
+
+    def test_chosen_parameters(self, tmp_path: Path) -> None:
+        """--params picks the parameters, comma-separated or repeated; a typo is a usage error."""
+        pytest.importorskip("matplotlib")
+        sweep = grid(**{f"p{i:02d}": [1, 2] for i in range(10)})
+        with mock.patch("metalab._cli._app.load_sweep", return_value=sweep):
+            result = run("plot", "s", "-o", tmp_path / "a.png", "--params", "p01,p09", "-p", "p03")
+            assert result.code == 0
+            assert "left out" not in result.err
+            typo = run("plot", "s", "-o", tmp_path / "b.png", "--params", "p1")
+        assert_one_line_error(typo, 2, "no parameter 'p1'")
+        assert not (tmp_path / "b.png").exists()
+
+    def test_a_sweep_larger_than_any_float(self, tmp_path: Path) -> None:
+        """A sweep of 10**320 cases is plotted from a sample."""
+        pytest.importorskip("matplotlib")
+        sweep = grid(**{f"p{i:02d}": range(10**8) for i in range(40)})
+        with mock.patch("metalab._cli._app.load_sweep", return_value=sweep):
+            result = run("plot", "patched", "-o", tmp_path / "x.png", "--max-points", 10)
+        assert result.code == 0
+
 
 class TestErrors:
     """Every failure is one line and an exit status, never a traceback."""

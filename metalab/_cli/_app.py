@@ -445,31 +445,81 @@ def array(sweep: str, done: Path | None, done_ids: Path | None, max_running: int
     "-o",
     type=click.Path(dir_okay=False, path_type=Path),
     required=True,
-    help="The image to write (.png, .svg or .pdf).",
+    help="The image to write, exactly this path; its suffix (.png, .svg, .pdf, ...) is the format.",
+)
+@click.option("--force", is_flag=True, help="Overwrite the output file if it exists.")
+@click.option(
+    "--params",
+    "-p",
+    "params",
+    multiple=True,
+    metavar="KEY[,KEY...]",
+    help="Plot these parameters, in this order (default: the first 8 numeric ones).",
 )
 @click.option(
     "--max-points",
     type=click.IntRange(min=1),
     default=10_000,
-    help="Plot at most this many cases, evenly spread.",
+    help="Plot at most this many cases, a seeded sample of them.",
 )
-def plot(sweep: str, output: Path, max_points: int) -> None:
+def plot(
+    sweep: str, output: Path, params: tuple[str, ...], max_points: int, *, force: bool
+) -> None:
     """Plot the coverage of a sweep: every pair of numeric parameters.
 
     Histograms sit on the diagonal; axes are logarithmic for parameters drawn from log
     distributions; a categorical parameter colours the points and the others are
-    shown as counts. Needs matplotlib (pip install 'metalab[plot]').
+    shown as counts. At most 8 numeric parameters are paired (choose them with
+    --params). Needs matplotlib (pip install 'metalab[plot]').
     """
-    source = load_sweep(sweep)
-    try:
-        from metalab._plot import pairplot
+    from metalab.errors import ParamError
 
-        figure = pairplot(source, max_points=max_points, title=sweep)
-    except (ImportError, ValueError) as error:
-        raise CliError(str(error)) from None
     try:
-        figure.savefig(output)
-    except (OSError, ValueError) as error:
-        msg = f"cannot write {output}: {getattr(error, 'strerror', None) or error}"
+        from metalab import _plot
+
+        # The output is checked before the sweep is even loaded: a typo fails at once.
+        fmt = _plot.check_output(output, force=force)
+    except ImportError as error:
+        raise CliError(str(error)) from None
+    except ParamError as error:
+        raise CliError(str(error), 2) from None
+    chosen = [key.strip() for option in params for key in option.split(",") if key.strip()]
+    source = load_sweep(sweep)
+    console = None
+    if sys.stderr.isatty():
+        from rich.console import Console
+
+        console = Console(stderr=True)
+    with _plot.plot_progress(console) as step:
+        shown = min(source.size, max_points)
+        step(f"sampling {shown:,} of {_plot.format_count(source.size)} cases")
+        try:
+            coverage = _plot.sample_coverage(
+                source, max_points=max_points, params=chosen if params else None
+            )
+        except ParamError as error:
+            raise CliError(str(error), 2 if params else 1) from None
+        step(f"drawing {len(coverage.numeric) ** 2 + len(coverage.counted)} panels")
+        figure = _plot.draw_coverage(coverage, title=sweep)
+        step(f"writing {output}")
+        image = _plot.render(figure, fmt)
+    if coverage.left_out:
+        left = coverage.left_out
+        names = ", ".join(left[:10]) + (f" and {len(left) - 10} more" if len(left) > 10 else "")
+        click.echo(
+            f"metalab: {len(left)} parameters left out of the plot (at most "
+            f"{_plot.MAX_PARAMS} numeric and {_plot.MAX_PARAMS} counted): {names}; "
+            "choose with --params",
+            err=True,
+        )
+    try:
+        # Exclusive creation unless --force, so a file that appeared meanwhile survives.
+        with output.open("wb" if force else "xb") as out:
+            out.write(image)
+    except FileExistsError:
+        msg = f"output {str(output)!r} already exists; pass --force to overwrite it"
+        raise CliError(msg, 2) from None
+    except OSError as error:
+        msg = f"cannot write {output}: {error.strerror or error}"
         raise CliError(msg) from None
     click.echo(f"wrote {output}", err=True)
