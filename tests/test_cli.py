@@ -846,7 +846,7 @@ class TestPlot:
         spec, _ = composite(tmp_path)
         with mock.patch.dict(sys.modules, {"matplotlib": None}):
             result = run("plot", spec, "-o", tmp_path / "x.png")
-        assert_one_line_error(result, 1, "pip install 'metalab[plot]'")
+        assert_one_line_error(result, 1, "pip install '.[plot]' in a metalab checkout")
 
     def test_the_output_is_required(self, tmp_path: Path) -> None:
         """Without -o, plotting is a usage error."""

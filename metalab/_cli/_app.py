@@ -351,7 +351,7 @@ def plot(sweep: str, output: Path, max_points: int) -> None:
 
     Histograms sit on the diagonal; axes are logarithmic for parameters drawn from log
     distributions; a categorical parameter colours the points and the others are
-    shown as counts. Needs matplotlib (pip install 'metalab[plot]').
+    shown as counts. Needs matplotlib (pip install '.[plot]' in a metalab checkout).
     """
     source = load_sweep(sweep)
     try:
