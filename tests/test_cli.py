@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import importlib.metadata
 import io
 import json
 import os
@@ -214,6 +215,14 @@ class TestEntryPoint:
         assert result.code == 0
         assert result.out.startswith("metalab ")
         assert result.out.count("\n") == 1
+
+    def test_version_is_the_packages_without_metadata(self) -> None:
+        """`--version` prints metalab.__version__ even in a checkout that was never installed."""
+        missing = importlib.metadata.PackageNotFoundError("metalab")
+        with mock.patch("importlib.metadata.version", side_effect=missing):
+            result = run("--version")
+        assert result.code == 0
+        assert result.out == f"metalab {metalab.__version__}\n"
 
 
 class TestSweepArgument:

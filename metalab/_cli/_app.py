@@ -10,6 +10,7 @@ from typing import IO, TYPE_CHECKING, Final
 
 import click
 
+import metalab
 from metalab._cli._load import SWEEP_FORMS, CliError, load_sweep
 
 if TYPE_CHECKING:
@@ -65,12 +66,9 @@ class _Group(click.Group):
 def _version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
     if not value or ctx.resilient_parsing:
         return
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        click.echo(f"metalab {version('metalab')}")
-    except PackageNotFoundError:
-        click.echo("metalab (version unknown: not installed as a package)")
+    # metalab.__version__, not the installed metadata: a source checkout run without
+    # installing has none, and an older installed copy would report its own version.
+    click.echo(f"metalab {metalab.__version__}")
     ctx.exit()
 
 
