@@ -574,7 +574,7 @@ def _number(value: float, unit: str) -> str:
 def _range(row: Row) -> str:
     if len(row.values) == 1:
         return "(one round)"
-    return f"{min(row.values):.3f} to {max(row.values):.3f}"
+    return f"{min(row.values):.3f}\u2013{max(row.values):.3f}"
 
 
 def _met(row: Row) -> str:
@@ -659,7 +659,7 @@ def chart(data: dict[str, Any], path: Path) -> None:
     values = [r.value for r in ratios]
     low = [r.value - min(r.values) for r in ratios]
     high = [max(r.values) - r.value for r in ratios]
-    fig, ax = plt.subplots(figsize=(9.0, 0.5 * len(ratios) + 1.4), dpi=100, layout="constrained")
+    fig, ax = plt.subplots(figsize=(6.9, 0.5 * len(ratios) + 1.4), dpi=150, layout="constrained")
     ax.barh(
         y,
         [v - 1.0 for v in values],
@@ -676,14 +676,12 @@ def chart(data: dict[str, Any], path: Path) -> None:
     ax.set_xscale("log")
     ax.set_yticks(y, [_label(r) for r in ratios], fontsize=7.5)
     ax.invert_yaxis()  # target 1a at the top, as in the table
-    ax.set_xlabel("ratio to the baseline (log scale): left of 1, metalab is faster or smaller")
+    ax.set_xlabel("ratio to the baseline (log scale); below 1, metalab is ahead")
     ax.grid(axis="x", which="both", alpha=0.25)
     ax.legend(
         handles=[
-            Patch(color="#3f51b5", label="ratio, median of the rounds"),
-            Line2D(
-                [], [], color="#222222", marker="|", linestyle="-", label="lowest to highest round"
-            ),
+            Patch(color="#3f51b5", label="median ratio"),
+            Line2D([], [], color="#222222", marker="|", linestyle="-", label="range of the rounds"),
             Line2D(
                 [],
                 [],
@@ -707,7 +705,7 @@ def chart(data: dict[str, Any], path: Path) -> None:
 
 def _label(row: Row) -> str:
     """A row's tick label: its number and what it measures, then its baseline."""
-    what = textwrap.fill(f"{row.target}  {row.what}".replace("`", ""), 56)
+    what = textwrap.fill(f"{row.target}  {row.what}".replace("`", ""), 44)
     if row.baseline is None:
         return what
     return f"{what}\nvs {row.baseline}".replace("`", "")
