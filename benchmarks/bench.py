@@ -3,10 +3,12 @@
 Every timed comparison interleaves repetitions of metalab and its baseline (alternating
 which goes first) and compares medians, so a slow patch of the machine hits both. The
 result is a table of ratios (metalab time / baseline time) against the project's
-targets, printed and written to ``docs/performance.md``.
+targets. The measurements are saved in ``docs/performance.json``, and the page
+``docs/performance.md`` and its chart ``docs/performance.png`` are rendered from them.
 
 Run it with ``nox -s bench`` (installs the ``bench`` dependency group), or directly:
-``python benchmarks/bench.py [--quick] [--rounds N] [--output docs/performance.md]``.
+``python benchmarks/bench.py [--quick] [--rounds N] [--output docs/performance.md]``;
+``--render-only`` runs nothing and renders the page and chart from the saved results.
 """
 
 from __future__ import annotations
@@ -144,7 +146,7 @@ def grid_comparisons() -> list[Comparison]:
         Comparison(
             "1a",
             "stream 1,000,000 grid cases as ParamCase",
-            "sklearn ParameterGrid iteration",
+            "sklearn `ParameterGrid` iteration",
             lambda: drain(g),
             lambda: drain(pg),
             2.0,
@@ -153,7 +155,7 @@ def grid_comparisons() -> list[Comparison]:
         Comparison(
             "1b",
             "stream 1,000,000 grid cases as dicts (`dicts()`)",
-            "sklearn ParameterGrid iteration",
+            "sklearn `ParameterGrid` iteration",
             lambda: drain(g.dicts()),
             lambda: drain(pg),
             1.1,
@@ -162,7 +164,7 @@ def grid_comparisons() -> list[Comparison]:
         Comparison(
             "2",
             "100,000 random-index grid lookups",
-            "sklearn ParameterGrid.__getitem__",
+            "sklearn `ParameterGrid.__getitem__`",
             lambda: [g[i] for i in lookups],
             lambda: [pg[i] for i in lookups],
             0.5,
@@ -170,8 +172,8 @@ def grid_comparisons() -> list[Comparison]:
         ),
         Comparison(
             "5",
-            "iterate 100,000 grid cases reading case_id",
-            "dicts + sha256(json.dumps(sort_keys=True))",
+            "iterate 100,000 grid cases reading `case_id`",
+            "dicts + `sha256(json.dumps(sort_keys=True))`",
             case_ids,
             sha_ids,
             0.5,
@@ -225,7 +227,7 @@ def random_comparisons() -> list[Comparison]:
         Comparison(
             "3a",
             "100,000 trials: `columns()`",
-            "hand-written numpy (default_rng)",
+            "hand-written numpy (`default_rng`)",
             src.columns,
             numpy_columns,
             1.5,
@@ -252,7 +254,7 @@ def random_comparisons() -> list[Comparison]:
         Comparison(
             "4",
             "20,000 shuffled single-index lookups",
-            "random.Random seeded per index",
+            "`random.Random` seeded per index",
             lambda: [src[i] for i in shuffled],
             python_random_per_index,
             0.6,
@@ -275,7 +277,7 @@ def random_comparisons() -> list[Comparison]:
         Comparison(
             "3d",
             "100,000 trials: iterate ParamCase",
-            "sklearn ParameterSampler + scipy",
+            "sklearn `ParameterSampler` + scipy",
             lambda: drain(src),
             lambda: drain(ParameterSampler(sk_space, n_iter=N_TRIALS, random_state=0)),
             0.05,
@@ -316,7 +318,7 @@ def composite_comparisons() -> list[Comparison]:
     return [
         Comparison(
             "6a",
-            "(grid + manual) * random: 50,000 lookups",
+            "`(grid + manual) * random`: 50,000 lookups",
             "indexing the parts directly",
             lambda: [sweep[i] for i in indices],
             parts,
@@ -325,7 +327,7 @@ def composite_comparisons() -> list[Comparison]:
         ),
         Comparison(
             "6b",
-            "10**40-case product: 5,000 lookups",
+            "`10**40`-case product: 5,000 lookups",
             "4-parameter grid: 5,000 lookups",
             lambda: [huge[i] for i in huge_idx],
             lambda: [g4[i] for i in g4_idx],
@@ -453,7 +455,11 @@ def memory_and_import(scale: float) -> list[Figure]:
     return figures
 
 
-# -- report ----------------------------------------------------------------------------
+# -- results, page and chart -------------------------------------------------------------
+RESULTS_FORMAT = 1
+"""The layout version of the results file (``docs/performance.json``)."""
+
+
 def _versions() -> str:
     import attrs
     import sklearn
@@ -469,19 +475,123 @@ def _versions() -> str:
     )
 
 
-def _spread(values: list[float]) -> str:
-    return f"{min(values):.3f} to {max(values):.3f}" if len(values) > 1 else "(one round)"
-
-
-def _met(values: list[float], limit: float) -> str:
-    within = sum(v <= limit for v in values)
-    verdict = "yes" if statistics.median(values) <= limit else "**no**"
-    return verdict if len(values) == 1 else f"{verdict} ({within} of {len(values)} rounds)"
-
-
-def report(comparisons: list[Comparison], figures: list[Figure], rounds: int, quick: bool) -> str:
-    """The Markdown page with both tables."""
+def results(
+    comparisons: list[Comparison], figures: list[Figure], rounds: int, quick: bool
+) -> dict[str, Any]:
+    """What a run measured, as JSON: the page and the chart are rendered from this alone."""
     cpu = platform.processor() or platform.machine()
+    return {
+        "format": RESULTS_FORMAT,
+        "machine": f"{os.cpu_count()} cores, {cpu}, {platform.system()}",
+        "versions": _versions(),
+        "rounds": rounds,
+        "quick": quick,
+        "finished": f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC",
+        "comparisons": [
+            {
+                "target": c.target,
+                "what": c.what,
+                "baseline": c.baseline_name,
+                "limit": c.limit,
+                "ratios": c.ratios,
+                "metalab_median_s": statistics.median(o for o, _ in c.rounds),
+                "baseline_median_s": statistics.median(b for _, b in c.rounds),
+            }
+            for c in comparisons
+        ],
+        "figures": [
+            {
+                "target": f.target,
+                "what": f.what,
+                "unit": f.unit,
+                "limit": f.limit,
+                "values": f.values,
+            }
+            for f in figures
+        ],
+    }
+
+
+@dataclass(frozen=True)
+class Row:
+    """One target of the page: a timed comparison (a ratio) or a measured figure."""
+
+    target: str
+    what: str
+    unit: str
+    """``"x"`` for a ratio (every timed comparison), else the figure's unit."""
+    limit: float
+    values: list[float]
+    """One value per round."""
+    baseline: str | None = None
+    times: tuple[float, float] | None = None
+    """The medians over the rounds of metalab's and the baseline's time, in seconds."""
+
+    @property
+    def value(self) -> float:
+        """The median over the rounds."""
+        return statistics.median(self.values)
+
+    @property
+    def met(self) -> bool:
+        """Whether the median is within the target."""
+        return self.value <= self.limit
+
+    @property
+    def order(self) -> tuple[int, str]:
+        """Sort key: by target number, then letter (so 5 comes before 6a, not after 3d)."""
+        digits = "".join(ch for ch in self.target if ch.isdigit())
+        return int(digits), self.target.removeprefix(digits)
+
+
+def rows(data: dict[str, Any]) -> list[Row]:
+    """The page's rows from a results file, sorted by target number."""
+    if data.get("format") != RESULTS_FORMAT:
+        msg = f"results format {data.get('format')!r} is not {RESULTS_FORMAT}"
+        raise ValueError(msg)
+    found = [
+        Row(
+            c["target"],
+            c["what"],
+            "x",
+            c["limit"],
+            c["ratios"],
+            c["baseline"],
+            (c["metalab_median_s"], c["baseline_median_s"]),
+        )
+        for c in data["comparisons"]
+    ]
+    found += [
+        Row(f["target"], f["what"], f["unit"], f["limit"], f["values"]) for f in data["figures"]
+    ]
+    return sorted(found, key=lambda row: row.order)
+
+
+def _number(value: float, unit: str) -> str:
+    return f"{value:.3f}" if unit == "x" else f"{value:.3f} {unit}"
+
+
+def _range(row: Row) -> str:
+    if len(row.values) == 1:
+        return "(one round)"
+    return f"{min(row.values):.3f}\u2013{max(row.values):.3f}"
+
+
+def _met(row: Row) -> str:
+    verdict = "yes" if row.met else "**no**"
+    if len(row.values) == 1:
+        return verdict
+    return f"{verdict} ({sum(v <= row.limit for v in row.values)} of {len(row.values)})"
+
+
+def _limit(row: Row) -> str:
+    return f"<= {row.limit:g}" if row.unit == "x" else f"<= {row.limit:g} {row.unit}"
+
+
+def report(data: dict[str, Any], chart: str | None) -> str:
+    """The Markdown page: how it was measured, the chart, one table, a note per row."""
+    table = rows(data)
+    rounds = data["rounds"]
     lines = [
         "# Performance",
         "",
@@ -491,40 +601,121 @@ def report(comparisons: list[Comparison], figures: list[Figure], rounds: int, qu
         "whole suite runs several rounds, minutes apart, because a shared virtual machine",
         "speeds up and slows down between them: the ratio shown is the median over the",
         "rounds, the range is the lowest and highest round, and a target counts as met",
-        "when the median is within it.",
+        "when the median is within it. The measurements are kept in `performance.json`;",
+        "`python benchmarks/bench.py --render-only` writes this page and its chart again",
+        "from them.",
         "",
         (
-            f"Machine: {os.cpu_count()} cores, {cpu}, {platform.system()}. {_versions()}."
-            f" {rounds} round{'s' if rounds > 1 else ''},"
-            f" finished {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC"
-            f"{' (quick mode)' if quick else ''}."
+            f"Machine: {data['machine']}. {data['versions']}."
+            f" {rounds} round{'s' if rounds > 1 else ''}, finished {data['finished']}"
+            f"{' (quick mode)' if data['quick'] else ''}."
         ),
         "",
-        (
-            "| # | metalab | baseline | metalab median | baseline median | ratio | range | "
-            "target | met |"
-        ),
-        "|---|---|---|---|---|---|---|---|---|",
     ]
-    lines.extend(
-        f"| {c.target} | {c.what} | {c.baseline_name} | "
-        f"{statistics.median(o for o, _ in c.rounds) * 1e3:.1f} ms | "
-        f"{statistics.median(b for _, b in c.rounds) * 1e3:.1f} ms | {c.ratio:.3f} | "
-        f"{_spread(c.ratios)} | <= {c.limit} | {_met(c.ratios, c.limit)} |"
-        for c in comparisons
-    )
+    if chart is not None:
+        lines += [
+            f"![Each ratio against its target, on a log scale]({chart})",
+            "",
+            "Each bar runs from 1 to a ratio (the median over the rounds), its whisker from",
+            "the lowest to the highest round, and the red mark is its target: a bar to the",
+            "left of the dotted line at 1 is a target where metalab is faster than the",
+            "baseline (or, for 7c, needs less memory).",
+            "",
+        ]
     lines += [
-        "",
-        "| # | measured | value | range | target | met |",
+        "| # | measured | median | range | target | met |",
         "|---|---|---|---|---|---|",
     ]
     lines.extend(
-        f"| {f.target} | {f.what} | {f.value:.3f} {f.unit} | {_spread(f.values)} | "
-        f"<= {f.limit} {f.unit} | {_met(f.values, f.limit)} |"
-        for f in figures
+        f"| {r.target} | {r.what} | {_number(r.value, r.unit)} | {_range(r)} | {_limit(r)} | "
+        f"{_met(r)} |"
+        for r in table
     )
+    lines += ["", "The baselines, and each side's median time over the rounds:", ""]
+    for r in table:
+        if r.baseline is not None and r.times is not None:
+            ours, base = (f"{seconds * 1e3:.1f} ms" for seconds in r.times)
+            lines.append(f"- **{r.target}**: {r.baseline}; metalab {ours}, baseline {base}.")
     lines += ["", *_WHERE_THE_TIME_GOES]
     return "\n".join(lines) + "\n"
+
+
+def chart(data: dict[str, Any], path: Path) -> None:
+    """Write a PNG of every ratio against its target: bars, the rounds' range, the target.
+
+    Bars start at 1 (as fast as the baseline), so a bar to the left is a target where
+    metalab is faster, one to the right where it is slower; the scale is logarithmic,
+    the ratios spanning three decades.
+    """
+    import matplotlib as mpl
+
+    mpl.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    ratios = [r for r in rows(data) if r.unit == "x"]
+    y = list(range(len(ratios)))
+    values = [r.value for r in ratios]
+    low = [r.value - min(r.values) for r in ratios]
+    high = [max(r.values) - r.value for r in ratios]
+    fig, ax = plt.subplots(figsize=(6.9, 0.5 * len(ratios) + 1.4), dpi=150, layout="constrained")
+    ax.barh(
+        y,
+        [v - 1.0 for v in values],
+        left=1.0,
+        xerr=[low, high],
+        color=["#3f51b5" if r.met else "#e53935" for r in ratios],
+        height=0.6,
+        error_kw={"ecolor": "#222222", "capsize": 3, "linewidth": 1},
+    )
+    ax.scatter(
+        [r.limit for r in ratios], y, marker="|", s=300, linewidths=2.5, color="#e53935", zorder=3
+    )
+    ax.axvline(1.0, color="#666666", linestyle=":", linewidth=1)
+    ax.set_xscale("log")
+    ax.set_yticks(y, [_label(r) for r in ratios], fontsize=7.5)
+    ax.invert_yaxis()  # target 1a at the top, as in the table
+    ax.set_xlabel("ratio to the baseline (log scale); below 1, metalab is ahead")
+    ax.grid(axis="x", which="both", alpha=0.25)
+    ax.legend(
+        handles=[
+            Patch(color="#3f51b5", label="median ratio"),
+            Line2D([], [], color="#222222", marker="|", linestyle="-", label="range of the rounds"),
+            Line2D(
+                [],
+                [],
+                color="#e53935",
+                marker="|",
+                markersize=12,
+                mew=2.5,
+                linestyle="none",
+                label="target",
+            ),
+        ],
+        loc="lower center",
+        bbox_to_anchor=(0.5, 1.0),
+        ncols=3,
+        frameon=False,
+        fontsize=8,
+    )
+    fig.savefig(path, metadata={"Software": None})
+    plt.close(fig)
+
+
+def _label(row: Row) -> str:
+    """A row's tick label: its number and what it measures, then its baseline."""
+    what = textwrap.fill(f"{row.target}  {row.what}".replace("`", ""), 44)
+    if row.baseline is None:
+        return what
+    return f"{what}\nvs {row.baseline}".replace("`", "")
+
+
+def write(data: dict[str, Any], page: Path) -> None:
+    """Write the page and, next to it, its chart (``performance.png`` for ``performance.md``)."""
+    image = page.with_suffix(".png")
+    chart(data, image)
+    page.write_text(report(data, image.name), encoding="utf-8")
 
 
 _WHERE_THE_TIME_GOES = (
@@ -546,16 +737,41 @@ _WHERE_THE_TIME_GOES = (
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run every benchmark, print the tables and write the page."""
+    """Run every benchmark, print the table, save the results and write the page."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repetitions")
     parser.add_argument("--rounds", type=int, default=3, help="times to run the whole suite")
     parser.add_argument("--output", type=Path, default=ROOT / "docs" / "performance.md")
+    parser.add_argument(
+        "--results",
+        type=Path,
+        default=None,
+        help="the results file (default: next to --output, performance.json)",
+    )
+    parser.add_argument(
+        "--render-only",
+        action="store_true",
+        help="run nothing: write the page and chart again from the results file",
+    )
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args(argv)
-    scale = 0.4 if args.quick else 1.0
-    rounds = max(1, args.rounds)
+    results_path: Path = args.results or args.output.with_suffix(".json")
+    if args.render_only:
+        data = json.loads(results_path.read_text(encoding="utf-8"))
+    else:
+        data = _measure(max(1, args.rounds), args.quick)
+        results_path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    write(data, args.output)
+    print(args.output.read_text(encoding="utf-8"))
+    missed = [row.target for row in rows(data) if not row.met]
+    if missed:
+        print(f"targets missed: {', '.join(missed)}")
+    return 1 if (missed and args.strict) else 0
 
+
+def _measure(rounds: int, quick: bool) -> dict[str, Any]:
+    """Run the suite ``rounds`` times; the results."""
+    scale = 0.4 if quick else 1.0
     batches = [build() for build in (grid_comparisons, random_comparisons, composite_comparisons)]
     comparisons = [comp for batch in batches for comp in batch]
     figures: dict[str, Figure] = {}
@@ -566,16 +782,7 @@ def main(argv: list[str] | None = None) -> int:
         for fig in memory_and_import(scale):
             figures.setdefault(fig.target, Figure(fig.target, fig.what, [], fig.unit, fig.limit))
             figures[fig.target].values.extend(fig.values)
-    page = report(comparisons, list(figures.values()), rounds, args.quick)
-    print()
-    print(page)
-    args.output.write_text(page, encoding="utf-8")
-    missed = [c.target for c in comparisons if c.ratio > c.limit] + [
-        f.target for f in figures.values() if not f.ok
-    ]
-    if missed:
-        print(f"targets missed: {', '.join(missed)}")
-    return 1 if (missed and args.strict) else 0
+    return results(comparisons, list(figures.values()), rounds, quick)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Tests for a sweep and for the code that consumes it: run them with ``pytest``.
 
-Needs ``pip install 'metalab[testing]' pytest``.
+Needs ``pip install '.[testing]' pytest`` in a metalab checkout.
 """
 
 from __future__ import annotations

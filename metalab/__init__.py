@@ -6,7 +6,7 @@
 6
 """
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from metalab import errors
 from metalab.params import (
@@ -47,6 +47,9 @@ from metalab.params import (
 
 if TYPE_CHECKING:
     from metalab.structured import Structured
+
+__version__: Final[str] = "0.1.0"
+"""metalab's version; the one place it is written (pyproject.toml reads it from here)."""
 
 __all__ = [
     "Choice",
@@ -101,5 +104,10 @@ if not TYPE_CHECKING:
         raise AttributeError(msg)
 
     def __dir__() -> list[str]:
-        """The module's names, the lazily imported ones included."""
-        return sorted({*globals(), "Structured"})
+        """The public names, the lazily imported ones included, and the module's dunders.
+
+        Not every global: ``TYPE_CHECKING`` and the private submodules that importing
+        the package sets as attributes are no part of the surface.
+        """
+        dunders = (name for name in globals() if name.startswith("__") and name.endswith("__"))
+        return sorted({*__all__, *dunders, "params"})

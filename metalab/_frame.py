@@ -31,7 +31,10 @@ def _import_pandas() -> object:
     try:
         import pandas as pd
     except ImportError as error:
-        msg = "to_frame() needs pandas, an optional dependency: pip install 'metalab[frame]'"
+        msg = (
+            "to_frame() needs pandas, an optional dependency: "
+            "run pip install '.[frame]' in a metalab checkout"
+        )
         raise ImportError(msg, name="pandas") from error
     return pd
 

@@ -97,7 +97,10 @@ def _import_matplotlib() -> None:
     try:
         import matplotlib as mpl
     except ImportError as error:
-        msg = "plotting needs matplotlib, an optional dependency: pip install 'metalab[plot]'"
+        msg = (
+            "plotting needs matplotlib, an optional dependency: "
+            "run pip install '.[plot]' in a metalab checkout"
+        )
         raise ImportError(msg, name="matplotlib") from error
     del mpl
 

@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import importlib
+import importlib.metadata
 import importlib.resources
+import re
 import subprocess
 import sys
+import tomllib
 import types
+from pathlib import Path
+from typing import Final
 
 import pytest
 
 import metalab
 import metalab.params
+
+ROOT: Final = Path(metalab.__file__).resolve().parent.parent
 
 
 def _public_names(module: types.ModuleType) -> set[str]:
@@ -33,6 +40,16 @@ class TestExports:
         """__all__ is sorted and lists exactly the public names the module defines."""
         assert list(module.__all__) == sorted(module.__all__)
         assert set(module.__all__) == _public_names(module)
+
+    @pytest.mark.parametrize(
+        ("module", "submodules"), [(metalab, {"params"}), (metalab.params, {"distributions"})]
+    )
+    def test_dir_lists_no_other_public_name(
+        self, module: types.ModuleType, submodules: set[str]
+    ) -> None:
+        """dir() shows __all__ and the public subpackages, never helpers like TYPE_CHECKING."""
+        shown = {name for name in dir(module) if not name.startswith("_")}
+        assert shown == {*module.__all__, *submodules}
 
     @pytest.mark.parametrize("name", sorted(metalab.params.__all__))
     def test_params_names_are_reexported_at_top_level(self, name: str) -> None:
@@ -104,6 +121,33 @@ class TestExports:
         with pytest.raises(AttributeError, match="no attribute 'Structure'"):
             _ = metalab.Structure  # type: ignore[attr-defined]
 
+    def test_version_is_in_dir(self) -> None:
+        """dir(metalab) shows __version__ next to the module's other dunders."""
+        assert {"__version__", "__doc__", "__all__"} <= set(dir(metalab))
+
     def test_py_typed_is_shipped(self) -> None:
         """The package declares that it is typed."""
         assert importlib.resources.files("metalab").joinpath("py.typed").is_file()
+
+
+class TestVersion:
+    """metalab.__version__ is written once, and the package metadata is built from it."""
+
+    def test_version_is_the_installed_metadata(self) -> None:
+        """The installed distribution's version is metalab.__version__."""
+        assert metalab.__version__ == importlib.metadata.version("metalab")
+
+    def test_the_build_reads_the_version_from_the_package(self) -> None:
+        """pyproject.toml declares the version dynamic, read by hatch from __init__.py."""
+        config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+        assert "version" not in config["project"]
+        assert "version" in config["project"]["dynamic"]
+        source = config["tool"]["hatch"]["version"]
+        init = ROOT / source["path"]
+        assert init.resolve() == Path(metalab.__file__).resolve()
+        found = re.findall(source["pattern"], init.read_text(encoding="utf-8"), re.MULTILINE)
+        assert found == [metalab.__version__]
+
+    def test_version_is_a_release_number(self) -> None:
+        """The version is a plain MAJOR.MINOR.PATCH release number."""
+        assert re.fullmatch(r"\d+\.\d+\.\d+", metalab.__version__)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import importlib.metadata
 import io
 import json
 import os
@@ -270,6 +271,14 @@ class TestEntryPoint:
         assert result.code == 0
         assert result.out.startswith("metalab ")
         assert result.out.count("\n") == 1
+
+    def test_version_is_the_packages_without_metadata(self) -> None:
+        """`--version` prints metalab.__version__ even in a checkout that was never installed."""
+        missing = importlib.metadata.PackageNotFoundError("metalab")
+        with mock.patch("importlib.metadata.version", side_effect=missing):
+            result = run("--version")
+        assert result.code == 0
+        assert result.out == f"metalab {metalab.__version__}\n"
 
 
 class TestSweepArgument:
@@ -1011,7 +1020,7 @@ class TestPlot:
         spec, _ = composite(tmp_path)
         with mock.patch.dict(sys.modules, {"matplotlib": None}):
             result = run("plot", spec, "-o", tmp_path / "x.png")
-        assert_one_line_error(result, 1, "pip install 'metalab[plot]'")
+        assert_one_line_error(result, 1, "pip install '.[plot]' in a metalab checkout")
 
     def test_the_output_is_required(self, tmp_path: Path) -> None:
         """Without -o, plotting is a usage error."""

@@ -62,7 +62,7 @@ class TestToFrame:
         """Without pandas, the ImportError says how to install it."""
         with (
             mock.patch.dict(sys.modules, {"pandas": None}),
-            pytest.raises(ImportError, match=r"pip install 'metalab\[frame\]'"),
+            pytest.raises(ImportError, match=r"pip install '\.\[frame\]' in a metalab checkout"),
         ):
             grid(x=[1]).to_frame()
 

@@ -207,6 +207,30 @@ class TestPages:
         for page in (ROOT / "docs").rglob("*.md"):
             assert str(page.relative_to(ROOT / "docs")) in config
 
+    def test_the_built_site_opens_from_disk(self) -> None:
+        """mkdocs.yml builds page.html files, inlines search and fetches nothing online."""
+        config = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+        # Read as text: mkdocs.yml holds !ENV-style tags a plain YAML loader refuses.
+        assert re.search(r"^use_directory_urls: false$", config, re.MULTILINE)
+        assert re.search(r"^  - offline$", config, re.MULTILINE)
+        assert re.search(r"^  font: false$", config, re.MULTILINE)
+        shim = re.search(r"^  polyfills:\n    - (?P<path>\S+)$", config, re.MULTILINE)
+        assert shim is not None
+        assert "iframe-worker" in shim["path"]
+        assert (ROOT / "docs" / shim["path"]).is_file()
+
+    def test_no_text_installs_metalab_from_a_package_index(self) -> None:
+        """Pages, examples and the package's messages install from a checkout, never by name."""
+        by_name = re.compile(r"pip install\s+(?:-\S+\s+)*['\"]?metalab\b")
+        texts = [*PAGES, *(ROOT / "metalab").rglob("*.py"), *(ROOT / "examples").rglob("*.py")]
+        offenders = [
+            f"{path.relative_to(ROOT)}:{number}: {line.strip()}"
+            for path in texts
+            for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+            if by_name.search(line)
+        ]
+        assert offenders == []
+
     def test_the_readme_gives_the_checks_command_that_ci_runs(self) -> None:
         """.ci/run runs exactly the README's second set-up command."""
         readme = (ROOT / "README.md").read_text(encoding="utf-8")

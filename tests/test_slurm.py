@@ -4,10 +4,17 @@ The module's cluster fixture starts a single-node cluster with ``ci/slurm/start.
 always stops it with ``ci/slurm/stop.sh``. Without root or the Debian packages the tests
 skip, except when ``METALAB_REQUIRE_SLURM=1`` (CI sets it), where they fail instead.
 Deselect them with ``pytest -m "not slurm"``.
+
+The cluster uses what a machine has once: SLURM's ports, munged and the state
+directory. So the fixture holds an exclusive lock on ``/tmp/metalab-slurm.lock`` from
+before start.sh until after stop.sh, and a second checkout running its checks at the
+same time waits for it instead of stopping or deleting the first one's cluster.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import os
@@ -16,6 +23,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, NoReturn
 
@@ -31,8 +39,6 @@ if TYPE_CHECKING:
 
     from metalab import ParamSource
 
-pytestmark = pytest.mark.slurm
-
 SCRIPTS: Final = Path(__file__).resolve().parents[1] / "ci" / "slurm"
 UNAVAILABLE: Final = 3
 """The exit status of start.sh when this machine cannot host a cluster."""
@@ -40,6 +46,11 @@ REQUIRE: Final = "METALAB_REQUIRE_SLURM"
 START_TIMEOUT: Final = 900.0
 """Seconds for start.sh, apt-get on a fresh machine included (it takes ~30 s)."""
 STOP_TIMEOUT: Final = 120.0
+LOCK: Final = Path("/tmp/metalab-slurm.lock")  # noqa: S108 - see below
+"""One lock per machine, wherever the checkout and its state directory are: a fixed
+path is the point, so that every checkout finds the same lock (opened O_NOFOLLOW)."""
+LOCK_TIMEOUT: Final = 3600.0
+"""Seconds to wait for another run's cluster to stop: a loaded machine takes minutes."""
 ARRAY_TIMEOUT: Final = (60.0, 3.0)
 """Seconds allowed for one ``sbatch --wait``: a base plus so many per task.
 
@@ -88,13 +99,49 @@ def _failed(what: str, result: subprocess.CompletedProcess[str]) -> NoReturn:
     )
 
 
+@contextlib.contextmanager
+def host_lock(path: Path, timeout: float, poll: float = 1.0) -> Iterator[None]:
+    """Hold an exclusive flock on ``path``, waiting up to ``timeout`` seconds for it.
+
+    The kernel releases a flock when its holder exits, however it exits, so a crashed
+    run never leaves the lock behind. The holder writes its PID and checkout into the
+    file, for the message of a run that gives up waiting.
+    """
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    holder = path.read_text(encoding="utf-8").strip() or "an unknown process"
+                    pytest.fail(
+                        f"another run has held the SLURM cluster lock {path} for over "
+                        f"{timeout:.0f} s: {holder}",
+                        pytrace=False,
+                    )
+                time.sleep(poll)
+        os.ftruncate(fd, 0)
+        os.write(fd, f"PID {os.getpid()}, checkout {SCRIPTS.parents[1]}\n".encode())
+        yield
+    finally:
+        os.close(fd)
+
+
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[dict[str, str]]:
-    """A running single-node cluster; yields the environment that reaches it."""
+    """A running single-node cluster, held for this run alone; the environment reaching it."""
     if not sys.platform.startswith("linux") or os.geteuid() != 0:
         _unavailable("starting SLURM daemons needs root on Linux")
     if shutil.which("bash") is None:
         _unavailable("bash is not installed")
+    with host_lock(LOCK, LOCK_TIMEOUT):
+        yield from _started_cluster()
+
+
+def _started_cluster() -> Iterator[dict[str, str]]:
     env = {**os.environ, "METALAB_SLURM_APT_TIMEOUT": "300"}
     try:
         started = _run([str(SCRIPTS / "start.sh")], env, START_TIMEOUT, "ci/slurm/start.sh")
@@ -273,6 +320,7 @@ def first_outputs(job_array: JobArray, tmp_path_factory: pytest.TempPathFactory,
     return outputs
 
 
+@pytest.mark.slurm
 class TestJobArray:
     """A job array whose task i runs ``metalab case sweep.json`` yields the sweep."""
 
@@ -310,3 +358,54 @@ class TestJobArray:
         result = job_array.metalab("array", str(job_array.sweep), "--done", str(done))
         assert result.stdout == ""
         assert "done" in result.stderr
+
+
+class TestHostLock:
+    """Two runs on one machine take turns with the cluster instead of sharing it."""
+
+    def test_a_second_holder_waits_then_gives_up_naming_the_first(self, tmp_path: Path) -> None:
+        """While the lock is held, another taker fails after its wait, naming the holder."""
+        lock = tmp_path / "slurm.lock"
+        with host_lock(lock, 0.0):
+            with (
+                pytest.raises(pytest.fail.Exception, match=f"PID {os.getpid()}, checkout"),
+                host_lock(lock, 0.0, poll=0.0),
+            ):
+                pass
+            assert f"PID {os.getpid()}" in lock.read_text(encoding="utf-8")
+
+    def test_released_on_exit_and_on_error(self, tmp_path: Path) -> None:
+        """The lock is free again after its holder's block ends, normally or by an error."""
+        lock = tmp_path / "slurm.lock"
+        with pytest.raises(RuntimeError), host_lock(lock, 0.0):
+            raise RuntimeError
+        with host_lock(lock, 0.0):
+            pass
+
+    @pytest.mark.subprocess
+    def test_another_process_cannot_take_it(self, tmp_path: Path) -> None:
+        """A process that is not the holder finds the lock taken, and free once released."""
+        lock = tmp_path / "slurm.lock"
+        probe = (
+            "import fcntl, os, sys\n"
+            "fd = os.open(sys.argv[1], os.O_RDWR)\n"
+            "try:\n"
+            "    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)\n"
+            "except BlockingIOError:\n"
+            "    print('taken')\n"
+            "else:\n"
+            "    print('free')\n"
+        )
+
+        def probe_lock() -> str:
+            args = [sys.executable, "-c", probe, str(lock)]
+            return subprocess.run(args, capture_output=True, text=True, check=True).stdout
+
+        with host_lock(lock, 0.0):
+            assert probe_lock() == "taken\n"
+        assert probe_lock() == "free\n"
+
+    def test_the_lock_is_one_per_machine(self) -> None:
+        """Every checkout uses the same absolute lock path, outside its own tree."""
+        assert LOCK.is_absolute()
+        assert not LOCK.is_relative_to(SCRIPTS.parents[1])

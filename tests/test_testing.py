@@ -64,7 +64,9 @@ class TestImport:
             if name == "hypothesis" or name.startswith(("hypothesis.", "metalab.testing")):
                 monkeypatch.delitem(sys.modules, name)
         monkeypatch.setitem(sys.modules, "hypothesis", None)
-        with pytest.raises(ImportError, match=re.escape("pip install 'metalab[testing]'")):
+        with pytest.raises(
+            ImportError, match=re.escape("pip install '.[testing]' in a metalab checkout")
+        ):
             importlib.import_module("metalab.testing")
 
     def test_all_is_sorted_and_exact(self) -> None:

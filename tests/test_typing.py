@@ -3,17 +3,23 @@
 One mypy run (the project's configuration, ``mypy --strict``) checks ``api_contract.py``
 as it is and ``api_rejects.py`` with its ``# type: ignore[code]`` comments stripped, so
 that every expected error shows up where it is expected.
+
+Without mypy installed the contract tests skip, saying so, except when
+``METALAB_REQUIRE_MYPY=1`` (CI sets it), where they fail instead: the same rule as
+``METALAB_REQUIRE_SLURM`` for the SLURM test.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import os
 import re
 import subprocess
 import sys
 import tomllib
 from pathlib import Path
 from typing import Final
+from unittest import mock
 
 import pytest
 
@@ -27,7 +33,19 @@ _ERROR: Final = re.compile(
     r"^(?P<path>.+?):(?P<line>\d+): error: (?P<message>.*)  \[(?P<code>[a-z-]+)\]$"
 )
 
+REQUIRE: Final = "METALAB_REQUIRE_MYPY"
+
 Expected = set[tuple[int, str]]
+
+
+def _require_mypy() -> None:
+    """Skip (or, with METALAB_REQUIRE_MYPY=1, fail) when mypy cannot be imported."""
+    if importlib.util.find_spec("mypy") is not None:
+        return
+    reason = "mypy is not installed (it is in the test dependency group)"
+    if os.environ.get(REQUIRE) == "1":
+        pytest.fail(f"{REQUIRE}=1 but {reason}", pytrace=False)
+    pytest.skip(reason)
 
 
 def _strip_ignores(text: str) -> tuple[str, Expected]:
@@ -56,6 +74,7 @@ def _errors(output: str, path: Path) -> list[tuple[int, str, str]]:
 @pytest.fixture(scope="module")
 def mypy_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path, Expected]:
     """Run mypy once over the contract and the stripped rejects; return its output."""
+    _require_mypy()
     stripped, expected = _strip_ignores(REJECTS.read_text(encoding="utf-8"))
     rejects = tmp_path_factory.mktemp("typings") / REJECTS.name
     rejects.write_text(stripped, encoding="utf-8")
@@ -123,6 +142,33 @@ class TestTypingContract:
             and Path(line.split(":", 1)[0]).resolve() not in {CONTRACT.resolve(), rejects.resolve()}
         ]
         assert others == []
+
+
+class TestWithoutMypy:
+    """A machine without mypy says so instead of reporting the contract broken."""
+
+    def test_skips_naming_mypy(self) -> None:
+        """Without mypy and without the CI variable, the contract tests skip, saying why."""
+        with (
+            mock.patch("importlib.util.find_spec", return_value=None),
+            mock.patch.dict(os.environ, {REQUIRE: ""}),
+            pytest.raises(pytest.skip.Exception, match="mypy is not installed"),
+        ):
+            _require_mypy()
+
+    def test_fails_when_ci_requires_mypy(self) -> None:
+        """With METALAB_REQUIRE_MYPY=1, a missing mypy fails the run instead of skipping."""
+        with (
+            mock.patch("importlib.util.find_spec", return_value=None),
+            mock.patch.dict(os.environ, {REQUIRE: "1"}),
+            pytest.raises(pytest.fail.Exception, match="METALAB_REQUIRE_MYPY=1 but mypy is not"),
+        ):
+            _require_mypy()
+
+    def test_runs_when_mypy_is_installed(self) -> None:
+        """With mypy importable, the check lets the contract tests run."""
+        with mock.patch.dict(os.environ, {REQUIRE: "1"}):
+            _require_mypy()
 
 
 class TestTypingsLayout:

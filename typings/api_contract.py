@@ -92,6 +92,8 @@ assert_type(r.space, Mapping[str, Distribution])
 mixed = {"lr": loguniform(1e-5, 1e-1), "layers": randint(1, 8), "opt": choice(["adam", "sgd"])}
 assert_type(random(mixed, 10, seed=0), RandomSource)
 
+assert_type(metalab.__version__, str)
+
 z = metalab.zip(lr=[0.1, 0.01], warmup=[100, 1000])
 assert_type(z, ZipSource)
 rep = replicates(5, seed=42)

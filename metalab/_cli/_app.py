@@ -11,6 +11,7 @@ from typing import IO, TYPE_CHECKING, Final
 
 import click
 
+import metalab
 from metalab._cli._load import SWEEP_FORMS, CliError, load_sweep, user_code_error
 
 if TYPE_CHECKING:
@@ -158,12 +159,9 @@ def _negatives_as_arguments(params: list[click.Parameter], args: list[str]) -> l
 def _version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
     if not value or ctx.resilient_parsing:
         return
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        click.echo(f"metalab {version('metalab')}")
-    except PackageNotFoundError:
-        click.echo("metalab (version unknown: not installed as a package)")
+    # metalab.__version__, not the installed metadata: a source checkout run without
+    # installing has none, and an older installed copy would report its own version.
+    click.echo(f"metalab {metalab.__version__}")
     ctx.exit()
 
 
@@ -470,7 +468,7 @@ def plot(
     Histograms sit on the diagonal; axes are logarithmic for parameters drawn from log
     distributions; a categorical parameter colours the points and the others are
     shown as counts. At most 8 numeric parameters are paired (choose them with
-    --params). Needs matplotlib (pip install 'metalab[plot]').
+    --params). Needs matplotlib (pip install '.[plot]' in a metalab checkout).
     """
     from metalab.errors import ParamError
 

@@ -2,7 +2,8 @@
 
 metalab tests itself with these strategies; use them to state properties of your own
 code over any sweep, and `check_source` to assert on your own sweeps the laws metalab
-promises. This module needs Hypothesis: ``pip install 'metalab[testing]'``.
+promises. This module needs Hypothesis: ``pip install '.[testing]'`` in a metalab
+checkout.
 
 >>> from hypothesis import given, settings
 >>> from metalab.testing import grids
@@ -18,7 +19,7 @@ try:
 except ImportError as error:  # pragma: no cover - exercised in a subprocess without hypothesis
     msg = (
         "metalab.testing needs Hypothesis, which is not installed; "
-        "install it with: pip install 'metalab[testing]'"
+        "run pip install '.[testing]' in a metalab checkout"
     )
     raise ImportError(msg, name=error.name) from error
 
