@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+import re
 import sys
 from collections import Counter
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -34,6 +35,7 @@ from metalab._case import encode_value, fingerprint
 from metalab.errors import (
     CaseIndexError,
     CaseNotFoundError,
+    IndexTypeError,
     ParamError,
     SizeOverflowError,
     UnsupportedOperationError,
@@ -719,6 +721,27 @@ class TestSlices:
             s[True:]
         with pytest.raises(ParamError, match="takes a source"):
             SliceSource([1, 2], 0, 1)  # type: ignore[arg-type]
+
+    @pytest.mark.parametrize(
+        ("index", "message"),
+        [
+            (slice(None, None, 1.5), "slice step must be int, got float 1.5"),
+            (slice(0.5, None), "slice start must be int, got float 0.5"),
+            (slice(None, "a"), "slice stop must be int, got str 'a'"),
+            (slice(True, None), "slice start must be int, got bool True"),
+            (slice(None, None, np.True_), "slice step must be int, got bool np.True_"),
+        ],
+        ids=repr,
+    )
+    def test_non_int_bounds_are_index_type_errors(self, index: slice, message: str) -> None:
+        """Bounds without __index__, and bools, raise IndexTypeError naming the bound."""
+        with pytest.raises(IndexTypeError, match=re.escape(message)):
+            grid(x=range(10))[index]
+
+    def test_index_like_bounds_are_taken_as_lists_take_them(self) -> None:
+        """NumPy ints are bounds, as for Python's lists."""
+        s = grid(x=range(10))[np.int64(1) : np.int32(8) : np.int8(3)]
+        assert params(s) == [{"x": v} for v in list(range(10))[1:8:3]]
 
     def test_index_of_maps_into_the_slice(self) -> None:
         """index_of finds the case's position in the slice, forwards and backwards."""

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from metalab import ParamCase, ParamSource, grid, manual, random, uniform
 from metalab._case import encode_value
-from metalab.errors import CaseIndexError
+from metalab.errors import CaseIndexError, IndexTypeError
 from metalab.testing import grids, manual_sources, random_sources
 
 LEAVES = pytest.mark.parametrize(
@@ -88,17 +88,28 @@ class TestSequence:
                 encode_value(c.params.get(key)) for c in cases
             ]
 
-    @pytest.mark.parametrize("index", [1.0, "0", None, True, np.float64(0)], ids=repr)
+    @pytest.mark.parametrize(
+        "index", [1.0, "0", None, True, np.True_, np.float64(0), 1.5, "a"], ids=repr
+    )
     def test_non_int_indices_raise_type_error(self, index: Any) -> None:
-        """Floats, str, None and bool are not indices."""
+        """Floats, str, None and bools are not indices: IndexTypeError, a TypeError."""
         sources = [
             grid(x=[1, 2]),
             random({"x": uniform(0, 1)}, 3, seed=0),
             manual([{"x": 1}]),
         ]
         for source in sources:
-            with pytest.raises(TypeError, match="source indices must be int"):
+            with pytest.raises(IndexTypeError, match="source indices must be int"):
                 source[index]
+            with pytest.raises(IndexTypeError, match="source indices must be int"):
+                source.take([index])
+
+    def test_bool_indices_are_refused_unlike_lists(self) -> None:
+        """source[True] is an IndexTypeError naming the bool (a list would read it as 1)."""
+        with pytest.raises(IndexTypeError, match="must be int, got bool True"):
+            grid(x=[1, 2])[True]
+        with pytest.raises(IndexTypeError, match=r"must be int, got bool np\.False_"):
+            grid(x=[1, 2])[np.False_]
 
 
 class TestValueSemantics:

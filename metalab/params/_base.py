@@ -27,6 +27,7 @@ from metalab._values import FrozenParams, ParamValue, column_array, describe
 from metalab.errors import (
     CaseIndexError,
     CaseNotFoundError,
+    IndexTypeError,
     ParamError,
     SizeOverflowError,
     UnsupportedOperationError,
@@ -44,7 +45,7 @@ if TYPE_CHECKING:
     )
     from metalab.structured import SchemaT, Structured
 
-__all__ = ["ParamSource", "Raw", "bulk", "check_index"]
+__all__ = ["ParamSource", "Raw", "as_index", "bulk", "check_index"]
 
 Raw = tuple[dict[str, ParamValue], tuple[str, ...]]
 """A case before it becomes a `ParamCase`: a fresh params dict the caller owns, and tags."""
@@ -80,16 +81,33 @@ def bulk(method: Callable[_P, _R]) -> Callable[_P, _R]:
     return paused
 
 
+def as_index(value: object, what: str) -> int:
+    """``value`` as a Python int if it is one to Python's sequences (has ``__index__``).
+
+    Bools are refused although lists take them: metalab refuses a bool wherever it
+    takes an int, and ``source[True]`` is far more likely a bug than a wish for case 1.
+
+    Raises:
+        IndexTypeError: ``value`` is a bool or has no ``__index__`` (a float, str, ...);
+            the message starts with ``what``.
+    """
+    if isinstance(value, bool | np.bool_) or not hasattr(type(value), "__index__"):
+        msg = f"{what} must be int, got {describe(value)}"
+        raise IndexTypeError(msg)
+    return operator.index(value)  # type: ignore[arg-type]
+
+
 def check_index(index: object, size: int) -> int:
-    """Turn a user's index into ``0 <= i < size``, or raise (negative indices count back)."""
-    if isinstance(index, bool) or not hasattr(type(index), "__index__"):
-        msg = f"source indices must be int, got {describe(index)}"
-        raise TypeError(msg)
-    i = operator.index(index)  # type: ignore[arg-type]
-    if i < 0:
-        i += size
+    """Turn a user's index into ``0 <= i < size``, or raise (negative indices count back).
+
+    Raises:
+        IndexTypeError: ``index`` is not an int (see `as_index`).
+        CaseIndexError: ``index`` lies outside the source.
+    """
+    given = as_index(index, "source indices")
+    i = given + size if given < 0 else given
     if not 0 <= i < size:
-        msg = f"index {operator.index(index)} is out of range for a source of {size} cases"  # type: ignore[arg-type]
+        msg = f"index {given} is out of range for a source of {size} cases"
         raise CaseIndexError(msg)
     return i
 

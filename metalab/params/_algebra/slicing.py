@@ -14,7 +14,7 @@ from metalab.errors import ParamError
 from metalab.params._algebra._common import INT64_MAX, Indices, checked_array, checked_list
 from metalab.params._algebra.concat import ConcatSource
 from metalab.params._algebra.product import ProductSource
-from metalab.params._base import ParamSource, Raw, bulk
+from metalab.params._base import ParamSource, Raw, as_index, bulk
 from metalab.params.grid import range_len
 
 if TYPE_CHECKING:
@@ -116,15 +116,19 @@ class SliceSource(ParamSource):
         >>> s = SliceSource.of(grid(x=range(5)), slice(None, None, -2))
         >>> s.start, s.stop, s.step, [c.params["x"] for c in s]
         (4, -2, -2, [4, 2, 0])
+
+        Raises:
+            IndexTypeError: a bound is neither None nor an int (``__index__``), or a bool.
+            ParamError: the step is zero.
         """
-        for bound in (index.start, index.stop, index.step):
-            if isinstance(bound, bool):
-                msg = f"slice bounds must be int or None, got {describe(bound)}"
-                raise TypeError(msg)
-        if index.step is not None and index.step.__index__() == 0:
+        start, stop, step = (
+            None if bound is None else as_index(bound, f"slice {name}")
+            for name, bound in (("start", index.start), ("stop", index.stop), ("step", index.step))
+        )
+        if step == 0:
             msg = "slice step cannot be zero"
             raise ParamError(msg)
-        return cls(source, *index.indices(source.size))
+        return cls(source, *slice(start, stop, step).indices(source.size))
 
     @property
     def size(self) -> int:
