@@ -913,6 +913,20 @@ class TestValues:
             assert copy == source
             assert all_same(list(copy), list(source))
 
+    @pytest.mark.parametrize("protocol", range(pickle.HIGHEST_PROTOCOL + 1))
+    def test_every_source_pickles_with_every_protocol(self, protocol: int) -> None:
+        """Every kind of source, leaf or composite, round-trips with protocols 0 to HIGHEST."""
+        leaves: list[ParamSource] = [
+            grid(x=[1, 2]),
+            manual([{"y": 1}], tags=["t"]),
+            random({"u": uniform(0, 1)}, 3, seed=0),
+        ]
+        for source in [*leaves, *self.sources()]:
+            copy = pickle.loads(pickle.dumps(source, protocol=protocol))  # noqa: S301
+            assert copy == source
+            assert hash(copy) == hash(source)
+            assert all_same(list(copy), list(source))
+
     def test_hash_and_equality_are_structural(self) -> None:
         """Rebuilding a composite gives an equal value with an equal hash."""
         first, second = self.sources(), self.sources()

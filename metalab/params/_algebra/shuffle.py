@@ -133,6 +133,10 @@ class ShuffledSource(ParamSource):
     def _indices_of(self, params: Mapping[str, ParamValue]) -> Iterator[int]:
         return _sorted_inverse(self.source._indices_of(params), self._perm)
 
+    def __reduce__(self) -> tuple[type[ShuffledSource], tuple[ParamSource, int]]:
+        """Pickle the fields only; the permutation is derived again (any protocol)."""
+        return ShuffledSource, (self.source, self.seed)
+
     def __repr__(self) -> str:
         """The source, then ``.shuffled(seed=...)``."""
         return f"{operand_repr(self.source)}.shuffled(seed={self.seed})"
