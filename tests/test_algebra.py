@@ -378,6 +378,17 @@ class TestProduct:
         assert head == [{"a": 1, "b": 0}, {"a": 1, "b": 1}, {"a": 1, "b": 2}]
         assert next(iter(s.dicts())) == {"a": 1, "b": 0}
 
+    def test_thousands_of_parts_index_without_recursion_errors(self) -> None:
+        """Case i of a product of 5,000 two-case parts reads the bits of i (no RecursionError)."""
+        n = 5000
+        s = ProductSource([manual([{f"k{j:04d}": 0}, {f"k{j:04d}": 1}]) for j in range(n)])
+        i = 3**3000  # a number whose low 5,000 bits mix zeros and ones
+        bits = [(i >> (n - 1 - j)) & 1 for j in range(n)]
+        case = s[i]
+        assert case.params == {f"k{j:04d}": bit for j, bit in enumerate(bits)}
+        assert case.tags == tuple(f"manual_{bit}" for bit in bits)
+        assert s._raw(i) == (dict(case.params), case.tags)
+
 
 def forty_grids() -> ProductSource:
     """A product of 40 ten-value grids: 10**40 cases."""

@@ -144,7 +144,29 @@ def _compile(
     if not presorted:
         ordered = "{" + ", ".join(f"{key!r}: m[{key!r}]" for key in keys) + "}"
         lines.append(f"m = {ordered} if len(m) == {len(keys)!r} else dict(sorted(m.items()))")
-    return _exec_case(lines, namespace, "m", " + ".join(tags) or "()")
+    return _exec_case(lines, namespace, "m", _balanced_sum(tags) or "()")
+
+
+def _balanced_sum(terms: Sequence[str]) -> str:
+    """``terms`` joined by ``+`` in a balanced tree of parentheses, e.g. ``(t0 + t1) + t2``.
+
+    A flat ``t0 + t1 + ... + tn`` parses into a chain of n nested additions, which the
+    compiler walks recursively: a product of a few thousand parts raised RecursionError
+    on its first lookup. Balanced, the nesting is ``log2(n)`` deep, and concatenating
+    the tags copies each of them ``log2(n)`` times rather than up to n times.
+
+    >>> _balanced_sum(["t0", "t1", "t2", "t3", "t4"])
+    '((t0 + t1) + (t2 + t3)) + t4'
+    """
+    if len(terms) <= 1:
+        return "".join(terms)
+    half = 1 << ((len(terms) - 1).bit_length() - 1)
+    left, right = _balanced_sum(terms[:half]), _balanced_sum(terms[half:])
+    return f"{_grouped(left)} + {_grouped(right)}"
+
+
+def _grouped(expression: str) -> str:
+    return f"({expression})" if " " in expression else expression
 
 
 def _block_digits(blocks: Sequence[tuple[int, tuple[tuple[int, int], ...]]]) -> list[str]:
