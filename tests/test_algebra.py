@@ -43,7 +43,7 @@ from metalab.errors import (
 from metalab.params._permutation import Permutation
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Mapping
+    from collections.abc import Callable, Iterator, Mapping
 
     from metalab._values import ParamValue
     from metalab.params._base import Raw
@@ -101,6 +101,40 @@ class Counting(ParamSource):
         """Refuse to be enumerated: composites must index their parts."""
         msg = "enumerated"
         raise AssertionError(msg)
+
+
+class Duplicates(ParamSource):
+    """``size`` cases that all have params ``{"x": 0}``, counting the work of lookups."""
+
+    __slots__ = ("_size", "cases", "pulled")
+    manifest_type: ClassVar[str] = "Duplicates"
+
+    def __init__(self, size: int) -> None:
+        """Make a source of ``size`` equal cases."""
+        self._size = size
+        self.cases = 0
+        self.pulled = 0
+
+    @property
+    def size(self) -> int:
+        """The number of cases."""
+        return self._size
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """The one parameter name."""
+        return ("x",)
+
+    def _raw(self, i: int) -> Raw:
+        self.cases += 1
+        return {"x": 0}, (f"d{i}",)
+
+    def _indices_of(self, params: Mapping[str, ParamValue]) -> Iterator[int]:
+        if dict(params) != {"x": 0}:
+            return
+        for i in range(self._size):
+            self.pulled += 1
+            yield i
 
 
 SPACE: dict[str, Distribution] = {"u": uniform(0, 1), "o": choice(["a", "b"])}
@@ -388,6 +422,55 @@ class TestProduct:
         assert case.params == {f"k{j:04d}": bit for j, bit in enumerate(bits)}
         assert case.tags == tuple(f"manual_{bit}" for bit in bits)
         assert s._raw(i) == (dict(case.params), case.tags)
+
+
+class TestLookup:
+    """index_of and ``in`` on composites: the first index, found with bounded work."""
+
+    VIEWS: ClassVar[dict[str, Callable[[ParamSource], ParamSource]]] = {
+        "reversed": lambda s: s[::-1],
+        "tail": lambda s: s[500_000:],
+        "reversed tail": lambda s: s[-500_000::-3],
+        "shuffled": lambda s: s.shuffled(7),
+        "shuffled reversed": lambda s: s[::-1].shuffled(7),
+        "reversed shuffle": lambda s: s.shuffled(7)[::-1],
+        "product": lambda s: grid(y=[1, 2]) * s.shuffled(3)[::-2],
+        "concat": lambda s: s[::-1] + s.shuffled(3),
+    }
+
+    @pytest.mark.parametrize("view", VIEWS, ids=str)
+    def test_first_of_a_million_duplicates_is_found_without_collecting_them(
+        self, view: str
+    ) -> None:
+        """index_of gives index 0 after a handful of cases and matches, not a million."""
+        base = Duplicates(10**6)
+        source = self.VIEWS[view](base)
+        query = {"x": 0, "y": 1} if view == "product" else {"x": 0}
+        assert source.index_of(query) == 0
+        assert query in source
+        assert base.cases + base.pulled < 100
+
+    def test_the_first_of_few_duplicates_is_the_smallest_index(self) -> None:
+        """With duplicates far apart, every view still returns its smallest matching index."""
+        s = manual([{"x": v} for v in [1, 2, 1, 3, 1, 2] * 50])
+        for view in (s[::-1], s[7:], s[250:3:-7], s.shuffled(5), s.shuffled(5)[::-2]):
+            cases = list(view)
+            for value in (1, 2, 3):
+                expected = [i for i, c in enumerate(cases) if c.params == {"x": value}]
+                assert list(view._indices_of({"x": value})) == expected
+                assert view.index_of({"x": value}) == expected[0]
+
+    def test_contains_takes_params_or_cases(self) -> None:
+        """Params are in a composite when index_of finds them; a case also needs its tags."""
+        s = grid(x=range(10)) * manual([{"y": 0}, {"y": 0}]) + grid(z=[1])
+        assert {"x": 5, "y": 0} in s
+        assert {"x": 5.0, "y": 0} not in s
+        assert {"z": 1} in s
+        assert {"x": 5} not in s
+        assert all(case in s for case in s)
+        assert ParamCase({"x": 5, "y": 0}, ("manual_2",)) not in s
+        with pytest.raises(UnsupportedOperationError):
+            {"x": 1} in (s + random(SPACE, 3, seed=0))  # noqa: B015
 
 
 def forty_grids() -> ProductSource:

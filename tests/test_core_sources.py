@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from metalab import ParamCase, ParamSource, grid, manual, random, uniform
 from metalab._case import encode_value
-from metalab.errors import CaseIndexError, IndexTypeError
+from metalab.errors import CaseIndexError, IndexTypeError, ParamError, UnsupportedOperationError
 from metalab.testing import grids, manual_sources, random_sources
 
 LEAVES = pytest.mark.parametrize(
@@ -109,7 +109,37 @@ class TestSequence:
         with pytest.raises(IndexTypeError, match="must be int, got bool True"):
             grid(x=[1, 2])[True]
         with pytest.raises(IndexTypeError, match=r"must be int, got bool np\.False_"):
-            grid(x=[1, 2])[np.False_]
+            grid(x=[1, 2])[np.False_]  # type: ignore[call-overload]
+
+
+class TestContains:
+    """``x in source`` asks index_of, never enumerates, and refuses what it cannot answer."""
+
+    def test_params_are_in_a_grid_without_enumerating_it(self) -> None:
+        """A mapping is in a source when a case has exactly these params, of these types."""
+        g = grid(x=range(10**12))
+        assert {"x": 5} in g
+        assert {"x": 10**12 - 1} in g
+        assert {"x": 5.0} not in g
+        assert {"x": 10**12} not in g
+        assert {"x": 5, "y": 1} not in g
+
+    def test_a_case_also_needs_its_tags(self) -> None:
+        """Every case of a source is in it; a case with the params but other tags is not."""
+        m = manual([{"a": 1}, {"a": 1}], tags=["t"])
+        assert all(case in m for case in m)
+        assert ParamCase({"a": 1}, ("t", "manual_1")) in m
+        assert ParamCase({"a": 1}, ("manual_1",)) not in m
+
+    def test_random_sources_and_non_mappings_are_refused(self) -> None:
+        """Random draws raise UnsupportedOperationError; other items a ParamError."""
+        r = random({"x": uniform(0, 1)}, 3, seed=0)
+        with pytest.raises(UnsupportedOperationError, match="index_of is not defined"):
+            {"x": 0.5} in r  # noqa: B015
+        with pytest.raises(UnsupportedOperationError):
+            r[0] in r  # noqa: B015
+        with pytest.raises(ParamError, match="mapping of params or a ParamCase, got int 5"):
+            5 in grid(x=range(10))  # noqa: B015
 
 
 class TestValueSemantics:

@@ -255,19 +255,50 @@ class ParamSource:
     def index_of(self, params: Mapping[str, ParamValue]) -> int:
         """The first index whose case has exactly ``params``.
 
+        Exactly: the same names, and values of the same types (``{"x": 1}`` does not
+        find a case of ``{"x": 1.0}``). When several cases have these params (a sweep
+        with duplicates), the smallest index is returned, for every kind of source;
+        finding it never needs a list of all the duplicates.
+
+        >>> from metalab import grid
+        >>> (grid(x=[1, 2]) + grid(x=[2])).index_of({"x": 2})
+        1
+
         Raises:
+            ParamError: ``params`` is not a mapping of parameter values.
             CaseNotFoundError: no case has these params.
             UnsupportedOperationError: the source draws random values, so the question
                 has no useful answer.
         """
-        raw: object = params  # checked at run time for untyped callers
-        if not isinstance(raw, Mapping):
-            msg = f"index_of takes a mapping of params, got {describe(params)}"
-            raise ParamError(msg)
-        for i in self._indices_of(params):
+        for i in self._indices_of(_lookup_params(params, "index_of takes a mapping of params")):
             return i
         msg = f"no case of this source has params {dict(params)!r}"
         raise CaseNotFoundError(msg)
+
+    def __contains__(self, item: object) -> bool:
+        """Whether ``item``, a params mapping or a `ParamCase`, is a case of this source.
+
+        ``{"x": 5} in grid(x=range(10))`` is ``source.index_of(item)`` finding an index,
+        answered without enumerating the source; a `ParamCase` must also have the tags
+        of a case with its params (``source[i] in source`` always holds). Random sources
+        cannot answer (see `index_of`) and raise rather than enumerate.
+
+        >>> from metalab import grid
+        >>> {"x": 5} in grid(x=range(10)), {"x": 5.0} in grid(x=range(10))
+        (True, False)
+        >>> grid(x=[1, 2])[1] in grid(x=[1, 2])
+        True
+
+        Raises:
+            ParamError: ``item`` is neither a mapping nor a `ParamCase`.
+            UnsupportedOperationError: the source draws random values.
+        """
+        if isinstance(item, ParamCase):
+            # Cases that share the params may differ in tags: each is compared in turn.
+            found = self._indices_of(item.params)
+            return any(self._case(i) == item for i in found)
+        params = _lookup_params(item, "x in source takes a mapping of params or a ParamCase")
+        return next(iter(self._indices_of(params)), None) is not None
 
     # -- manifests and views -----------------------------------------------------------
     def to_manifest_dict(self) -> dict[str, Any]:
@@ -296,6 +327,14 @@ class ParamSource:
         from metalab._frame import to_frame
 
         return to_frame(self)
+
+
+def _lookup_params(params: object, expected: str) -> Mapping[str, ParamValue]:
+    """``params`` if it is a mapping, as `index_of` and ``in`` take, else `ParamError`."""
+    if not isinstance(params, Mapping):
+        msg = f"{expected}, got {describe(params)}"
+        raise ParamError(msg)
+    return params
 
 
 def _index_list(indices: Iterable[int] | npt.NDArray[np.integer[Any]]) -> list[int]:

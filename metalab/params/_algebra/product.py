@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import math
-from itertools import product
+from itertools import chain, product
 from typing import TYPE_CHECKING, Any, ClassVar, Final, TypeAlias, final
 
 import attrs
@@ -428,18 +428,43 @@ class ProductSource(ParamSource):
     def _matches(
         self, subs: list[dict[str, ParamValue]], firsts: list[Iterator[int]]
     ) -> Iterator[int]:
-        parts = self.parts
-        sizes = [part.size for part in parts]
+        """The matches in increasing order: the parts' matches as the digits of an odometer.
 
-        def walk(j: int, prefix: int, found: Iterator[int]) -> Iterator[int]:
-            if j == len(parts) - 1:
-                for d in found:
-                    yield prefix * sizes[j] + d
+        Every part's first match is read before anything is yielded, so a part without
+        one ends the search at once instead of after every match of the parts before
+        it; and the odometer is a loop, so thousands of parts need no deep recursion.
+        """
+        heads: list[int] = []
+        for found in firsts:
+            head = next(found, None)
+            if head is None:
                 return
-            for d in found:
-                yield from walk(j + 1, prefix * sizes[j] + d, parts[j + 1]._indices_of(subs[j + 1]))
-
-        return walk(0, 0, firsts[0])
+            heads.append(head)
+        parts = self.parts
+        last = len(parts) - 1
+        restored: list[Iterator[int]] = [
+            chain((head,), found) for head, found in zip(heads, firsts, strict=True)
+        ]
+        # The first pass through part j reuses the iterator that found its head.
+        fresh: list[Iterator[int] | None] = [None, *restored[1:]]
+        # stack[j] runs through the matches of part j; prefixes[j] is the index so far.
+        stack = [restored[0]]
+        prefixes = [0]
+        while stack:
+            j = len(stack) - 1
+            d = next(stack[j], None)
+            if d is None:
+                stack.pop()
+                prefixes.pop()
+                continue
+            index = prefixes[j] * parts[j].size + d
+            if j == last:
+                yield index
+                continue
+            below = fresh[j + 1]
+            fresh[j + 1] = None
+            stack.append(below if below is not None else parts[j + 1]._indices_of(subs[j + 1]))
+            prefixes.append(index)
 
     def __reduce__(self) -> tuple[type[ProductSource], tuple[tuple[ParamSource, ...]]]:
         """Pickle the parts; the written-out functions are built again on first use."""
