@@ -137,6 +137,25 @@ class Duplicates(ParamSource):
             yield i
 
 
+class Observed(Counting):
+    """A `Counting` source that also counts how often its keys and size are read."""
+
+    __slots__ = ()
+    reads: ClassVar[list[int]] = [0]
+
+    @property
+    def size(self) -> int:
+        """The number of cases (counted)."""
+        Observed.reads[0] += 1
+        return self._size
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """The one parameter name (counted)."""
+        Observed.reads[0] += 1
+        return (self._key,)
+
+
 SPACE: dict[str, Distribution] = {"u": uniform(0, 1), "o": choice(["a", "b"])}
 
 
@@ -422,6 +441,58 @@ class TestProduct:
         assert case.params == {f"k{j:04d}": bit for j, bit in enumerate(bits)}
         assert case.tags == tuple(f"manual_{bit}" for bit in bits)
         assert s._raw(i) == (dict(case.params), case.tags)
+
+
+class TestChaining:
+    """``s = s + part`` and ``s = s * part`` in a loop build what the constructors build."""
+
+    @given(
+        data=st.lists(
+            st.tuples(st.sampled_from("abcdef"), st.integers(0, 3)), min_size=1, max_size=12
+        ),
+        op=st.sampled_from(["+", "*"]),
+    )
+    def test_chained_operators_equal_the_flat_constructor(
+        self, data: list[tuple[str, int]], op: str
+    ) -> None:
+        """Chaining part by part gives the same parts, keys, sizes and cases as one call."""
+        parts: list[ParamSource] = []
+        for j, (letter, size) in enumerate(data):
+            key = letter if op == "+" else f"{letter}{j}"
+            values = list(range(size)) or [0]
+            parts.append(grid({key: values}) if size % 2 else manual([{key: v} for v in values]))
+        parts.append(zip(a=[1, 2]) if op == "+" else zip(zz=[1, 2]))
+        chained = parts[0]
+        for part in parts[1:]:
+            chained = chained + part if op == "+" else chained * part
+        flat = ConcatSource(parts) if op == "+" else ProductSource(parts)
+        assert chained == flat
+        assert hash(chained) == hash(flat)
+        assert (chained.size, chained.keys) == (flat.size, flat.keys)
+        assert all_same(
+            chained.take(range(min(chained.size, 50))), flat.take(range(min(flat.size, 50)))
+        )
+        assert chained.to_manifest_dict() == flat.to_manifest_dict()
+        for name in ("_keys", "_keyset", "_offsets", "_factors", "_sorted", "_grids_only"):
+            assert getattr(chained, name, None) == getattr(flat, name, None)
+
+    @pytest.mark.parametrize("op", ["+", "*"])
+    def test_each_step_reads_only_the_new_part(self, op: str) -> None:
+        """Chaining 2,000 parts reads each part's keys and size a few times, not 2,000."""
+        n = 2000
+        parts = [Observed(f"k{j:04d}", 1) for j in range(n)]
+        Observed.reads[0] = 0
+        chained: ParamSource = parts[0]
+        for part in parts[1:]:
+            chained = chained + part if op == "+" else chained * part
+        assert Observed.reads[0] <= 4 * n
+        assert chained.size == (n if op == "+" else 1)
+
+    def test_crossing_a_clashing_part_still_names_both_parts(self) -> None:
+        """The incremental step refuses a key the product already has, as the constructor does."""
+        s = grid(a=[1]) * grid(b=[2])
+        with pytest.raises(ParamError, match=r"both produce \['a'\]: GridSource grid\(a=\[1\]\)"):
+            s * manual([{"a": 3}])
 
 
 class TestLookup:

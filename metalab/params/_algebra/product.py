@@ -240,16 +240,15 @@ class ProductSource(ParamSource):
     """The crossed sources, none of them itself a product, with disjoint keys."""
 
     _factors: tuple[Factor, ...] = attrs.field(init=False, eq=False, repr=False)
-    # How `_compile` peels off the digits of a product of grids (None for other products).
-    _blocks: tuple[tuple[int, tuple[tuple[int, int], ...]], ...] | None = attrs.field(
-        init=False, eq=False, repr=False
-    )
+    # A product of grids only: `_compile` peels off its digits in blocks (`_blocks`).
+    _grids_only: bool = attrs.field(init=False, eq=False, repr=False)
     # Case i otherwise: functions written out for the factors (`_compile`), on first use.
     _compiled: tuple[Callable[[int], Raw], Callable[[int], ParamCase]] | None = attrs.field(
         init=False, eq=False, repr=False
     )
     _sorted: bool = attrs.field(init=False, eq=False, repr=False)
     _keys: tuple[str, ...] = attrs.field(init=False, eq=False, repr=False)
+    _keyset: frozenset[str] = attrs.field(init=False, eq=False, repr=False)
     _size: int = attrs.field(init=False, eq=False, repr=False)
 
     def __init__(self, parts: Iterable[ParamSource]) -> None:
@@ -266,11 +265,11 @@ class ProductSource(ParamSource):
         order = _key_order(factors)
         object.__setattr__(self, "_factors", factors)
         grids_only = all(key is not None for _, key, _ in factors)
-        blocks = _blocks([size for size, _, _ in factors]) if grids_only else None
-        object.__setattr__(self, "_blocks", blocks)
+        object.__setattr__(self, "_grids_only", grids_only)
         object.__setattr__(self, "_compiled", None)
         object.__setattr__(self, "_sorted", order == sorted(order))
         object.__setattr__(self, "_keys", tuple(sorted(order)))
+        object.__setattr__(self, "_keyset", frozenset(order))
         object.__setattr__(self, "_size", math.prod(part.size for part in self.parts))
 
     @classmethod
@@ -281,7 +280,37 @@ class ProductSource(ParamSource):
         >>> ProductSource.of(grid(x=[1]), grid(y=[2])) == grid(x=[1]) * grid(y=[2])
         True
         """
+        head, *rest = sources or (None,)
+        if isinstance(head, ProductSource) and len(rest) == 1 and isinstance(rest[0], ParamSource):
+            tail = rest[0]
+            return head._extended(tail.parts if isinstance(tail, ProductSource) else (tail,))
         return cls(sources)
+
+    def _extended(self, tail: tuple[ParamSource, ...]) -> ProductSource:
+        """``self`` crossed with ``tail``, reusing what ``self`` has worked out.
+
+        ``s = s * part`` in a loop laid out the mixed radix and checked the keys of
+        every part each time, in Python (250 s for 8,000 parts). Here only the new parts
+        are looked at; what is left per step is copying tuples, which is C-speed.
+        """
+        factors = _factors(tail)
+        order = _key_order(factors)
+        if not self._keyset.isdisjoint(order) or len(set(order)) != len(order):
+            _check_disjoint(self.parts + tail)  # raises, naming the two parts
+        out: ProductSource = object.__new__(ProductSource)
+        object.__setattr__(out, "parts", self.parts + tail)
+        object.__setattr__(out, "_factors", self._factors + factors)
+        grids_only = self._grids_only and all(key is not None for _, key, _ in factors)
+        object.__setattr__(out, "_grids_only", grids_only)
+        object.__setattr__(out, "_compiled", None)
+        # The merged order is sorted when both are and self's largest key comes first.
+        joined = not self._keys or not order or self._keys[-1] < order[0]
+        presorted = self._sorted and joined and order == sorted(order)
+        object.__setattr__(out, "_sorted", presorted)
+        object.__setattr__(out, "_keys", tuple(sorted(self._keys + tuple(order))))
+        object.__setattr__(out, "_keyset", self._keyset.union(order))
+        object.__setattr__(out, "_size", self._size * math.prod(part.size for part in tail))
+        return out
 
     @property
     def size(self) -> int:
@@ -302,7 +331,8 @@ class ProductSource(ParamSource):
         return compiled[1](i)
 
     def _compile(self) -> tuple[Callable[[int], Raw], Callable[[int], ParamCase]]:
-        compiled = _compile(self._factors, self._keys, self._blocks, presorted=self._sorted)
+        blocks = _blocks([size for size, _, _ in self._factors]) if self._grids_only else None
+        compiled = _compile(self._factors, self._keys, blocks, presorted=self._sorted)
         object.__setattr__(self, "_compiled", compiled)
         return compiled
 
