@@ -10,6 +10,7 @@ from __future__ import annotations
 __all__ = [
     "CaseIndexError",
     "CaseNotFoundError",
+    "IndexTypeError",
     "ManifestError",
     "MetalabError",
     "ParamError",
@@ -41,6 +42,14 @@ class ManifestError(MetalabError, ValueError):
 
 class CaseIndexError(MetalabError, IndexError):
     """An index lies outside a source."""
+
+
+class IndexTypeError(MetalabError, TypeError):
+    """An index or a slice bound is not an int: ``source[1.5]``, ``source["a"]``, ``source[::0.5]``.
+
+    As for Python's lists, any object with ``__index__`` (e.g. ``numpy.int64``) is an int;
+    unlike lists, bools are refused, as they are wherever metalab takes an int.
+    """
 
 
 class CaseNotFoundError(MetalabError, LookupError):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+import re
 import sys
 from collections import Counter
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -34,6 +35,7 @@ from metalab._case import encode_value, fingerprint
 from metalab.errors import (
     CaseIndexError,
     CaseNotFoundError,
+    IndexTypeError,
     ParamError,
     SizeOverflowError,
     UnsupportedOperationError,
@@ -41,7 +43,7 @@ from metalab.errors import (
 from metalab.params._permutation import Permutation
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Mapping
+    from collections.abc import Callable, Iterator, Mapping
 
     from metalab._values import ParamValue
     from metalab.params._base import Raw
@@ -99,6 +101,59 @@ class Counting(ParamSource):
         """Refuse to be enumerated: composites must index their parts."""
         msg = "enumerated"
         raise AssertionError(msg)
+
+
+class Duplicates(ParamSource):
+    """``size`` cases that all have params ``{"x": 0}``, counting the work of lookups."""
+
+    __slots__ = ("_size", "cases", "pulled")
+    manifest_type: ClassVar[str] = "Duplicates"
+
+    def __init__(self, size: int) -> None:
+        """Make a source of ``size`` equal cases."""
+        self._size = size
+        self.cases = 0
+        self.pulled = 0
+
+    @property
+    def size(self) -> int:
+        """The number of cases."""
+        return self._size
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """The one parameter name."""
+        return ("x",)
+
+    def _raw(self, i: int) -> Raw:
+        self.cases += 1
+        return {"x": 0}, (f"d{i}",)
+
+    def _indices_of(self, params: Mapping[str, ParamValue]) -> Iterator[int]:
+        if dict(params) != {"x": 0}:
+            return
+        for i in range(self._size):
+            self.pulled += 1
+            yield i
+
+
+class Observed(Counting):
+    """A `Counting` source that also counts how often its keys and size are read."""
+
+    __slots__ = ()
+    reads: ClassVar[list[int]] = [0]
+
+    @property
+    def size(self) -> int:
+        """The number of cases (counted)."""
+        Observed.reads[0] += 1
+        return self._size
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """The one parameter name (counted)."""
+        Observed.reads[0] += 1
+        return (self._key,)
 
 
 SPACE: dict[str, Distribution] = {"u": uniform(0, 1), "o": choice(["a", "b"])}
@@ -375,6 +430,118 @@ class TestProduct:
                 break
         assert head == [{"a": 1, "b": 0}, {"a": 1, "b": 1}, {"a": 1, "b": 2}]
         assert next(iter(s.dicts())) == {"a": 1, "b": 0}
+
+    def test_thousands_of_parts_index_without_recursion_errors(self) -> None:
+        """Case i of a product of 5,000 two-case parts reads the bits of i (no RecursionError)."""
+        n = 5000
+        s = ProductSource([manual([{f"k{j:04d}": 0}, {f"k{j:04d}": 1}]) for j in range(n)])
+        i = 3**3000  # a number whose low 5,000 bits mix zeros and ones
+        bits = [(i >> (n - 1 - j)) & 1 for j in range(n)]
+        case = s[i]
+        assert case.params == {f"k{j:04d}": bit for j, bit in enumerate(bits)}
+        assert case.tags == tuple(f"manual_{bit}" for bit in bits)
+        assert s._raw(i) == (dict(case.params), case.tags)
+
+
+class TestChaining:
+    """``s = s + part`` and ``s = s * part`` in a loop build what the constructors build."""
+
+    @given(
+        data=st.lists(
+            st.tuples(st.sampled_from("abcdef"), st.integers(0, 3)), min_size=1, max_size=12
+        ),
+        op=st.sampled_from(["+", "*"]),
+    )
+    def test_chained_operators_equal_the_flat_constructor(
+        self, data: list[tuple[str, int]], op: str
+    ) -> None:
+        """Chaining part by part gives the same parts, keys, sizes and cases as one call."""
+        parts: list[ParamSource] = []
+        for j, (letter, size) in enumerate(data):
+            key = letter if op == "+" else f"{letter}{j}"
+            values = list(range(size)) or [0]
+            parts.append(grid({key: values}) if size % 2 else manual([{key: v} for v in values]))
+        parts.append(zip(a=[1, 2]) if op == "+" else zip(zz=[1, 2]))
+        chained = parts[0]
+        for part in parts[1:]:
+            chained = chained + part if op == "+" else chained * part
+        flat = ConcatSource(parts) if op == "+" else ProductSource(parts)
+        assert chained == flat
+        assert hash(chained) == hash(flat)
+        assert (chained.size, chained.keys) == (flat.size, flat.keys)
+        assert all_same(
+            chained.take(range(min(chained.size, 50))), flat.take(range(min(flat.size, 50)))
+        )
+        assert chained.to_manifest_dict() == flat.to_manifest_dict()
+        for name in ("_keys", "_keyset", "_offsets", "_factors", "_sorted", "_grids_only"):
+            assert getattr(chained, name, None) == getattr(flat, name, None)
+
+    @pytest.mark.parametrize("op", ["+", "*"])
+    def test_each_step_reads_only_the_new_part(self, op: str) -> None:
+        """Chaining 2,000 parts reads each part's keys and size a few times, not 2,000."""
+        n = 2000
+        parts = [Observed(f"k{j:04d}", 1) for j in range(n)]
+        Observed.reads[0] = 0
+        chained: ParamSource = parts[0]
+        for part in parts[1:]:
+            chained = chained + part if op == "+" else chained * part
+        assert Observed.reads[0] <= 4 * n
+        assert chained.size == (n if op == "+" else 1)
+
+    def test_crossing_a_clashing_part_still_names_both_parts(self) -> None:
+        """The incremental step refuses a key the product already has, as the constructor does."""
+        s = grid(a=[1]) * grid(b=[2])
+        with pytest.raises(ParamError, match=r"both produce \['a'\]: GridSource grid\(a=\[1\]\)"):
+            s * manual([{"a": 3}])
+
+
+class TestLookup:
+    """index_of and ``in`` on composites: the first index, found with bounded work."""
+
+    VIEWS: ClassVar[dict[str, Callable[[ParamSource], ParamSource]]] = {
+        "reversed": lambda s: s[::-1],
+        "tail": lambda s: s[500_000:],
+        "reversed tail": lambda s: s[-500_000::-3],
+        "shuffled": lambda s: s.shuffled(7),
+        "shuffled reversed": lambda s: s[::-1].shuffled(7),
+        "reversed shuffle": lambda s: s.shuffled(7)[::-1],
+        "product": lambda s: grid(y=[1, 2]) * s.shuffled(3)[::-2],
+        "concat": lambda s: s[::-1] + s.shuffled(3),
+    }
+
+    @pytest.mark.parametrize("view", VIEWS, ids=str)
+    def test_first_of_a_million_duplicates_is_found_without_collecting_them(
+        self, view: str
+    ) -> None:
+        """index_of gives index 0 after a handful of cases and matches, not a million."""
+        base = Duplicates(10**6)
+        source = self.VIEWS[view](base)
+        query = {"x": 0, "y": 1} if view == "product" else {"x": 0}
+        assert source.index_of(query) == 0
+        assert query in source
+        assert base.cases + base.pulled < 100
+
+    def test_the_first_of_few_duplicates_is_the_smallest_index(self) -> None:
+        """With duplicates far apart, every view still returns its smallest matching index."""
+        s = manual([{"x": v} for v in [1, 2, 1, 3, 1, 2] * 50])
+        for view in (s[::-1], s[7:], s[250:3:-7], s.shuffled(5), s.shuffled(5)[::-2]):
+            cases = list(view)
+            for value in (1, 2, 3):
+                expected = [i for i, c in enumerate(cases) if c.params == {"x": value}]
+                assert list(view._indices_of({"x": value})) == expected
+                assert view.index_of({"x": value}) == expected[0]
+
+    def test_contains_takes_params_or_cases(self) -> None:
+        """Params are in a composite when index_of finds them; a case also needs its tags."""
+        s = grid(x=range(10)) * manual([{"y": 0}, {"y": 0}]) + grid(z=[1])
+        assert {"x": 5, "y": 0} in s
+        assert {"x": 5.0, "y": 0} not in s
+        assert {"z": 1} in s
+        assert {"x": 5} not in s
+        assert all(case in s for case in s)
+        assert ParamCase({"x": 5, "y": 0}, ("manual_2",)) not in s
+        with pytest.raises(UnsupportedOperationError):
+            {"x": 1} in (s + random(SPACE, 3, seed=0))  # noqa: B015
 
 
 def forty_grids() -> ProductSource:
@@ -720,6 +887,27 @@ class TestSlices:
         with pytest.raises(ParamError, match="takes a source"):
             SliceSource([1, 2], 0, 1)  # type: ignore[arg-type]
 
+    @pytest.mark.parametrize(
+        ("index", "message"),
+        [
+            (slice(None, None, 1.5), "slice step must be int, got float 1.5"),
+            (slice(0.5, None), "slice start must be int, got float 0.5"),
+            (slice(None, "a"), "slice stop must be int, got str 'a'"),
+            (slice(True, None), "slice start must be int, got bool True"),
+            (slice(None, None, np.True_), "slice step must be int, got bool np.True_"),
+        ],
+        ids=repr,
+    )
+    def test_non_int_bounds_are_index_type_errors(self, index: slice, message: str) -> None:
+        """Bounds without __index__, and bools, raise IndexTypeError naming the bound."""
+        with pytest.raises(IndexTypeError, match=re.escape(message)):
+            grid(x=range(10))[index]
+
+    def test_index_like_bounds_are_taken_as_lists_take_them(self) -> None:
+        """NumPy ints are bounds, as for Python's lists."""
+        s = grid(x=range(10))[np.int64(1) : np.int32(8) : np.int8(3)]
+        assert params(s) == [{"x": v} for v in list(range(10))[1:8:3]]
+
     def test_index_of_maps_into_the_slice(self) -> None:
         """index_of finds the case's position in the slice, forwards and backwards."""
         s = manual([{"x": v} for v in [1, 2, 1, 3, 1, 2]])
@@ -888,6 +1076,20 @@ class TestValues:
         for source in self.sources():
             copy = pickle.loads(pickle.dumps(source))  # noqa: S301
             assert copy == source
+            assert all_same(list(copy), list(source))
+
+    @pytest.mark.parametrize("protocol", range(pickle.HIGHEST_PROTOCOL + 1))
+    def test_every_source_pickles_with_every_protocol(self, protocol: int) -> None:
+        """Every kind of source, leaf or composite, round-trips with protocols 0 to HIGHEST."""
+        leaves: list[ParamSource] = [
+            grid(x=[1, 2]),
+            manual([{"y": 1}], tags=["t"]),
+            random({"u": uniform(0, 1)}, 3, seed=0),
+        ]
+        for source in [*leaves, *self.sources()]:
+            copy = pickle.loads(pickle.dumps(source, protocol=protocol))  # noqa: S301
+            assert copy == source
+            assert hash(copy) == hash(source)
             assert all_same(list(copy), list(source))
 
     def test_hash_and_equality_are_structural(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 from collections import Counter
 from itertools import permutations
 
@@ -100,6 +101,14 @@ class TestBijection:
             perm(5),
             perm(2**63),
         ]
+
+    @pytest.mark.parametrize("protocol", range(pickle.HIGHEST_PROTOCOL + 1))
+    def test_pickles_with_every_protocol(self, protocol: int) -> None:
+        """A pickled permutation maps every index as the original does."""
+        perm = Permutation(7, 10**30)
+        copy = pickle.loads(pickle.dumps(perm, protocol=protocol))  # noqa: S301 - our own bytes
+        assert (copy.seed, copy.size) == (7, 10**30)
+        assert [copy(i) for i in (0, 1, 10**29)] == [perm(i) for i in (0, 1, 10**29)]
 
 
 class TestAlgorithm:

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from metalab import ParamCase, ParamSource, grid, manual, random, uniform
 from metalab._case import encode_value
-from metalab.errors import CaseIndexError
+from metalab.errors import CaseIndexError, IndexTypeError, ParamError, UnsupportedOperationError
 from metalab.testing import grids, manual_sources, random_sources
 
 LEAVES = pytest.mark.parametrize(
@@ -88,17 +88,58 @@ class TestSequence:
                 encode_value(c.params.get(key)) for c in cases
             ]
 
-    @pytest.mark.parametrize("index", [1.0, "0", None, True, np.float64(0)], ids=repr)
+    @pytest.mark.parametrize(
+        "index", [1.0, "0", None, True, np.True_, np.float64(0), 1.5, "a"], ids=repr
+    )
     def test_non_int_indices_raise_type_error(self, index: Any) -> None:
-        """Floats, str, None and bool are not indices."""
+        """Floats, str, None and bools are not indices: IndexTypeError, a TypeError."""
         sources = [
             grid(x=[1, 2]),
             random({"x": uniform(0, 1)}, 3, seed=0),
             manual([{"x": 1}]),
         ]
         for source in sources:
-            with pytest.raises(TypeError, match="source indices must be int"):
+            with pytest.raises(IndexTypeError, match="source indices must be int"):
                 source[index]
+            with pytest.raises(IndexTypeError, match="source indices must be int"):
+                source.take([index])
+
+    def test_bool_indices_are_refused_unlike_lists(self) -> None:
+        """source[True] is an IndexTypeError naming the bool (a list would read it as 1)."""
+        with pytest.raises(IndexTypeError, match="must be int, got bool True"):
+            grid(x=[1, 2])[True]
+        with pytest.raises(IndexTypeError, match=r"must be int, got bool np\.False_"):
+            grid(x=[1, 2])[np.False_]  # type: ignore[call-overload]
+
+
+class TestContains:
+    """``x in source`` asks index_of, never enumerates, and refuses what it cannot answer."""
+
+    def test_params_are_in_a_grid_without_enumerating_it(self) -> None:
+        """A mapping is in a source when a case has exactly these params, of these types."""
+        g = grid(x=range(10**12))
+        assert {"x": 5} in g
+        assert {"x": 10**12 - 1} in g
+        assert {"x": 5.0} not in g
+        assert {"x": 10**12} not in g
+        assert {"x": 5, "y": 1} not in g
+
+    def test_a_case_also_needs_its_tags(self) -> None:
+        """Every case of a source is in it; a case with the params but other tags is not."""
+        m = manual([{"a": 1}, {"a": 1}], tags=["t"])
+        assert all(case in m for case in m)
+        assert ParamCase({"a": 1}, ("t", "manual_1")) in m
+        assert ParamCase({"a": 1}, ("manual_1",)) not in m
+
+    def test_random_sources_and_non_mappings_are_refused(self) -> None:
+        """Random draws raise UnsupportedOperationError; other items a ParamError."""
+        r = random({"x": uniform(0, 1)}, 3, seed=0)
+        with pytest.raises(UnsupportedOperationError, match="index_of is not defined"):
+            {"x": 0.5} in r  # noqa: B015
+        with pytest.raises(UnsupportedOperationError):
+            r[0] in r  # noqa: B015
+        with pytest.raises(ParamError, match="mapping of params or a ParamCase, got int 5"):
+            5 in grid(x=range(10))  # noqa: B015
 
 
 class TestValueSemantics:

@@ -27,6 +27,7 @@ from metalab._values import FrozenParams, ParamValue, column_array, describe
 from metalab.errors import (
     CaseIndexError,
     CaseNotFoundError,
+    IndexTypeError,
     ParamError,
     SizeOverflowError,
     UnsupportedOperationError,
@@ -44,7 +45,7 @@ if TYPE_CHECKING:
     )
     from metalab.structured import SchemaT, Structured
 
-__all__ = ["ParamSource", "Raw", "bulk", "check_index"]
+__all__ = ["ParamSource", "Raw", "as_index", "bulk", "check_index"]
 
 Raw = tuple[dict[str, ParamValue], tuple[str, ...]]
 """A case before it becomes a `ParamCase`: a fresh params dict the caller owns, and tags."""
@@ -80,16 +81,33 @@ def bulk(method: Callable[_P, _R]) -> Callable[_P, _R]:
     return paused
 
 
+def as_index(value: object, what: str) -> int:
+    """``value`` as a Python int if it is one to Python's sequences (has ``__index__``).
+
+    Bools are refused although lists take them: metalab refuses a bool wherever it
+    takes an int, and ``source[True]`` is far more likely a bug than a wish for case 1.
+
+    Raises:
+        IndexTypeError: ``value`` is a bool or has no ``__index__`` (a float, str, ...);
+            the message starts with ``what``.
+    """
+    if isinstance(value, bool | np.bool_) or not hasattr(type(value), "__index__"):
+        msg = f"{what} must be int, got {describe(value)}"
+        raise IndexTypeError(msg)
+    return operator.index(value)  # type: ignore[arg-type]
+
+
 def check_index(index: object, size: int) -> int:
-    """Turn a user's index into ``0 <= i < size``, or raise (negative indices count back)."""
-    if isinstance(index, bool) or not hasattr(type(index), "__index__"):
-        msg = f"source indices must be int, got {describe(index)}"
-        raise TypeError(msg)
-    i = operator.index(index)  # type: ignore[arg-type]
-    if i < 0:
-        i += size
+    """Turn a user's index into ``0 <= i < size``, or raise (negative indices count back).
+
+    Raises:
+        IndexTypeError: ``index`` is not an int (see `as_index`).
+        CaseIndexError: ``index`` lies outside the source.
+    """
+    given = as_index(index, "source indices")
+    i = given + size if given < 0 else given
     if not 0 <= i < size:
-        msg = f"index {operator.index(index)} is out of range for a source of {size} cases"  # type: ignore[arg-type]
+        msg = f"index {given} is out of range for a source of {size} cases"
         raise CaseIndexError(msg)
     return i
 
@@ -237,19 +255,50 @@ class ParamSource:
     def index_of(self, params: Mapping[str, ParamValue]) -> int:
         """The first index whose case has exactly ``params``.
 
+        Exactly: the same names, and values of the same types (``{"x": 1}`` does not
+        find a case of ``{"x": 1.0}``). When several cases have these params (a sweep
+        with duplicates), the smallest index is returned, for every kind of source;
+        finding it never needs a list of all the duplicates.
+
+        >>> from metalab import grid
+        >>> (grid(x=[1, 2]) + grid(x=[2])).index_of({"x": 2})
+        1
+
         Raises:
+            ParamError: ``params`` is not a mapping of parameter values.
             CaseNotFoundError: no case has these params.
             UnsupportedOperationError: the source draws random values, so the question
                 has no useful answer.
         """
-        raw: object = params  # checked at run time for untyped callers
-        if not isinstance(raw, Mapping):
-            msg = f"index_of takes a mapping of params, got {describe(params)}"
-            raise ParamError(msg)
-        for i in self._indices_of(params):
+        for i in self._indices_of(_lookup_params(params, "index_of takes a mapping of params")):
             return i
         msg = f"no case of this source has params {dict(params)!r}"
         raise CaseNotFoundError(msg)
+
+    def __contains__(self, item: object) -> bool:
+        """Whether ``item``, a params mapping or a `ParamCase`, is a case of this source.
+
+        ``{"x": 5} in grid(x=range(10))`` is ``source.index_of(item)`` finding an index,
+        answered without enumerating the source; a `ParamCase` must also have the tags
+        of a case with its params (``source[i] in source`` always holds). Random sources
+        cannot answer (see `index_of`) and raise rather than enumerate.
+
+        >>> from metalab import grid
+        >>> {"x": 5} in grid(x=range(10)), {"x": 5.0} in grid(x=range(10))
+        (True, False)
+        >>> grid(x=[1, 2])[1] in grid(x=[1, 2])
+        True
+
+        Raises:
+            ParamError: ``item`` is neither a mapping nor a `ParamCase`.
+            UnsupportedOperationError: the source draws random values.
+        """
+        if isinstance(item, ParamCase):
+            # Cases that share the params may differ in tags: each is compared in turn.
+            found = self._indices_of(item.params)
+            return any(self._case(i) == item for i in found)
+        params = _lookup_params(item, "x in source takes a mapping of params or a ParamCase")
+        return next(iter(self._indices_of(params)), None) is not None
 
     # -- manifests and views -----------------------------------------------------------
     def to_manifest_dict(self) -> dict[str, Any]:
@@ -278,6 +327,14 @@ class ParamSource:
         from metalab._frame import to_frame
 
         return to_frame(self)
+
+
+def _lookup_params(params: object, expected: str) -> Mapping[str, ParamValue]:
+    """``params`` if it is a mapping, as `index_of` and ``in`` take, else `ParamError`."""
+    if not isinstance(params, Mapping):
+        msg = f"{expected}, got {describe(params)}"
+        raise ParamError(msg)
+    return params
 
 
 def _index_list(indices: Iterable[int] | npt.NDArray[np.integer[Any]]) -> list[int]:

@@ -117,6 +117,10 @@ class Permutation:
         self._words = max(1, -(-m // 64))
         self._keys = tuple(_mix((base + (r + 1) * GOLDEN + m) & MASK64) for r in range(ROUNDS))
 
+    def __reduce__(self) -> tuple[type[Permutation], tuple[int, int]]:
+        """Pickle the seed and the size (with every protocol; slots alone need >= 2)."""
+        return Permutation, (self.seed, self.size)
+
     def __repr__(self) -> str:
         """Show the seed and the size."""
         return f"Permutation(seed={self.seed}, size={self.size})"

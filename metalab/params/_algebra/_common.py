@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 
-from metalab._values import INT64_MAX, check_int, column_array, describe
+from metalab._case import encode_value
+from metalab._values import (
+    INT64_MAX,
+    ParamValue,
+    check_int,
+    column_array,
+    describe,
+    normalize_value,
+)
 from metalab.errors import ParamError
 from metalab.params._base import ParamSource, check_index
 
@@ -22,6 +30,8 @@ __all__ = [
     "checked_list",
     "combine_columns",
     "empty_columns",
+    "increasing_matches",
+    "matcher",
 ]
 
 Indices = Iterable[int] | np.ndarray[Any, np.dtype[np.integer[Any]]]
@@ -133,3 +143,55 @@ def flatten_parts(parts: object, cls: type[ParamSource], noun: str) -> list[Para
         msg = f"a {noun} needs at least one source"
         raise ParamError(msg)
     return out
+
+
+def matcher(source: ParamSource, params: Mapping[str, ParamValue]) -> Callable[[int], bool]:
+    """A test of whether case ``i`` of ``source`` has exactly ``params`` (as `index_of` means)."""
+    target = encode_value(normalize_value(dict(params), "index_of"))
+    raw = source._raw  # noqa: SLF001 - the private source protocol
+
+    def matches(i: int) -> bool:
+        return encode_value(raw(i)[0]) == target
+
+    return matches
+
+
+def increasing_matches(
+    candidates: Iterator[int | None],
+    matches: Callable[[int], bool],
+    size: int,
+    *,
+    ordered: bool = False,
+) -> Iterator[int]:
+    """The indices of a view's matches in increasing order, learnt from its source's.
+
+    A shuffle or a slice learns its matches from its source's, as ``candidates``: the
+    view index of each source match in the source's order, or ``None`` for a source
+    match outside the view. Sorting them all first made ``index_of`` on a shuffle of a
+    million duplicates collect a million indices, and skipping the matches before a
+    slice's start could take as long. Instead, each candidate pulled pays for one step
+    of a scan of the view's own positions ``0, 1, 2, ...`` with ``matches``; the scan
+    yields every match below its position, in order. When the candidates run out, the
+    rest are those past the scan. So the first index costs at most about twice the
+    smaller of the number of source matches and the index itself: duplicates are
+    either few (a short enumeration) or many (an early hit of the scan).
+
+    With ``ordered``, the candidates come in increasing order and each is yielded as
+    it arrives (the scan then only shortens runs of ``None``).
+    """
+    seen: list[int] = []
+    position = 0
+    for candidate in candidates:
+        if candidate is not None:
+            if not ordered:
+                seen.append(candidate)
+            elif candidate >= position:  # else the scan has yielded it already
+                yield candidate
+                position = candidate + 1
+                continue
+        if position < size:
+            if matches(position):
+                yield position
+            position += 1
+    seen.sort()
+    yield from (i for i in seen if i >= position)

@@ -59,6 +59,7 @@ class ConcatSource(ParamSource):
 
     _offsets: tuple[int, ...] = attrs.field(init=False, eq=False, repr=False)
     _keys: tuple[str, ...] = attrs.field(init=False, eq=False, repr=False)
+    _keyset: frozenset[str] = attrs.field(init=False, eq=False, repr=False)
 
     def __init__(self, parts: Iterable[ParamSource]) -> None:
         """Concatenate ``parts`` (at least one), flattening nested concatenations."""
@@ -67,9 +68,10 @@ class ConcatSource(ParamSource):
     def __attrs_post_init__(self) -> None:
         """Precompute the offset of each part and the union of the keys."""
         offsets = (0, *accumulate(part.size for part in self.parts))
-        keys = sorted({key for part in self.parts for key in part.keys})
+        keys = frozenset(key for part in self.parts for key in part.keys)
         object.__setattr__(self, "_offsets", offsets)
-        object.__setattr__(self, "_keys", tuple(keys))
+        object.__setattr__(self, "_keys", tuple(sorted(keys)))
+        object.__setattr__(self, "_keyset", keys)
 
     @classmethod
     def of(cls, *sources: ParamSource) -> ConcatSource:
@@ -79,7 +81,29 @@ class ConcatSource(ParamSource):
         >>> ConcatSource.of(grid(x=[1]), grid(x=[2])) == grid(x=[1]) + grid(x=[2])
         True
         """
+        head, *rest = sources or (None,)
+        if isinstance(head, ConcatSource) and len(rest) == 1 and isinstance(rest[0], ParamSource):
+            tail = rest[0]
+            return head._extended(tail.parts if isinstance(tail, ConcatSource) else (tail,))
         return cls(sources)
+
+    def _extended(self, tail: tuple[ParamSource, ...]) -> ConcatSource:
+        """``self`` followed by ``tail``, reusing what ``self`` has worked out.
+
+        ``s = s + part`` in a loop rebuilt the offsets and keys of every part each time,
+        in Python: 27 s for 8,000 parts. Here only the new parts are looked at; what is
+        left per step is copying two tuples, which is C-speed.
+        """
+        extra = frozenset(key for part in tail for key in part.keys)
+        keyset = self._keyset | extra if extra - self._keyset else self._keyset
+        out: ConcatSource = object.__new__(ConcatSource)
+        object.__setattr__(out, "parts", self.parts + tail)
+        offsets = accumulate((part.size for part in tail), initial=self.size)
+        object.__setattr__(out, "_offsets", self._offsets + tuple(offsets)[1:])
+        keys = self._keys if keyset is self._keyset else tuple(sorted(keyset))
+        object.__setattr__(out, "_keys", keys)
+        object.__setattr__(out, "_keyset", keyset)
+        return out
 
     @property
     def size(self) -> int:

@@ -125,6 +125,10 @@ class ReplicateSource(ParamSource):
         i = self._perm.inverse(value)
         return iter((i,) if i < self.n else ())
 
+    def __reduce__(self) -> tuple[type[ReplicateSource], tuple[int, int, str]]:
+        """Pickle the fields only; the permutation is derived again (any protocol)."""
+        return ReplicateSource, (self.n, self.seed, self.key)
+
     def __repr__(self) -> str:
         """The factory call that builds this source."""
         key = "" if self.key == "seed" else f", key={self.key!r}"

@@ -11,7 +11,14 @@ import numpy as np
 
 from metalab._values import ParamValue, describe
 from metalab.errors import ParamError
-from metalab.params._algebra._common import Indices, check_seed, checked_array, checked_list
+from metalab.params._algebra._common import (
+    Indices,
+    check_seed,
+    checked_array,
+    checked_list,
+    increasing_matches,
+    matcher,
+)
 from metalab.params._algebra.slicing import operand_repr
 from metalab.params._base import ParamSource, Raw, bulk
 from metalab.params._permutation import Permutation
@@ -131,12 +138,14 @@ class ShuffledSource(ParamSource):
         return self.source.columns(self._mapped(indices))
 
     def _indices_of(self, params: Mapping[str, ParamValue]) -> Iterator[int]:
-        return _sorted_inverse(self.source._indices_of(params), self._perm)
+        found = self.source._indices_of(params)  # a random source raises here
+        candidates = map(self._perm.inverse, found)
+        return increasing_matches(candidates, matcher(self, params), self.size)
+
+    def __reduce__(self) -> tuple[type[ShuffledSource], tuple[ParamSource, int]]:
+        """Pickle the fields only; the permutation is derived again (any protocol)."""
+        return ShuffledSource, (self.source, self.seed)
 
     def __repr__(self) -> str:
         """The source, then ``.shuffled(seed=...)``."""
         return f"{operand_repr(self.source)}.shuffled(seed={self.seed})"
-
-
-def _sorted_inverse(found: Iterator[int], perm: Permutation) -> Iterator[int]:
-    yield from sorted(map(perm.inverse, found))

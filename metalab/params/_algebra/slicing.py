@@ -11,10 +11,17 @@ import numpy as np
 
 from metalab._values import ParamValue, check_int, describe
 from metalab.errors import ParamError
-from metalab.params._algebra._common import INT64_MAX, Indices, checked_array, checked_list
+from metalab.params._algebra._common import (
+    INT64_MAX,
+    Indices,
+    checked_array,
+    checked_list,
+    increasing_matches,
+    matcher,
+)
 from metalab.params._algebra.concat import ConcatSource
 from metalab.params._algebra.product import ProductSource
-from metalab.params._base import ParamSource, Raw, bulk
+from metalab.params._base import ParamSource, Raw, as_index, bulk
 from metalab.params.grid import range_len
 
 if TYPE_CHECKING:
@@ -116,15 +123,19 @@ class SliceSource(ParamSource):
         >>> s = SliceSource.of(grid(x=range(5)), slice(None, None, -2))
         >>> s.start, s.stop, s.step, [c.params["x"] for c in s]
         (4, -2, -2, [4, 2, 0])
+
+        Raises:
+            IndexTypeError: a bound is neither None nor an int (``__index__``), or a bool.
+            ParamError: the step is zero.
         """
-        for bound in (index.start, index.stop, index.step):
-            if isinstance(bound, bool):
-                msg = f"slice bounds must be int or None, got {describe(bound)}"
-                raise TypeError(msg)
-        if index.step is not None and index.step.__index__() == 0:
+        start, stop, step = (
+            None if bound is None else as_index(bound, f"slice {name}")
+            for name, bound in (("start", index.start), ("stop", index.stop), ("step", index.step))
+        )
+        if step == 0:
             msg = "slice step cannot be zero"
             raise ParamError(msg)
-        return cls(source, *index.indices(source.size))
+        return cls(source, *slice(start, stop, step).indices(source.size))
 
     @property
     def size(self) -> int:
@@ -174,7 +185,11 @@ class SliceSource(ParamSource):
         return self.source.columns(self._mapped(indices))
 
     def _indices_of(self, params: Mapping[str, ParamValue]) -> Iterator[int]:
-        return _within(self.source._indices_of(params), self.start, self._size, self.step)
+        found = self.source._indices_of(params)  # a random source raises here
+        candidates = _within(found, self.start, self._size, self.step)
+        return increasing_matches(
+            candidates, matcher(self, params), self._size, ordered=self.step > 0
+        )
 
     def __repr__(self) -> str:
         """The source, then the slice in Python's notation."""
@@ -194,26 +209,20 @@ class SliceSource(ParamSource):
         return f"{head}:{tail}" + ("" if step == 1 else f":{step}")
 
 
-def _within(found: Iterator[int], start: int, count: int, step: int) -> Iterator[int]:
-    """Map increasing source indices to the increasing slice indices among them."""
+def _within(found: Iterator[int], start: int, count: int, step: int) -> Iterator[int | None]:
+    """The slice indices of increasing source indices, ``None`` for those outside the slice.
+
+    Stops at the first source index past the slice's last position.
+    """
     if count == 0:
         return
     last = start + (count - 1) * step
     low, high = min(start, last), max(start, last)
-    if step > 0:
-        for i in found:
-            if i > high:
-                return
-            if i >= low and (i - start) % step == 0:
-                yield (i - start) // step
-        return
-    inside = []
     for i in found:
         if i > high:
-            break
-        if i >= low and (start - i) % -step == 0:
-            inside.append((start - i) // -step)
-    yield from reversed(inside)
+            return
+        offset = i - start
+        yield offset // step if i >= low and offset % step == 0 else None
 
 
 def shard(source: ParamSource, k: int, n: int) -> SliceSource:
