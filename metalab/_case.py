@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable, Mapping
 from typing import Any, Final, final
 
@@ -13,14 +14,27 @@ from metalab._values import (
     ParamInput,
     ParamValue,
     as_tuple_of_str,
+    int_text,
     normalize_mapping,
+    show,
 )
 from metalab.errors import ParamError
 
-__all__ = ["CASE_NAMESPACE", "ParamCase", "case_source", "encode_item", "fingerprint"]
+__all__ = [
+    "CASE_NAMESPACE",
+    "ParamCase",
+    "case_source",
+    "encode_item",
+    "fingerprint",
+    "int_literal",
+    "name_literal",
+]
 
 CASE_ID_PERSON: Final = b"metalab.case.v1"
 """Personalization of the BLAKE2b hash behind ``case_id``; changing it changes every id."""
+
+_SHORT_INT: Final = 10**600
+"""Ints below this in magnitude are formatted with ``%d`` under any int-to-str limit."""
 
 
 def _encode_str(text: str) -> bytes:
@@ -37,7 +51,10 @@ def encode_value(value: ParamValue) -> bytes:  # noqa: PLR0911
     if type(value) is str:
         return _encode_str(value)
     if type(value) is int:
-        return b"i%d;" % value
+        if -_SHORT_INT < value < _SHORT_INT:
+            return b"i%d;" % value
+        # The same decimal digits, without Python's int-to-str limit (see `int_text`).
+        return b"i" + int_text(value).encode("ascii") + b";"
     if type(value) is float:
         return b"d" + value.hex().encode("ascii") + b";"
     if type(value) is bool:
@@ -139,7 +156,7 @@ class ParamCase:
 
     def __repr__(self) -> str:
         """Show params and tags, the two fields that define the case."""
-        return f"ParamCase(params={dict(self.params)!r}, tags={self.tags!r})"
+        return f"ParamCase(params={show(dict(self.params))}, tags={self.tags!r})"
 
     def __getstate__(self) -> dict[str, Any]:
         """Pickle params and tags only; the id is recomputed on demand."""
@@ -182,6 +199,41 @@ CASE_NAMESPACE: Final[Mapping[str, object]] = {
     "_set_id": _set_id,
 }
 """The names that `case_source` code uses; a generated function's namespace includes them."""
+
+
+def name_literal(name: str) -> str:
+    """The literal that spells parameter name ``name`` in generated code.
+
+    Only an exact ``str`` is written (its ``repr`` is then a string literal of the same
+    text); anything else is a bug in the caller, which must normalize names first, so
+    no user-defined ``__repr__`` ever ends up in generated code.
+
+    >>> name_literal("model.lr")
+    "'model.lr'"
+    """
+    if type(name) is not str:
+        msg = f"generated code takes exact str names, got {type(name).__name__}"
+        raise TypeError(msg)
+    return repr(name)
+
+
+_LITERAL_INT_MAX: Final = 2**63
+"""Ints below this in magnitude are written as literals; larger ones are bound by name,
+since the compiler refuses literals beyond Python's int-to-str limit."""
+
+
+def int_literal(value: int, name: str, namespace: dict[str, object]) -> str:
+    """Text for the int ``value`` in generated code: a literal, or ``name`` bound to it.
+
+    >>> ns: dict[str, object] = {}
+    >>> int_literal(3, "n0", ns), int_literal(10**5000, "n1", ns), list(ns)
+    ('3', 'n1', ['n1'])
+    """
+    exact = int.__int__(operator.index(value))
+    if -_LITERAL_INT_MAX < exact < _LITERAL_INT_MAX:
+        return "%d" % exact  # noqa: UP031 - exact int, never a subclass's __format__
+    namespace[name] = exact
+    return name
 
 
 def case_source(params: str, tags: str, encoded: str, indent: str) -> str:

@@ -116,6 +116,51 @@ class FrozenParams(FrozenDict[str, "ParamValue"]):
 
 _SCALARS: Final = (str, int, float, type(None))
 
+_SHORT_INT: Final = 10**600
+"""Ints below this in magnitude have fewer digits than any ``sys.set_int_max_str_digits``
+limit may be set to (640 at least), so ``%d`` formats them in any process."""
+
+
+def int_text(value: int) -> str:
+    """The decimal digits of an int of any size, whatever ``sys.get_int_max_str_digits`` says.
+
+    Beyond Python's limit on int-to-str conversion (4300 digits by default), the digits
+    come from ``decimal`` (whose conversion of an int is exact and unlimited), so the
+    text of a value never depends on a process setting.
+
+    >>> int_text(-42), len(int_text(10**5000))
+    ('-42', 5001)
+    """
+    if -_SHORT_INT < value < _SHORT_INT:
+        return "%d" % value  # noqa: UP031 - int.__format__ would call a subclass's hook
+    import decimal  # only huge ints need it
+
+    return str(decimal.Decimal(value))
+
+
+def show(value: object) -> str:
+    """``repr`` of a parameter value (or a range, list or dict of them), for ints of any size.
+
+    The builtin ``repr`` of an int beyond Python's int-to-str limit raises ``ValueError``;
+    this spells every int out with `int_text` and is ``repr`` otherwise.
+
+    >>> show({"x": (1, 2.5, "a")}), show(range(0, 10, 2))
+    ("{'x': (1, 2.5, 'a')}", 'range(0, 10, 2)')
+    """
+    if isinstance(value, int) and not isinstance(value, bool):
+        return int_text(int.__int__(value))
+    if isinstance(value, range):
+        step = "" if value.step == 1 else f", {int_text(value.step)}"
+        return f"range({int_text(value.start)}, {int_text(value.stop)}{step})"
+    if isinstance(value, tuple):
+        items = ", ".join(map(show, value))
+        return f"({items},)" if len(value) == 1 else f"({items})"
+    if isinstance(value, list):
+        return "[" + ", ".join(map(show, value)) + "]"
+    if isinstance(value, Mapping):
+        return "{" + ", ".join(f"{show(k)}: {show(v)}" for k, v in value.items()) + "}"
+    return repr(value)
+
 
 def describe(value: object, limit: int = 60) -> str:
     """Name a value's type and show it, shortened, for an error message.
@@ -123,7 +168,7 @@ def describe(value: object, limit: int = 60) -> str:
     >>> describe("abc")
     "str 'abc'"
     """
-    text = repr(value)
+    text = show(value)
     if len(text) > limit:
         text = text[: limit - 3] + "..."
     return f"{type(value).__name__} {text}"
@@ -156,14 +201,49 @@ def merge_named(
 
 
 def normalize_key(key: object, where: str) -> str:
-    """Check that a parameter name is a non-empty str."""
+    """Return a parameter name as an exact, non-empty ``str``, or raise `ParamError`.
+
+    A ``str`` subclass (an ``enum.StrEnum`` member, say) becomes the plain ``str`` of its
+    characters: a name is text, and its class's ``__repr__``, ``__hash__`` or ``__eq__``
+    must not reach the params, the case ids or the code generated for a source.
+
+    >>> import enum
+    >>> class Opt(enum.StrEnum):
+    ...     LR = "lr"
+    >>> type(normalize_key(Opt.LR, "grid")) is str
+    True
+    """
     if not isinstance(key, str):
         msg = f"{where}: parameter names must be str, got {describe(key)}"
         raise ParamError(msg)
-    if not key:
+    name = key if type(key) is str else str.__str__(key)
+    if not name:
         msg = f"{where}: parameter names must be non-empty"
         raise ParamError(msg)
-    return check_text(key, f"{where}: parameter name")
+    return check_text(name, f"{where}: parameter name")
+
+
+def named_items(mapping: Mapping[Any, Any], where: str) -> list[tuple[str, Any]]:
+    """The ``(name, value)`` pairs of a mapping, names normalized (`normalize_key`) and sorted.
+
+    Two keys that are one name once normalized (a ``str`` subclass with its own hash
+    next to the plain ``str``) are refused rather than one silently dropped.
+
+    >>> named_items({"b": 1, "a": 2}, "grid")
+    [('a', 2), ('b', 1)]
+    """
+    items: dict[str, Any] = {}
+    for key, value in mapping.items():
+        name = normalize_key(key, where)
+        if name in items:
+            msg = f"{where}: parameter {name!r} is given twice"
+            raise ParamError(msg)
+        items[name] = value
+    return sorted(items.items(), key=_first)
+
+
+def _first(item: tuple[str, Any]) -> str:
+    return item[0]
 
 
 def check_text(text: str, where: str) -> str:
@@ -184,6 +264,8 @@ def normalize_value(value: object, where: str) -> ParamValue:  # noqa: C901, PLR
     """Return the canonical, immutable form of one parameter value, or raise `ParamError`.
 
     ``where`` names the parameter for the message, e.g. ``"grid values for 'lr'"``.
+    Subclasses of the builtins (``IntEnum``, ``StrEnum``, ``np.str_``) become the exact
+    builtin, so no user-defined method is ever called on a stored value.
 
     >>> normalize_value([1, 2.5, "a"], "x")
     (1, 2.5, 'a')
@@ -203,46 +285,118 @@ def normalize_value(value: object, where: str) -> ParamValue:  # noqa: C901, PLR
             raise ParamError(msg)
         return value  # type: ignore[return-value]
     if isinstance(value, np.generic):
-        return normalize_value(value.item(), where)
+        return _numpy_scalar(value, where)
     if isinstance(value, np.ndarray):
-        return tuple(normalize_value(v, where) for v in value.tolist())
-    if isinstance(value, bool):
-        return bool(value)
+        return _numpy_array(value, where)
+    # int.__int__ and friends copy the value into the exact builtin, bypassing any
+    # __int__, __float__ or __str__ a subclass defines.
     if isinstance(value, int):
-        return int(value)
+        return int.__int__(value)
     if isinstance(value, float):
-        return normalize_value(float(value), where)
+        return normalize_value(float.__float__(value), where)
     if isinstance(value, str):
-        return check_text(str(value), where)
+        return check_text(str.__str__(value), where)
     if isinstance(value, list | tuple):
         return tuple(normalize_value(v, where) for v in value)
     if isinstance(value, Mapping):
         return normalize_mapping(value, where)
+    raise _unsupported(value, where)
+
+
+def _unsupported(value: object, where: str) -> ParamError:
     msg = (
         f"{where}: {describe(value)} cannot go into a JSON manifest; use None, bool, int, "
         "float, str, or lists and str-keyed dicts of those"
+    )
+    return ParamError(msg)
+
+
+_FLOAT_KINDS: Final = (np.float16, np.float32, np.float64)
+"""The NumPy floats every value of which is a Python float exactly."""
+
+
+def _numpy_scalar(value: np.generic, where: str) -> ParamValue:
+    """A NumPy scalar as the Python scalar it stands for, if one means the same."""
+    # First: timedelta64 is an np.integer, and .item() would give an int of nanoseconds,
+    # None for NaT, or a datetime: each changes what the value means, so none is taken.
+    if isinstance(value, np.datetime64 | np.timedelta64):
+        msg = (
+            f"{where}: NumPy {type(value).__name__} values cannot go into a manifest, "
+            f"got {value!r}; give the time as a str (e.g. an ISO 8601 date) or a number "
+            "with its unit in the parameter's name"
+        )
+        raise ParamError(msg)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, _FLOAT_KINDS):
+        return normalize_value(float(value), where)
+    if isinstance(value, np.floating):
+        # A long double (80 or 128 bits on some platforms) is kept only when a float64
+        # holds it exactly; its .item() is itself, so it must not go round again.
+        as_float = float(value)
+        if math.isfinite(as_float) and np.longdouble(as_float) == value:
+            return as_float
+        msg = (
+            f"{where}: {describe(value)} has no exact float64 value, which a manifest "
+            "needs; round it with float() first"
+        )
+        raise ParamError(msg)
+    if isinstance(value, np.str_):
+        return check_text(str.__str__(value), where)
+    # complex, bytes_, void (raw bytes or structured records): no JSON meaning.
+    raise _unsupported(value, where)
+
+
+_ARRAY_KINDS: Final = frozenset("biuUO")
+"""Array kinds whose ``tolist()`` gives Python values that mean the same (bool, ints, str,
+objects to normalize one by one); float arrays of at most 64 bits are added below."""
+
+
+def _numpy_array(value: npt.NDArray[Any], where: str) -> ParamValue:
+    """A NumPy array as nested tuples of its values (a 0-d array: its one value)."""
+    if value.ndim == 0:
+        return normalize_value(value[()], where)
+    kind = value.dtype.kind
+    if kind in _ARRAY_KINDS or (kind == "f" and value.dtype.itemsize <= 8):
+        return tuple(normalize_value(v, where) for v in value.tolist())
+    if kind == "f":  # long doubles: each element as a NumPy scalar, checked for exactness
+        return tuple(normalize_value(v, where) for v in value)
+    msg = (
+        f"{where}: a NumPy array of dtype {value.dtype} cannot go into a manifest; "
+        "use arrays of bools, ints, floats or str"
     )
     raise ParamError(msg)
 
 
 def normalize_mapping(value: Mapping[Any, Any], where: str) -> FrozenParams:
     """Normalize a str-keyed mapping of parameter values into `FrozenParams`, keys sorted."""
-    items = sorted((normalize_key(k, where), v) for k, v in value.items())
+    items = named_items(value, where)
     return FrozenParams((k, normalize_value(v, f"{where}, key {k!r}")) for k, v in items)
 
 
 def is_integer(value: object) -> bool:
     """Whether ``value`` is an int for metalab's purposes: bool and integral floats are not."""
-    return isinstance(value, int | np.integer) and not isinstance(value, bool | np.bool_)
+    # timedelta64 is an np.integer to NumPy, but a duration is not an int.
+    return isinstance(value, int | np.integer) and not isinstance(
+        value, bool | np.bool_ | np.timedelta64
+    )
 
 
 def check_finite_number(value: object, where: str) -> float | int:
     """Return a finite real number (bool excluded) as a Python scalar, or raise `ParamError`."""
-    if isinstance(value, bool | np.bool_) or not isinstance(value, int | float | np.number):
+    if isinstance(value, bool | np.bool_) or not isinstance(
+        value, int | float | np.integer | np.floating
+    ):
         msg = f"{where} must be a number, got {describe(value)}"
         raise ParamError(msg)
     if isinstance(value, np.generic):
-        value = value.item()
+        value = _numpy_scalar(value, where)
+    elif isinstance(value, int):
+        value = int.__int__(value)
+    else:
+        value = float.__float__(value)
     if isinstance(value, float) and not math.isfinite(value):
         msg = f"{where} must be finite, got {value!r}"
         raise ParamError(msg)
@@ -254,16 +408,15 @@ def check_int(value: object, where: str) -> int:
     if not is_integer(value):
         msg = f"{where} must be an int, got {describe(value)}"
         raise ParamError(msg)
-    return int(value)  # type: ignore[call-overload, no-any-return]
+    return int(value) if isinstance(value, np.integer) else int.__int__(value)  # type: ignore[arg-type]
 
 
 def sorted_items(
     mapping: Mapping[Any, Any], where: str, check: Callable[[str, Any], Any]
 ) -> Iterator[tuple[str, Any]]:
     """Yield ``(name, check(name, value))`` over a mapping, names validated and sorted."""
-    keys = [normalize_key(k, where) for k in mapping]
-    for k in sorted(keys):
-        yield k, check(k, mapping[k])
+    for k, v in named_items(mapping, where):
+        yield k, check(k, v)
 
 
 def as_tuple_of_str(value: Iterable[object] | None, where: str) -> tuple[str, ...]:
@@ -278,7 +431,8 @@ def as_tuple_of_str(value: Iterable[object] | None, where: str) -> tuple[str, ..
         if not isinstance(tag, str):
             msg = f"{where} must be a list of str, got an item {describe(tag)}"
             raise ParamError(msg)
-    return out  # type: ignore[return-value]
+    # Tags are text: a str subclass keeps no behaviour of its own in a case.
+    return tuple(t if type(t) is str else str.__str__(t) for t in out)
 
 
 INT64_MIN: Final = -(2**63)
@@ -302,7 +456,8 @@ def column_array(values: Sequence[Any]) -> npt.NDArray[Any]:
         return np.array(values, dtype=np.bool_)
     if kinds == {int} and all(INT64_MIN <= v <= INT64_MAX for v in values):
         return np.array(values, dtype=np.int64)
-    if kinds == {str}:
+    # A NumPy str array drops trailing NUL characters: such strs stay exact objects.
+    if kinds == {str} and not any(v.endswith("\0") for v in values):
         return np.array(values, dtype=np.str_)
     out = np.empty(len(values), dtype=object)
     for i, v in enumerate(values):

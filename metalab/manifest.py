@@ -596,6 +596,15 @@ def _split_union(annotation: str) -> list[str]:
 _TUPLE_RE: Final = re.compile(r"(?:tuple|Sequence)\[(.*),\s*\.\.\.\]")
 
 
+def _array_or_range(array: Check) -> Check:
+    """A range object (``{"type": "range", ...}``), or what ``array`` checks."""
+
+    def check(node: Any) -> Any:
+        return _structure_range(node) if isinstance(node, Mapping) else array(node)
+
+    return check
+
+
 def _check_for(annotation: object) -> Check:  # noqa: PLR0911
     """The JSON check for a distribution field, read from its annotation's text.
 
@@ -611,6 +620,8 @@ def _check_for(annotation: object) -> Check:  # noqa: PLR0911
         rest = " | ".join(p for p in parts if p != "None")
         return _optional(_check_for(rest)) if rest else _value
     kinds = set(parts)
+    if "range" in kinds:  # choice options: an array of values or a range object
+        return _array_or_range(_check_for(" | ".join(p for p in parts if p != "range")))
     if kinds == {"int"}:
         return _int
     if kinds in ({"float"}, {"int", "float"}):
@@ -654,7 +665,7 @@ class _DistributionLayout:
             value = getattr(dist, name)
             if value is None and key in self.optional:
                 continue
-            out[key] = _plain(value)
+            out[key] = _unstructure_range(value) if isinstance(value, range) else _plain(value)
         return out
 
     def structure(self, node: Any, _: object) -> Any:

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from metalab import GridSource, ParamCase, choice, grid, manual, randint, random, uniform
 from metalab._case import encode_value
-from metalab.errors import SizeOverflowError
+from metalab.errors import ParamError, SizeOverflowError
 from metalab.testing import grids
 
 if TYPE_CHECKING:
@@ -116,6 +116,16 @@ class TestRangeAxes:
 
 class TestNumpyInputs:
     """NumPy arrays and scalars are accepted and become Python builtins."""
+
+    @pytest.mark.parametrize("shape", [(3, 2), (1, 1), (2, 0), (2, 2, 2)])
+    def test_an_n_d_array_is_not_an_axis(self, shape: tuple[int, ...]) -> None:
+        """A grid axis is 1-d: a 2-d (or deeper) array is refused, saying so."""
+        with pytest.raises(ParamError, match=r"'x' must be a 1-d sequence.*shape"):
+            grid(x=np.ones(shape))
+
+    def test_rows_in_a_list_are_tuple_values(self) -> None:
+        """Listing the rows of a 2-d array gives one tuple value per row, as asked."""
+        assert grid(x=list(np.ones((2, 2))))[0].params == {"x": (1.0, 1.0)}
 
     @pytest.mark.parametrize(
         ("array", "expected"),

@@ -12,10 +12,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from metalab import ParamCase, ParamSource, grid, manual, random, uniform
+from metalab import ParamCase, ParamSource, choice, grid, manual, random, uniform
+from metalab import zip as zip_
 from metalab._case import encode_value
 from metalab.errors import CaseIndexError, IndexTypeError, ParamError, UnsupportedOperationError
-from metalab.testing import grids, manual_sources, random_sources
+from metalab.manifest import dumps, loads
+from metalab.testing import grids, manual_sources, random_sources, sources
 
 LEAVES = pytest.mark.parametrize(
     "kind",
@@ -23,6 +25,21 @@ LEAVES = pytest.mark.parametrize(
     ids=["grid", "random", "manual"],
 )
 ANY_LEAF = st.one_of(grids(), random_sources(), manual_sources())
+
+_CONFUSABLE: Any = st.sampled_from([1, 1.0, True, 0, 0.0, -0.0, False, "1", None])
+_CONFUSABLE_SOURCES: Any = st.one_of(
+    st.lists(_CONFUSABLE, min_size=1, max_size=2).map(lambda v: grid(x=v)),
+    st.lists(_CONFUSABLE, min_size=1, max_size=2).map(lambda v: manual([{"x": x} for x in v])),
+    st.lists(_CONFUSABLE, min_size=1, max_size=2).map(lambda v: zip_(x=v)),
+    st.lists(_CONFUSABLE, min_size=1, max_size=2).map(
+        lambda v: random({"x": choice(v)}, 2, seed=0)
+    ),
+    st.sampled_from([0, 0.0, -0.0, 1]).map(lambda low: random({"x": uniform(low, 2)}, 2, seed=0)),
+    st.sampled_from([range(2), range(0, 2, 1), range(0, 2, 3), range(1)]).map(
+        lambda r: grid(x=r) * random({"y": choice(r)}, 2, seed=0)
+    ),
+)
+"""Small sources over values Python considers equal, so that pairs often collide."""
 
 
 def same(a: ParamCase, b: ParamCase) -> bool:
@@ -152,6 +169,23 @@ class TestValueSemantics:
         assert copy == source
         assert hash(copy) == hash(source)
         assert all(same(a, b) for a, b in zip(copy, source, strict=True))
+
+    @given(a=_CONFUSABLE_SOURCES, b=_CONFUSABLE_SOURCES)
+    def test_equality_and_hash_agree_with_the_manifest(
+        self, a: ParamSource, b: ParamSource
+    ) -> None:
+        """Two sources are equal exactly when their manifests are, and equal ones hash alike."""
+        same = dumps(a) == dumps(b)
+        assert (a == b) == same
+        if same:
+            assert hash(a) == hash(b)
+
+    @given(source=sources(max_depth=2, max_size=8))
+    def test_every_source_equals_its_manifest_copy(self, source: ParamSource) -> None:
+        """A source rebuilt from its manifest is equal to it and hashes alike."""
+        copy = loads(dumps(source))
+        assert copy == source
+        assert hash(copy) == hash(source)
 
     def test_sources_are_told_apart_by_value_types(self) -> None:
         """Grids and manual sources whose values differ only as 1 / 1.0 / True are unequal."""

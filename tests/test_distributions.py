@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import pickle
 import random as stdlib_random
@@ -22,6 +23,7 @@ from metalab import (
     LogUniformInt,
     Normal,
     RandInt,
+    RandomSource,
     Uniform,
     choice,
     lognormal,
@@ -29,6 +31,7 @@ from metalab import (
     loguniform_int,
     normal,
     randint,
+    random,
     uniform,
 )
 from metalab._case import encode_value
@@ -45,6 +48,7 @@ from metalab.params._rng import (
     mix64_array,
     name_hash,
 )
+from metalab.testing import distributions
 
 TWO64 = 2**64
 
@@ -618,3 +622,138 @@ class TestAgreementAndBounds:
         first, last = both_paths(stepped, stream, [bottom, top])
         assert first == low
         assert low <= last < high
+
+
+def _confusable_distributions() -> st.SearchStrategy[Distribution]:
+    """Distributions built from values Python considers equal, so that pairs often collide."""
+    confusable = st.sampled_from([1, 1.0, True, 0, 0.0, -0.0, False, "1", None])
+    numbers: st.SearchStrategy[Any] = st.sampled_from(
+        [0, 0.0, -0.0, 1, 1.0, np.float64(1.0), np.int64(1)]
+    )
+    return st.one_of(
+        st.lists(confusable, min_size=1, max_size=2).map(choice),
+        st.lists(st.lists(confusable, max_size=2), min_size=1, max_size=2).map(choice),
+        st.lists(st.dictionaries(st.just("k"), confusable), min_size=1, max_size=1).map(choice),
+        st.tuples(
+            st.sampled_from([[1, 2], range(1, 3)]), st.sampled_from([None, [1, 1], [1.0, 1]])
+        ).map(lambda p: choice(p[0], weights=p[1])),
+        st.tuples(numbers, st.sampled_from([2, 2.0])).map(lambda b: uniform(*b)),
+        st.tuples(numbers, st.sampled_from([1, 1.0])).map(lambda p: normal(*p)),
+        st.tuples(numbers, st.sampled_from([1, 1.0])).map(lambda p: lognormal(*p)),
+    )
+
+
+class TestTypedEquality:
+    """Distributions are equal exactly when their type-tagged definitions (manifests) are."""
+
+    def test_choice_tells_value_types_apart(self) -> None:
+        """choice([1]) and choice([True]) differ, as do 0.0 and -0.0, nested options too."""
+        assert random({"x": choice([1])}, 2, seed=0) != random({"x": choice([True])}, 2, seed=0)
+        assert len({random({"x": choice([v])}, 2, seed=0) for v in (1, True, 1.0)}) == 3
+        assert choice([0.0]) != choice([-0.0])
+        assert choice([[1]]) != choice([[1.0]])
+        assert choice([{"a": 1}]) != choice([{"a": True}])
+        assert choice([1, 2], weights=[1, 1]) != choice([1, 2], weights=[1.0, 1])
+
+    def test_numeric_fields_tell_int_float_and_sign_apart(self) -> None:
+        """uniform(0, 2) and uniform(0.0, 2) print, serialize and compare differently."""
+        assert uniform(0, 2) != uniform(0.0, 2)
+        assert uniform(0.0, 2) != uniform(-0.0, 2)
+        assert normal(1, 1) != normal(1.0, 1)
+        assert uniform(np.float64(1.0), 2) == uniform(1.0, 2)
+
+    @given(a=_confusable_distributions(), b=_confusable_distributions())
+    def test_equality_and_hash_agree_with_the_manifest(
+        self, a: Distribution, b: Distribution
+    ) -> None:
+        """A == b exactly when their manifests are equal, and equal ones hash alike."""
+        same = json.dumps(a.to_manifest_dict()) == json.dumps(b.to_manifest_dict())
+        assert (a == b) == same
+        if same:
+            assert hash(a) == hash(b)
+
+    @given(dist=distributions())
+    def test_every_distribution_equals_its_manifest_copy(self, dist: Distribution) -> None:
+        """Rebuilt from its manifest, a distribution is equal and hashes alike."""
+        copy = (
+            random({"x": dist}, 1, seed=0)
+            .from_manifest_dict(random({"x": dist}, 1, seed=0).to_manifest_dict())
+            .space["x"]
+        )
+        assert copy == dist
+        assert hash(copy) == hash(dist)
+
+
+class TestRangeOptions:
+    """choice(range(n)) stays lazy and draws exactly what choice(list(range(n))) draws."""
+
+    def test_a_huge_range_is_not_listed(self) -> None:
+        """choice(range(10**7)) keeps the range, and its manifest stores a range object."""
+        dist = choice(range(10**7))
+        assert dist.options == range(10**7)
+        assert isinstance(dist.options, range)
+        node = dist.to_manifest_dict()
+        assert node == {
+            "type": "Choice",
+            "options": {"type": "range", "start": 0, "stop": 10**7, "step": 1},
+        }
+        source = random({"x": dist}, 5, seed=0)
+        assert source.from_manifest_dict(source.to_manifest_dict()) == source
+        assert 0 <= source[4].params["x"] < 10**7  # type: ignore[operator]
+
+    @pytest.mark.parametrize(
+        "options",
+        [
+            range(7),
+            range(-3, 100, 3),
+            range(10, -50, -7),
+            range(2**63 - 10, 2**63 - 1),
+            range(-(2**63), 2**63 - 1, 2**60),
+            range(2**64, 2**64 + 5),
+        ],
+        ids=str,
+    )
+    @pytest.mark.parametrize("weighted", [False, True])
+    def test_range_draws_equal_list_draws(self, options: range, weighted: bool) -> None:
+        """Every access path gives the same values for a range and for its list."""
+        weights = list(range(1, len(options) + 1)) if weighted else None
+        lazy = random({"x": choice(options, weights=weights)}, 300, seed=5)
+        listed = random({"x": choice(list(options), weights=weights)}, 300, seed=5)
+        assert list(lazy.dicts()) == list(listed.dicts())
+        assert [c.params for c in lazy] == [c.params for c in listed]
+        assert [lazy[i].params for i in range(0, 300, 7)] == [
+            listed[i].params for i in range(0, 300, 7)
+        ]
+        assert lazy.columns()["x"].dtype == listed.columns()["x"].dtype
+        assert lazy.columns()["x"].tolist() == listed.columns()["x"].tolist()
+        assert lazy != listed
+        assert [c.case_id for c in lazy.take([3, 1])] == [c.case_id for c in listed.take([3, 1])]
+
+    def test_a_range_too_long_to_list_draws_alike_on_every_path(self) -> None:
+        """Beyond int64 and sys.maxsize, single, batched and column draws agree."""
+        options = range(-(2**66), 2**66, 2**10 + 1)
+        source = random({"x": choice(options)}, 300, seed=5)
+        single = [source[i].params["x"] for i in range(300)]
+        assert [d["x"] for d in source.dicts()] == single
+        assert source.columns()["x"].tolist() == single
+        assert source.columns()["x"].dtype == object
+        assert all(v in options for v in single)
+        assert len(set(single)) > 290
+
+    def test_an_old_manifest_with_listed_options_gives_the_same_draws(self) -> None:
+        """A manifest that lists the options loads and draws what the range draws."""
+        node = random({"x": choice(list(range(40)))}, 50, seed=1).to_manifest_dict()
+        assert isinstance(node["space"]["x"]["options"], list)
+        loaded = RandomSource.from_manifest_dict(node)
+        assert list(loaded.dicts()) == list(random({"x": choice(range(40))}, 50, seed=1).dicts())
+
+    def test_range_options_are_validated(self) -> None:
+        """An empty range, or more than 2**64 options, is refused at definition."""
+        with pytest.raises(ParamError, match="non-empty"):
+            choice(range(3, 3))
+        with pytest.raises(ParamError, match="2\\*\\*64"):
+            choice(range(2**64 + 1))
+        with pytest.raises(ParamError, match="one entry per option"):
+            choice(range(3), weights=[1, 2])
+        assert repr(choice(range(0, 10, 2))) == "choice(range(0, 10, 2))"
+        assert eval(repr(choice(range(3))), FACTORIES) == choice(range(3))  # noqa: S307

@@ -31,6 +31,7 @@ from typing import (
 import attrs
 import numpy as np
 
+from metalab._case import encode_value
 from metalab._values import (
     INT64_MAX,
     INT64_MIN,
@@ -41,6 +42,7 @@ from metalab._values import (
     column_array,
     describe,
     normalize_value,
+    show,
 )
 from metalab.errors import ParamError, UnsupportedOperationError
 from metalab.params._rng import MASK64, TWO_POW_64, UNIT, Work, golden_multiple
@@ -161,9 +163,16 @@ Integer: TypeAlias = "int | np.integer[Any]"
 """An integer as a distribution takes it: a Python int or a NumPy integer scalar."""
 
 
+def _item(value: Any) -> Any:
+    # NumPy numbers become the Python scalars they stand for; checks come after. A
+    # timedelta64 (an np.integer to NumPy) or datetime64 stays as it is, to be refused.
+    if isinstance(value, np.generic) and not isinstance(value, np.timedelta64 | np.datetime64):
+        return value.item()
+    return value
+
+
 def _scalar(value: Real) -> int | float:
-    # NumPy scalars become the Python scalars they stand for; checks come after.
-    out: int | float = value.item() if isinstance(value, np.generic) else value
+    out: int | float = _item(value)
     return out
 
 
@@ -172,7 +181,7 @@ def _optional_scalar(value: Real | None) -> int | float | None:
 
 
 def _integer(value: Integer) -> int:
-    out: int = value.item() if isinstance(value, np.generic) else value
+    out: int = _item(value)
     return out
 
 
@@ -322,8 +331,19 @@ def _as_float(value: float, where: str) -> float:
     try:
         return float(value)
     except OverflowError:
-        msg = f"{where} is beyond the float range, got {value!r}"
+        msg = f"{where} is beyond the float range, got {show(value)}"
         raise ParamError(msg) from None
+
+
+def _value_key(value: ParamValue | range) -> object:
+    """What equality and hashing compare for a field: its type-tagged encoding.
+
+    As for cases (``case_id``), ``1``, ``1.0`` and ``True`` differ, and so do ``0.0``
+    and ``-0.0``: two distributions are equal exactly when their manifests are.
+    """
+    if isinstance(value, range):
+        return ("range", value.start, value.stop, value.step)
+    return encode_value(value)
 
 
 def _float_bounds(fn: str, low: object, high: object) -> tuple[int | float, int | float]:
@@ -332,10 +352,10 @@ def _float_bounds(fn: str, low: object, high: object) -> tuple[int | float, int 
     lo_f = _as_float(lo, f"{fn}(low=..., high=...): low")
     hi_f = _as_float(hi, f"{fn}(low=..., high=...): high")
     if not lo_f < hi_f:
-        msg = f"{fn}(low={lo!r}, high={hi!r}): low must be less than high"
+        msg = f"{fn}(low={show(lo)}, high={show(hi)}): low must be less than high"
         raise ParamError(msg)
     if not math.isfinite(hi_f - lo_f):
-        msg = f"{fn}(low={lo!r}, high={hi!r}): high - low overflows the float range"
+        msg = f"{fn}(low={show(lo)}, high={show(hi)}): high - low overflows the float range"
         raise ParamError(msg)
     return lo, hi
 
@@ -427,10 +447,10 @@ def _check_int_bounds(fn: str, low: object, high: object) -> tuple[int, int]:
     lo = check_int(low, f"{fn}(low=..., high=...): low")
     hi = check_int(high, f"{fn}(low=..., high=...): high")
     if lo > hi:
-        msg = f"{fn}(low={lo!r}, high={hi!r}): the integer range is empty (low > high)"
+        msg = f"{fn}(low={show(lo)}, high={show(hi)}): the integer range is empty (low > high)"
         raise ParamError(msg)
     if lo < INT64_MIN or hi > INT64_MAX:
-        msg = f"{fn}(low={lo!r}, high={hi!r}): bounds must lie within the int64 range"
+        msg = f"{fn}(low={show(lo)}, high={show(hi)}): bounds must lie within the int64 range"
         raise ParamError(msg)
     return lo, hi
 
@@ -442,12 +462,12 @@ def _int_grid(fn: str, low: int, high: int, step: object) -> tuple[int, int]:
     where = f"{fn}(low={low!r}, high={high!r}, step=...)"
     st = check_int(step, f"{where}: step")
     if st < 1:
-        msg = f"{where}: step must be a positive int, got {st!r}"
+        msg = f"{where}: step must be a positive int, got {show(st)}"
         raise ParamError(msg)
     if (high - low) % st:
         msg = (
             f"{where}: high - low must be a multiple of step so that both bounds are "
-            f"reachable, got step={st!r}"
+            f"reachable, got step={show(st)}"
         )
         raise ParamError(msg)
     return st, (high - low) // st + 1
@@ -475,9 +495,9 @@ class Uniform(_Base):
 
     manifest_type: ClassVar[str] = "Uniform"
 
-    low: int | float = attrs.field(converter=_scalar)
-    high: int | float = attrs.field(converter=_scalar)
-    step: int | float | None = attrs.field(default=None, converter=_optional_scalar)
+    low: int | float = attrs.field(converter=_scalar, eq=_value_key)
+    high: int | float = attrs.field(converter=_scalar, eq=_value_key)
+    step: int | float | None = attrs.field(default=None, converter=_optional_scalar, eq=_value_key)
     _lo: float = attrs.field(init=False, eq=False)
     _scale: float = attrs.field(init=False, eq=False)
     _top: float | None = attrs.field(init=False, eq=False)
@@ -575,9 +595,9 @@ class LogUniform(_Base):
 
     manifest_type: ClassVar[str] = "LogUniform"
 
-    low: int | float = attrs.field(converter=_scalar)
-    high: int | float = attrs.field(converter=_scalar)
-    step: int | float | None = attrs.field(default=None, converter=_optional_scalar)
+    low: int | float = attrs.field(converter=_scalar, eq=_value_key)
+    high: int | float = attrs.field(converter=_scalar, eq=_value_key)
+    step: int | float | None = attrs.field(default=None, converter=_optional_scalar, eq=_value_key)
     _lo: float = attrs.field(init=False, eq=False)
     _top: float = attrs.field(init=False, eq=False)
     _log_lo: float = attrs.field(init=False, eq=False)
@@ -678,14 +698,16 @@ class LogUniform(_Base):
 def _check_normal(fn: str, mu: object, sigma: object) -> tuple[int | float, int | float]:
     m = check_finite_number(mu, f"{fn}(mu=..., sigma=...): mu")
     s = check_finite_number(sigma, f"{fn}(mu=..., sigma=...): sigma")
-    if not s > 0:
-        msg = f"{fn}(mu={m!r}, sigma={s!r}): sigma must be positive"
+    m_f = _as_float(m, f"{fn}(mu=..., sigma=...): mu")
+    s_f = _as_float(s, f"{fn}(mu=..., sigma=...): sigma")
+    if not s_f > 0:
+        msg = f"{fn}(mu={show(m)}, sigma={show(s)}): sigma must be positive"
         raise ParamError(msg)
-    reach = abs(float(m)) + NORMAL_REACH * float(s)
+    reach = abs(m_f) + NORMAL_REACH * s_f
     limit = LOG_FLOAT_MAX if fn == "lognormal" else math.inf
     if not reach < limit:
         what = "exp(mu +- 9 * sigma)" if fn == "lognormal" else "mu +- 9 * sigma"
-        msg = f"{fn}(mu={m!r}, sigma={s!r}): {what} must stay within the float range"
+        msg = f"{fn}(mu={show(m)}, sigma={show(s)}): {what} must stay within the float range"
         raise ParamError(msg)
     return m, s
 
@@ -763,8 +785,8 @@ class Normal(_Gaussian):
 
     manifest_type: ClassVar[str] = "Normal"
 
-    mu: int | float = attrs.field(converter=_scalar)
-    sigma: int | float = attrs.field(converter=_scalar)
+    mu: int | float = attrs.field(converter=_scalar, eq=_value_key)
+    sigma: int | float = attrs.field(converter=_scalar, eq=_value_key)
 
     def __attrs_post_init__(self) -> None:
         """Check the parameters."""
@@ -797,8 +819,8 @@ class LogNormal(_Gaussian):
 
     manifest_type: ClassVar[str] = "LogNormal"
 
-    mu: int | float = attrs.field(converter=_scalar)
-    sigma: int | float = attrs.field(converter=_scalar)
+    mu: int | float = attrs.field(converter=_scalar, eq=_value_key)
+    sigma: int | float = attrs.field(converter=_scalar, eq=_value_key)
 
     def __attrs_post_init__(self) -> None:
         """Check the parameters (every draw must be a finite float)."""
@@ -1002,14 +1024,44 @@ class LogUniformInt(_Base):
 
 
 # -- categorical ------------------------------------------------------------------------
-def _to_options(value: Sequence[ParamInput] | npt.NDArray[Any]) -> tuple[ParamValue, ...]:
+Options: TypeAlias = "tuple[ParamValue, ...] | range"
+"""The options of a `choice`: a tuple of values, or a ``range`` of ints kept lazy."""
+
+MAX_OPTIONS: Final = 2**64
+"""The most options a choice may have: an option is picked by a 64-bit integer draw."""
+
+
+def _range_len(r: range) -> int:
+    # len() overflows beyond sys.maxsize; a range's length is exact arithmetic.
+    if r.step > 0:
+        return max(0, (r.stop - r.start + r.step - 1) // r.step)
+    return max(0, (r.start - r.stop - r.step - 1) // -r.step)
+
+
+def _to_options(value: Sequence[ParamInput] | range | npt.NDArray[Any]) -> Options:
     raw: object = value  # checked at run time for untyped callers
+    if isinstance(raw, range):
+        # Kept as it is, like a grid axis: a range holds exact ints only, and its
+        # options are computed on demand (choice(range(10**7)) stores three ints).
+        if not _range_len(raw):
+            msg = f"choice(options): options must be non-empty, got an empty {show(raw)}"
+            raise ParamError(msg)
+        if _range_len(raw) > MAX_OPTIONS:
+            msg = f"choice(options): at most 2**64 options can be drawn from, got {show(raw)}"
+            raise ParamError(msg)
+        return raw
     if isinstance(raw, str | bytes) or not isinstance(raw, Sequence | np.ndarray):
         msg = f"choice(options): options must be a non-empty list, got {describe(value)}"
+        raise ParamError(msg)
+    if isinstance(raw, np.ndarray) and raw.ndim != 1:
+        msg = f"choice(options): options must be a 1-d sequence, got an array of shape {raw.shape}"
         raise ParamError(msg)
     options = tuple(normalize_value(v, "choice(options)") for v in raw)
     if not options:
         msg = "choice(options): options must be a non-empty list, got an empty one"
+        raise ParamError(msg)
+    if len(options) > MAX_OPTIONS:  # pragma: no cover - no list is this long
+        msg = "choice(options): at most 2**64 options can be drawn from"
         raise ParamError(msg)
     return options
 
@@ -1031,7 +1083,7 @@ def _to_weights(
     )
     for j, w in enumerate(weights):
         if w < 0:
-            msg = f"choice(options, weights=...): weight {j} must be >= 0, got {w!r}"
+            msg = f"choice(options, weights=...): weight {j} must be >= 0, got {show(w)}"
             raise ParamError(msg)
     return weights
 
@@ -1045,13 +1097,11 @@ def _cumulative(weights: tuple[int | float, ...]) -> tuple[float, ...]:
     return tuple(float(prefix / total) for prefix in exact)
 
 
-def _typed_options(options: tuple[ParamValue, ...]) -> npt.NDArray[Any]:
-    typed = column_array(options)
-    # A NumPy str array drops trailing NUL characters; keep the exact strs then.
-    if typed.dtype.kind == "U" and typed.tolist() != list(options):
-        typed = np.empty(len(options), dtype=object)
-        typed[:] = options
-    return typed
+def _range_dtype(options: range) -> np.dtype[Any]:
+    """``int64`` when every option fits, as for the same ints listed; else ``object``."""
+    last = options[-1]
+    inside = min(options.start, last) >= INT64_MIN and max(options.start, last) <= INT64_MAX
+    return _INT64 if inside else np.dtype(object)
 
 
 @final
@@ -1064,36 +1114,56 @@ class Choice(_Base):
     option is the first whose cumulative share ``c_j`` (each prefix sum over the total,
     computed exactly and rounded once) exceeds the unit float ``k * 2**-53``.
 
+    The options may be a ``range``, kept lazy: ``choice(range(n))`` draws exactly what
+    ``choice(list(range(n)))`` draws, without listing the ints (the two are different
+    definitions, as their manifests are, so they do not compare equal).
+
     >>> choice(["adam", "sgd"]).options
     ('adam', 'sgd')
+    >>> choice(range(10**9)).options
+    range(0, 1000000000)
     """
 
     manifest_type: ClassVar[str] = "Choice"
 
-    options: tuple[ParamValue, ...] = attrs.field(converter=_to_options)
-    weights: tuple[int | float, ...] | None = attrs.field(default=None, converter=_to_weights)
-    _typed: npt.NDArray[Any] = attrs.field(init=False, eq=False)
+    options: tuple[ParamValue, ...] | range = attrs.field(converter=_to_options, eq=_value_key)
+    weights: tuple[int | float, ...] | None = attrs.field(
+        default=None, converter=_to_weights, eq=_value_key
+    )
+    _count: int = attrs.field(init=False, eq=False)
+    # The options as a NumPy array (None for a range, whose draws are computed).
+    _typed: npt.NDArray[Any] | None = attrs.field(init=False, eq=False)
+    _dtype: np.dtype[Any] = attrs.field(init=False, eq=False)
     _cum: tuple[float, ...] = attrs.field(init=False, eq=False)
     _cum_array: F64 = attrs.field(init=False, eq=False)
 
     def __attrs_post_init__(self) -> None:
         """Check the weights; prepare the options and the cumulative table."""
+        options = self.options
+        count = _range_len(options) if isinstance(options, range) else len(options)
         cum: tuple[float, ...] = ()
         if self.weights is not None:
-            n, m = len(self.options), len(self.weights)
-            if m != n:
+            m = len(self.weights)
+            if m != count:
                 msg = (
                     f"choice(options, weights=...): weights must have one entry per option, "
-                    f"got {m} weights for {n} options"
+                    f"got {m} weights for {count} options"
                 )
                 raise ParamError(msg)
             if not any(self.weights):
                 msg = "choice(options, weights=...): weights must not all be zero"
                 raise ParamError(msg)
             cum = _cumulative(self.weights)
+        if isinstance(options, range):
+            typed, dtype = None, _range_dtype(options)
+        else:
+            typed = column_array(options)
+            dtype = typed.dtype
         _set(
             self,
-            _typed=_typed_options(self.options),
+            _count=count,
+            _typed=typed,
+            _dtype=dtype,
             _cum=cum,
             _cum_array=np.array(cum, dtype=np.float64),
         )
@@ -1102,15 +1172,16 @@ class Choice(_Base):
         """The scalar path bound to ``stream``: ``(index, bits) -> value``."""
         options = self.options
         if self.weights is None:
-            below = stream.below_kernel(len(options))
+            below = stream.below_kernel(self._count)
             return lambda index, bits: options[below(index, bits)]
         cum, find = self._cum, bisect.bisect_right
         return lambda _, bits: options[find(cum, (bits >> 11) * UNIT)]
 
     def _scalar_source(self, stream: Stream, code: ScalarCode) -> bool:
+        # A range is indexed exactly like the tuple of its ints, at any size.
         options = code.const("options", self.options)
         if self.weights is None:
-            code.line(f"{code.value} = {options}[{code.below(stream, len(self.options))}]")
+            code.line(f"{code.value} = {options}[{code.below(stream, self._count)}]")
             return True
         find, cum = code.const("find", bisect.bisect_right), code.const("cum", self._cum)
         unit = f"({code.bits} >> 11) * {code.const('unit', UNIT)}"
@@ -1120,17 +1191,29 @@ class Choice(_Base):
     @property
     def dtype(self) -> np.dtype[Any]:
         """The options' column dtype: str, int64, float64, bool, or object if mixed."""
-        return self._typed.dtype
+        return self._dtype
 
     def fill(self, stream: Stream, ig: U64, out: npt.NDArray[Any], work: Work) -> None:
         """The array path: write the draws of a batch of trials into ``out``."""
         picks: npt.NDArray[np.integer[Any]]
         if self.weights is None:
-            picks = stream.below_into(ig, len(self.options), work).view(np.int64)
+            picks = stream.below_into(ig, self._count, work).view(np.int64)
         else:
             unit = stream.scaled_into(ig, 0, UNIT, work.f, work)
             picks = np.searchsorted(self._cum_array, unit, side="right")
-        np.take(self._typed, picks, out=out, mode="wrap")
+        if self._typed is not None:
+            np.take(self._typed, picks, out=out, mode="wrap")
+            return
+        options = self.options
+        assert isinstance(options, range)
+        if self._dtype == _INT64:
+            # start + j * step in two's-complement uint64 arithmetic: exact, since every
+            # option lies within int64, even where j * step alone would not.
+            wide = out.view(np.uint64)
+            np.multiply(picks.view(np.uint64), np.uint64(options.step & MASK64), out=wide)
+            wide += np.uint64(options.start & MASK64)
+        else:
+            out[:] = [options[j] for j in picks.view(np.uint64).tolist()]
 
     def sample_legacy(self, rng: _stdlib_random.Random) -> ParamValue:
         """``rng.choice(options)``."""
@@ -1140,8 +1223,10 @@ class Choice(_Base):
 
     def __repr__(self) -> str:
         """The factory call that builds this distribution."""
-        weights = "" if self.weights is None else f", weights={list(self.weights)!r}"
-        return f"choice({list(self.options)!r}{weights})"
+        weights = "" if self.weights is None else f", weights={show(list(self.weights))}"
+        options = self.options
+        shown = show(options) if isinstance(options, range) else show(list(options))
+        return f"choice({shown}{weights})"
 
 
 # -- factories ----------------------------------------------------------------------------
@@ -1186,11 +1271,13 @@ def randint(low: Integer, high: Integer, *, step: Integer | None = None) -> Rand
 
 
 def choice(
-    options: Sequence[ParamInput] | npt.NDArray[Any],
+    options: Sequence[ParamInput] | range | npt.NDArray[Any],
     *,
     weights: Sequence[Real] | npt.NDArray[Any] | None = None,
 ) -> Choice:
     """One of ``options``: uniformly, or in proportion to non-negative ``weights``.
+
+    A ``range`` of options is kept lazy, as a grid axis is.
 
     >>> choice(["relu", "gelu"])
     choice(['relu', 'gelu'])

@@ -10,15 +10,24 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final, TypeAlias, final, overlo
 import attrs
 import numpy as np
 
-from metalab._case import CASE_NAMESPACE, ParamCase, case_source, encode_item, encode_value
+from metalab._case import (
+    CASE_NAMESPACE,
+    ParamCase,
+    case_source,
+    encode_item,
+    encode_value,
+    int_literal,
+    name_literal,
+)
 from metalab._values import (
     FrozenDict,
     ParamInput,
     ParamValue,
     describe,
     merge_named,
-    normalize_key,
+    named_items,
     normalize_value,
+    show,
 )
 from metalab.errors import ParamError
 from metalab.params._base import ParamSource, Raw
@@ -51,7 +60,7 @@ def _normalize_axis(name: str, values: object) -> Axis:
     where = f"grid values for {name!r}"
     if isinstance(values, range):
         if range_len(values) == 0:
-            msg = f"{where} must be non-empty, got an empty {values!r}"
+            msg = f"{where} must be non-empty, got an empty {show(values)}"
             raise ParamError(msg)
         return values
     return value_list(values, where)
@@ -74,6 +83,13 @@ def value_list(values: object, where: str) -> tuple[ParamValue, ...]:
     if isinstance(values, np.ndarray):
         if values.ndim == 0:
             msg = f"{where} must be a non-empty sequence, got a 0-d array {values!r}"
+            raise ParamError(msg)
+        if values.ndim != 1:
+            msg = (
+                f"{where} must be a 1-d sequence of values, got an array of shape "
+                f"{values.shape}; a grid axis lists one value per point (wrap each row "
+                "in a list to use rows as tuple values)"
+            )
             raise ParamError(msg)
         if values.size == 0:
             msg = f"{where} must be a non-empty sequence, got an empty array"
@@ -109,8 +125,7 @@ def _spec_key(spec: Mapping[str, Axis]) -> tuple[tuple[str, object], ...]:
 
 
 def _to_spec(values: Mapping[Any, Any]) -> FrozenDict[str, Axis]:
-    keys = sorted(normalize_key(k, "grid") for k in values)
-    return FrozenDict((k, _normalize_axis(k, values[k])) for k in keys)
+    return FrozenDict((k, _normalize_axis(k, v)) for k, v in named_items(values, "grid"))
 
 
 @final
@@ -294,14 +309,15 @@ def _compile(
             for (v0, v1, ) in product(*values):
                 yield {'lr': v0, 'seed': v1}
 
-    Keys enter the source only as ``repr`` literals, sizes as int literals.
+    Keys enter the source only as literals of exact ``str`` (`name_literal`), sizes as
+    int literals (bound by name beyond 64 bits, see `int_literal`).
     """
-    params = "{" + ", ".join(f"{key!r}: v{j}" for j, key in enumerate(keys)) + "}"
+    namespace: dict[str, Any] = {**CASE_NAMESPACE, "product": product}
+    params = "{" + ", ".join(f"{name_literal(key)}: v{j}" for j, key in enumerate(keys)) + "}"
     lookup = ["def lookup(i):\n"]
-    lookup.extend(
-        f"    v{j} = a{j}[i % {sizes[j]!r}]\n    i //= {sizes[j]!r}\n"
-        for j in range(len(keys) - 1, 0, -1)
-    )
+    for j in range(len(keys) - 1, 0, -1):
+        size = int_literal(sizes[j], f"n{j}", namespace)
+        lookup.append(f"    v{j} = a{j}[i % {size}]\n    i //= {size}\n")
     if keys:
         lookup.append("    v0 = a0[i]\n")
     lookup += [case_source(params, "()", "None", "    "), "    return case\n"]
@@ -315,7 +331,6 @@ def _compile(
         f"    for ({targets}) in product(*values):\n",
         f"        yield {params}\n",
     ]
-    namespace: dict[str, Any] = {**CASE_NAMESPACE, "product": product}
     namespace.update((f"a{j}", axis) for j, axis in enumerate(axes))
     code = compile("".join(lookup) + "".join(stream), "<metalab.grid>", "exec")
     exec(code, namespace)  # noqa: S102
@@ -325,8 +340,8 @@ def _compile(
 def _format_kwargs(spec: Mapping[str, Axis]) -> str:
     shown = {k: v if isinstance(v, range) else list(v) for k, v in spec.items()}
     if all(k.isidentifier() for k in shown):
-        return ", ".join(f"{k}={v!r}" for k, v in shown.items())
-    return repr(shown)
+        return ", ".join(f"{k}={show(v)}" for k, v in shown.items())
+    return show(shown)
 
 
 def grid(spec: Mapping[str, AxisInput] | None = None, /, **values: AxisInput) -> GridSource:

@@ -16,6 +16,7 @@ from metalab._values import (
     describe,
     normalize_mapping,
     normalize_value,
+    show,
 )
 from metalab.errors import ParamError
 from metalab.params._base import ParamSource, Raw
@@ -103,8 +104,8 @@ class ManualSource(ParamSource):
         """The factory call that builds this source."""
         cases = [dict(c) for c in self.cases]
         if self.tags:
-            return f"manual({cases!r}, tags={list(self.tags)!r})"
-        return f"manual({cases!r})"
+            return f"manual({show(cases)}, tags={list(self.tags)!r})"
+        return f"manual({show(cases)})"
 
 
 def manual(

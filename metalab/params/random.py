@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final, final, overload
 import attrs
 import numpy as np
 
-from metalab._case import CASE_NAMESPACE, ParamCase, case_source, make_case
+from metalab._case import CASE_NAMESPACE, ParamCase, case_source, make_case, name_literal
 from metalab._values import (
     INT64_MAX,
     FrozenDict,
@@ -27,7 +27,7 @@ from metalab._values import (
     ParamValue,
     check_int,
     describe,
-    normalize_key,
+    named_items,
 )
 from metalab.errors import ParamError
 from metalab.params._base import ParamSource, Raw, bulk, check_index
@@ -111,9 +111,8 @@ def _to_space(space: object) -> FrozenDict[str, Distribution]:
     if not space:
         msg = "random space must have at least one parameter"
         raise ParamError(msg)
-    names = sorted(normalize_key(k, "random space") for k in space)
-    for name in names:
-        dist = space[name]
+    items = named_items(space, "random space")
+    for name, dist in items:
         if not isinstance(dist, Distribution):
             hint = (
                 "; use choice([...]) for a list of options"
@@ -125,7 +124,7 @@ def _to_space(space: object) -> FrozenDict[str, Distribution]:
                 f"got {describe(dist)}{hint}"
             )
             raise ParamError(msg)
-    return FrozenDict((k, space[k]) for k in names)
+    return FrozenDict(items)
 
 
 def _check_legacy_space(space: Mapping[str, Distribution]) -> None:
@@ -180,8 +179,8 @@ def _compile_case(
     A second function, ``raw(i)``, has the same body and returns the params dict and
     the tags instead of a case: composites (products, concatenations) call it.
 
-    Parameter names enter the source only as ``repr`` literals of their ``str``; every
-    other value is bound in the function's namespace.
+    Parameter names enter the source only as literals of their exact ``str``
+    (`name_literal`); every other value is bound in the function's namespace.
     """
     codes = [ScalarCode(j) for j in range(len(names))]
     mixing, constants = lanes.source([code.bits for code in codes])
@@ -192,7 +191,9 @@ def _compile_case(
             code.line(f"{code.value} = {code.const('kernel', kernel)}(i, {code.bits})")
         lines += code.lines
         namespace.update(code.namespace)
-    params = "{" + ", ".join(f"{n!r}: {c.value}" for n, c in zip(names, codes, strict=True)) + "}"
+    params = (
+        "{" + ", ".join(f"{name_literal(n)}: {c.value}" for n, c in zip(names, codes, strict=True))
+    ) + "}"
     tags = '(f"trial_{i}",)'
     body = "".join(f"    {line}\n" for line in lines)
     source = (
@@ -223,11 +224,11 @@ def _compile_batches(
     Cases are yielded one by one rather than listed per batch: a case the caller drops
     is freed at once, whereas a batch list would keep thousands alive long enough for
     the garbage collector to promote them and then scan them again in full collections.
-    Names enter the source only as ``repr`` literals.
+    Names enter the source only as literals of their exact ``str`` (`name_literal`).
     """
     columns = "".join(f"c{j}, " for j in range(len(names)))
     values = "".join(f"v{j}, " for j in range(len(names)))
-    params = "{" + ", ".join(f"{name!r}: v{j}" for j, name in enumerate(names)) + "}"
+    params = "{" + ", ".join(f"{name_literal(name)}: v{j}" for j, name in enumerate(names)) + "}"
     source = (
         f"def cases({columns}numbers):\n"
         f"    for {values}i in zip({columns}numbers):\n"

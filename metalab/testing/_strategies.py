@@ -159,6 +159,9 @@ def distributions() -> st.SearchStrategy[Distribution]:
         st.tuples(positive_ints, positive_ints).map(lambda b: loguniform_int(min(b), max(b))),
         st.lists(param_values(nested=False), min_size=1, max_size=5).map(choice),
         st.lists(param_values(), min_size=1, max_size=3).map(choice),
+        st.tuples(st.integers(-50, 50), st.integers(1, 20), st.sampled_from([1, 2, -3])).map(
+            lambda p: choice(range(p[0], p[0] + p[1] * p[2], p[2]))
+        ),
         _options_and_weights().map(lambda ow: choice(ow[0], weights=ow[1])),
         st.tuples(moderate, st.floats(1e-3, 1e3)).map(lambda p: normal(*p)),
         st.tuples(st.floats(-5, 5), st.floats(1e-3, 2)).map(lambda p: lognormal(*p)),

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final, TypeAlias, final
 import attrs
 import numpy as np
 
-from metalab._case import CASE_NAMESPACE, case_source, make_case
+from metalab._case import CASE_NAMESPACE, case_source, int_literal, make_case, name_literal
 from metalab._values import FrozenParams, ParamValue, describe
 from metalab.errors import ParamError
 from metalab.params._algebra._common import (
@@ -109,7 +109,8 @@ def _compile(
     The merged dict is put in key order by one dict display when it holds every key of
     the product (the usual case), else by sorting; the line is left out when the parts'
     keys already come in order. Grid factors contribute ``{'key': a{j}[d{j}]}`` items
-    instead of a call. Keys enter the source only as ``repr`` literals.
+    instead of a call. Keys enter the source only as literals of exact ``str``
+    (`name_literal`), sizes as int literals or bound names (`int_literal`).
 
     A product of grids only (``blocks`` given, see `_blocks`) peels its digits off in
     blocks, ``i, r = divmod(i, radix)`` once per block of digits whose radix stays
@@ -117,18 +118,22 @@ def _compile(
     its dict display lists the axes in key order directly.
     """
     if blocks is not None:
-        lines = _block_digits(blocks)
-        by_key = {key: f"{key!r}: a{j}[d{j}]" for j, (_, key, _) in enumerate(factors)}
-        params = "{" + ", ".join(by_key[key] for key in keys) + "}"
         namespace: dict[str, Any] = {**CASE_NAMESPACE}
+        lines = _block_digits(blocks, namespace)
+        by_key = {
+            key: f"{name_literal(key)}: a{j}[d{j}]"
+            for j, (_, key, _) in enumerate(factors)
+            if key is not None  # always, in a product of grids only
+        }
+        params = "{" + ", ".join(by_key[key] for key in keys) + "}"
         namespace.update((f"a{j}", axis) for j, (_, _, axis) in enumerate(factors))
         return _exec_case(lines, namespace, params, "()")
+    namespace = {**CASE_NAMESPACE}
     lines = []
     for j in range(len(factors) - 1, 0, -1):
-        size = factors[j][0]
-        lines += [f"d{j} = i % {size!r}", f"i //= {size!r}"]
+        size = int_literal(factors[j][0], f"n{j}", namespace)
+        lines += [f"d{j} = i % {size}", f"i //= {size}"]
     lines.append("d0 = i")
-    namespace = {**CASE_NAMESPACE}
     items: list[str] = []
     tags: list[str] = []
     for j, (_, key, payload) in enumerate(factors):
@@ -139,11 +144,11 @@ def _compile(
             tags.append(f"t{j}")
         else:
             namespace[f"a{j}"] = payload
-            items.append(f"{key!r}: a{j}[d{j}]")
+            items.append(f"{name_literal(key)}: a{j}[d{j}]")
     lines.append("m = {" + ", ".join(items) + "}")
     if not presorted:
-        ordered = "{" + ", ".join(f"{key!r}: m[{key!r}]" for key in keys) + "}"
-        lines.append(f"m = {ordered} if len(m) == {len(keys)!r} else dict(sorted(m.items()))")
+        ordered = ", ".join(f"{name_literal(key)}: m[{name_literal(key)}]" for key in keys)
+        lines.append(f"m = {{{ordered}}} if len(m) == {len(keys)} else dict(sorted(m.items()))")
     return _exec_case(lines, namespace, "m", _balanced_sum(tags) or "()")
 
 
@@ -169,17 +174,23 @@ def _grouped(expression: str) -> str:
     return f"({expression})" if " " in expression else expression
 
 
-def _block_digits(blocks: Sequence[tuple[int, tuple[tuple[int, int], ...]]]) -> list[str]:
+def _block_digits(
+    blocks: Sequence[tuple[int, tuple[tuple[int, int], ...]]], namespace: dict[str, Any]
+) -> list[str]:
     """Statements that set ``d{j}`` for every digit, a block at a time (last block: the rest)."""
     lines = []
     for number, (radix, members) in enumerate(blocks):
         last_block = number == len(blocks) - 1
-        lines.append("r = i" if last_block else f"i, r = divmod(i, {radix!r})")
+        if last_block:
+            lines.append("r = i")
+        else:
+            lines.append(f"i, r = divmod(i, {int_literal(radix, f'radix{number}', namespace)})")
         for k, (j, size) in enumerate(members):
             if k == len(members) - 1:
                 lines.append(f"d{j} = r")
             else:
-                lines += [f"d{j} = r % {size!r}", f"r //= {size!r}"]
+                n = int_literal(size, f"n{j}", namespace)
+                lines += [f"d{j} = r % {n}", f"r //= {n}"]
     return lines
 
 
@@ -215,6 +226,12 @@ def _key_order(factors: Sequence[Factor]) -> list[str]:
     keys: list[str] = []
     for _, key, payload in factors:
         keys.extend(payload.keys if key is None else (key,))
+    for key in keys:
+        # Built-in sources normalize their names; a source defined elsewhere must too,
+        # since the names are written into the generated lookup (`name_literal`).
+        if type(key) is not str:
+            msg = f"product: parameter names must be exact str, got {describe(key)}"
+            raise ParamError(msg)
     return keys
 
 

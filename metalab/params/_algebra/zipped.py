@@ -14,8 +14,9 @@ from metalab._values import (
     ParamValue,
     column_array,
     merge_named,
-    normalize_key,
+    named_items,
     normalize_value,
+    show,
 )
 from metalab.errors import ParamError
 from metalab.params._algebra._common import Indices, checked_list
@@ -39,11 +40,11 @@ def _values(name: str, values: object) -> tuple[ParamValue, ...]:
 
 
 def _to_spec(values: Mapping[Any, Any]) -> FrozenDict[str, tuple[ParamValue, ...]]:
-    keys = sorted(normalize_key(k, "zip") for k in values)
-    if not keys:
+    items = named_items(values, "zip")
+    if not items:
         msg = "zip needs at least one parameter, e.g. zip(lr=[0.1, 0.01], warmup=[100, 1000])"
         raise ParamError(msg)
-    spec = FrozenDict((k, _values(k, values[k])) for k in keys)
+    spec = FrozenDict((k, _values(k, v)) for k, v in items)
     lengths = {len(v) for v in spec.values()}
     if len(lengths) > 1:
         shown = ", ".join(f"{k!r}: {len(v)}" for k, v in spec.items())
@@ -135,8 +136,8 @@ class ZipSource(ParamSource):
         """The factory call that builds this source."""
         shown = {k: list(v) for k, v in self.spec.items()}
         if all(k.isidentifier() for k in shown):
-            return "zip(" + ", ".join(f"{k}={v!r}" for k, v in shown.items()) + ")"
-        return f"zip({shown!r})"
+            return "zip(" + ", ".join(f"{k}={show(v)}" for k, v in shown.items()) + ")"
+        return f"zip({show(shown)})"
 
 
 def zip(  # noqa: A001
