@@ -10,7 +10,8 @@ its class to `SOURCE_TYPES`; a new distribution by adding it to
 Reading is strict and safe: it never evaluates code, unpickles or imports anything
 named in the data, and every malformed manifest raises `metalab.errors.ManifestError`
 whose message starts with the JSON path of the problem, e.g.
-``space.lr.low: expected a number, got "abc"`` (``$`` is the manifest itself).
+``space.lr.low: expected a number, got "abc"``; a problem with the document as a whole
+starts with ``the manifest:`` instead.
 
 >>> from metalab import grid
 >>> text = dumps(grid(lr=[0.1, 0.01]))
@@ -108,11 +109,20 @@ class _PathError(ManifestError):
         self.path: tuple[str | int, ...] = path
 
     def __str__(self) -> str:
-        return f"{_format_path(self.path)}: {self.problem}"
+        return _message(self.path, self.problem)
+
+
+_ROOT: Final = "the manifest"
+"""How an error message names the manifest as a whole, where another names a path."""
+
+
+def _message(path: tuple[str | int, ...], problem: str) -> str:
+    """``path: problem``, or ``the manifest: problem`` for the whole document."""
+    return f"{_format_path(path) if path else _ROOT}: {problem}"
 
 
 def _format_path(path: tuple[str | int, ...]) -> str:
-    """Write a path as ``space.lr.low`` or ``parts[1].spec["model.lr"]``; ``$`` for the root.
+    """Write a path as ``space.lr.low`` or ``parts[1].spec["model.lr"]`` (not empty).
 
     >>> _format_path(("parts", 1, "spec", "model.lr"))
     'parts[1].spec["model.lr"]'
@@ -125,7 +135,7 @@ def _format_path(path: tuple[str | int, ...]) -> str:
             out.append(f".{part}" if out else part)
         else:
             out.append(f"[{json.dumps(part)}]")
-    return "".join(out) or "$"
+    return "".join(out)
 
 
 def _at(key: str | int, check: Callable[[Any], T], value: Any) -> T:
@@ -849,7 +859,7 @@ def from_manifest(data: Mapping[str, Any]) -> ParamSource:
     except _PathError as error:
         raise ManifestError(str(error)) from error.__cause__
     except RecursionError:
-        msg = "$: the manifest nests too deeply"
+        msg = f"{_ROOT}: nests too deeply"
         raise ManifestError(msg) from None
     return source
 
@@ -880,7 +890,7 @@ def from_manifest_of(cls: type[S], data: Mapping[str, Any]) -> S:
             raise ManifestError(msg)
     source = from_manifest(data)
     if not isinstance(source, cls):
-        msg = f"$: the manifest builds a {type(source).__name__}, not a {cls.__name__}"
+        msg = f"{_ROOT}: builds a {type(source).__name__}, not a {cls.__name__}"
         raise ManifestError(msg)
     return source
 
@@ -904,7 +914,7 @@ def dumps(source: ParamSource) -> str:
 
 
 def _refuse_constant(name: str) -> Any:
-    msg = f"$: {name} is not a JSON number; manifests hold finite numbers only"
+    msg = f"{_ROOT}: {name} is not a JSON number; manifests hold finite numbers only"
     raise ManifestError(msg)
 
 
@@ -914,7 +924,7 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         seen: set[str] = set()
         for key, _ in pairs:
             if key in seen:
-                msg = f"$: the key {_show(key)} appears twice in one JSON object"
+                msg = f"{_ROOT}: the key {_show(key)} appears twice in one JSON object"
                 raise ManifestError(msg)
             seen.add(key)
     return out
@@ -925,26 +935,26 @@ def loads(text: str | bytes) -> ParamSource:
 
     >>> loads('{"type": "GridSource", "spec": {"x": [1, 2]}}')[1].params
     {'x': 2}
-    >>> loads('{"type": "GridSource", "spec": {"x": [NaN]}}')
+    >>> loads('{"type": "GridSource", "spec": {"x": [NaN]}}')  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    metalab.errors.ManifestError: $: NaN is not a JSON number; manifests hold finite numbers only
+    metalab.errors.ManifestError: the manifest: NaN is not a JSON number; manifests hold ...
 
     Raises:
         ManifestError: the text is not JSON, or not a valid manifest.
     """
     raw: object = text  # checked at run time for untyped callers
     if not isinstance(raw, str | bytes | bytearray):
-        msg = f"$: expected manifest JSON text (str or bytes), got {_show(raw)}"
+        msg = f"{_ROOT}: expected manifest JSON text (str or bytes), got {_show(raw)}"
         raise ManifestError(msg)
     try:
         data = json.loads(text, parse_constant=_refuse_constant, object_pairs_hook=_unique_keys)
     except ManifestError:
         raise
     except RecursionError:
-        msg = "$: the manifest nests too deeply"
+        msg = f"{_ROOT}: nests too deeply"
         raise ManifestError(msg) from None
     except ValueError as error:
-        msg = f"$: not valid JSON: {error}"
+        msg = f"{_ROOT}: not valid JSON: {error}"
         raise ManifestError(msg) from None
     return from_manifest(data)

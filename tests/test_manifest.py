@@ -419,8 +419,8 @@ _G = {"type": "GridSource", "spec": {"x": [1, 2]}}
 
 BAD: list[tuple[object, str]] = [
     # shapes and tags
-    ([1, 2], r"\$: expected an object, got an array"),
-    ("GridSource", r"\$: expected an object"),
+    ([1, 2], r"the manifest: expected an object, got an array"),
+    ("GridSource", r"the manifest: expected an object"),
     ({"spec": {"x": [1]}}, r"type: required field is missing"),
     ({"type": 3, "spec": {"x": [1]}}, r"type: expected a string, got 3"),
     ({"type": "Gridsource", "spec": {}}, r'type: unknown source type "Gridsource"; known types'),
@@ -428,7 +428,7 @@ BAD: list[tuple[object, str]] = [
     ({"type": "os.system", "spec": {}}, r'type: unknown source type "os.system"'),
     # grid
     ({"type": "GridSource"}, r"spec: required field of a GridSource is missing"),
-    ({"type": "GridSource", "spec": {"x": [1]}, "spce": 1}, r'\$: unknown field "spce"'),
+    ({"type": "GridSource", "spec": {"x": [1]}, "spce": 1}, r'the manifest: unknown field "spce"'),
     ({"type": "GridSource", "spec": [1]}, r"spec: expected an object, got an array"),
     ({"type": "GridSource", "spec": {"x": []}}, r"spec\.x: expected a non-empty array"),
     (
@@ -460,7 +460,7 @@ BAD: list[tuple[object, str]] = [
         {"type": "GridSource", "spec": {"x": [1]}, "total_cases": True},
         r"total_cases: expected an int, got true",
     ),
-    ({"type": "GridSource", "spec": {"": [1]}}, r"\$: .*non-empty"),
+    ({"type": "GridSource", "spec": {"": [1]}}, r"the manifest: .*non-empty"),
     (
         {"type": "GridSource", "spec": {"x": {"type": "range", "start": 0, "stop": 3}}},
         r"spec\.x\.step: required field of a range is missing",
@@ -519,10 +519,10 @@ BAD: list[tuple[object, str]] = [
     (_rand(n_trials="3"), r'n_trials: expected an int, got "3"'),
     (_rand(seed=1.5), r"seed: expected an int, got 1.5"),
     (_rand(seed=-1), r"seed: expected a non-negative int, got -1"),
-    (_rand(seed=2**64), r"\$: random seed must be"),
+    (_rand(seed=2**64), r"the manifest: random seed must be"),
     (_rand(algorithm="mt19937"), r'algorithm: unknown random algorithm "mt19937"'),
     (_rand(algorithm=None), r"algorithm: expected a string, got null"),
-    (_rand(extra=1), r'\$: unknown field "extra" in a RandomSource'),
+    (_rand(extra=1), r'the manifest: unknown field "extra" in a RandomSource'),
     (_dist(type="Uniform", low="abc", high=1), r'space\.lr\.low: expected a number, got "abc"'),
     (_dist(type="Uniform", low=True, high=1), r"space\.lr\.low: expected a number, got true"),
     (
@@ -570,7 +570,7 @@ BAD: list[tuple[object, str]] = [
         {"type": "ConcatSource", "parts": [_G, {"type": "Choice", "options": [1]}]},
         r'parts\[1\]\.type: unknown source type "Choice"',
     ),
-    ({"type": "ProductSource", "parts": [_G, _G]}, r"\$: .*x"),
+    ({"type": "ProductSource", "parts": [_G, _G]}, r"the manifest: .*x"),
     (
         {"type": "ProductSource", "parts": [_G, {"spec": {"y": [1]}}]},
         r"parts\[1\]\.type: required field is missing",
@@ -582,26 +582,26 @@ BAD: list[tuple[object, str]] = [
     ),
     (
         {"type": "ZipSource", "spec": {"a": [1, 2], "b": [1]}},
-        r"\$: zip values must all have the same length",
+        r"the manifest: zip values must all have the same length",
     ),
     ({"type": "ZipSource", "spec": {"a": []}}, r"spec\.a: expected a non-empty array"),
-    ({"type": "ZipSource", "spec": {}}, r"\$: zip needs at least one parameter"),
+    ({"type": "ZipSource", "spec": {}}, r"the manifest: zip needs at least one parameter"),
     (
         {"type": "ZipSource", "spec": {"a": {"type": "range", "start": 0, "stop": 2, "step": 1}}},
         r"spec\.a: expected an array, got an object",
     ),
     ({"type": "ReplicateSource", "n": -1, "seed": 0}, r"n: expected a non-negative int, got -1"),
-    ({"type": "ReplicateSource", "n": 2**40, "seed": 0}, r"\$: replicates n must be"),
-    ({"type": "ReplicateSource", "n": 2, "seed": 0, "key": ""}, r"\$: .*non-empty"),
+    ({"type": "ReplicateSource", "n": 2**40, "seed": 0}, r"the manifest: replicates n must be"),
+    ({"type": "ReplicateSource", "n": 2, "seed": 0, "key": ""}, r"the manifest: .*non-empty"),
     ({"type": "ReplicateSource", "n": 2, "seed": 0, "key": 5}, r"key: expected a string, got 5"),
     ({"type": "ReplicateSource", "n": 2}, r"seed: required field of a ReplicateSource is missing"),
     (
         {"type": "SliceSource", "source": _G, "start": 0, "stop": 5, "step": 1},
-        r"\$: slice range\(0, 5, 1\) reaches outside",
+        r"the manifest: slice range\(0, 5, 1\) reaches outside",
     ),
     (
         {"type": "SliceSource", "source": _G, "start": 0, "stop": 1, "step": 0},
-        r"\$: slice step cannot be zero",
+        r"the manifest: slice step cannot be zero",
     ),
     (
         {"type": "SliceSource", "source": _G, "start": 0.0, "stop": 1, "step": 1},
@@ -619,7 +619,10 @@ BAD: list[tuple[object, str]] = [
         {"type": "ShuffledSource", "source": _G, "seed": -2},
         r"seed: expected a non-negative int, got -2",
     ),
-    ({"type": "ShuffledSource", "source": _G, "seed": 2**64}, r"\$: shuffled seed must be"),
+    (
+        {"type": "ShuffledSource", "source": _G, "seed": 2**64},
+        r"the manifest: shuffled seed must be",
+    ),
     (
         {
             "type": "ShuffledSource",
@@ -630,7 +633,7 @@ BAD: list[tuple[object, str]] = [
     ),
     (
         {"type": "ShuffledSource", "source": _G, "seed": 1, "total_cases": 2},
-        r'\$: unknown field "total_cases"',
+        r'the manifest: unknown field "total_cases"',
     ),
     # text
     (
@@ -680,6 +683,12 @@ class TestErrors:
         with pytest.raises(ManifestError, match="^" + pattern):
             loads(text)
 
+    def test_the_root_is_called_the_manifest(self) -> None:
+        """A problem with the whole document is reported as "the manifest: ...", never "$"."""
+        with pytest.raises(ManifestError) as info:
+            from_manifest([1])  # type: ignore[arg-type]
+        assert str(info.value) == "the manifest: expected an object, got an array"
+
     def test_constructor_errors_keep_their_cause(self) -> None:
         """A constructor's ParamError becomes the cause of the ManifestError."""
         with pytest.raises(ManifestError) as info:
@@ -689,17 +698,26 @@ class TestErrors:
     @pytest.mark.parametrize(
         ("text", "pattern"),
         [
-            ('{"type": "GridSource", "spec": {"x": [NaN]}}', r"\$: NaN is not a JSON number"),
-            ('{"type": "GridSource", "spec": {"x": [Infinity]}}', r"\$: Infinity is not"),
-            ('{"type": "GridSource", "spec": {"x": [-Infinity]}}', r"\$: -Infinity is not"),
+            (
+                '{"type": "GridSource", "spec": {"x": [NaN]}}',
+                r"the manifest: NaN is not a JSON number",
+            ),
+            ('{"type": "GridSource", "spec": {"x": [Infinity]}}', r"the manifest: Infinity is not"),
+            (
+                '{"type": "GridSource", "spec": {"x": [-Infinity]}}',
+                r"the manifest: -Infinity is not",
+            ),
             (
                 '{"type": "GridSource", "type": "GridSource", "spec": {}}',
-                r'\$: the key "type" appears twice',
+                r'the manifest: the key "type" appears twice',
             ),
-            ('{"type": "GridSource", "spec": {"x": [1]}', r"\$: not valid JSON"),
-            ("", r"\$: not valid JSON"),
-            ('{"type": "GridSource", "spec": {"x": [' + "9" * 5000 + "]}}", r"\$: not valid JSON"),
-            ("[" * 100_000 + "]" * 100_000, r"\$: the manifest nests too deeply"),
+            ('{"type": "GridSource", "spec": {"x": [1]}', r"the manifest: not valid JSON"),
+            ("", r"the manifest: not valid JSON"),
+            (
+                '{"type": "GridSource", "spec": {"x": [' + "9" * 5000 + "]}}",
+                r"the manifest: not valid JSON",
+            ),
+            ("[" * 100_000 + "]" * 100_000, r"the manifest: nests too deeply"),
             (
                 "[" * (MAX_DEPTH + 5) + "]" * (MAX_DEPTH + 5),
                 r"(\[0\])+: the manifest nests more than",
@@ -720,12 +738,12 @@ class TestErrors:
 
     def test_bad_bytes(self) -> None:
         """Bytes that are not UTF-8 JSON are refused."""
-        with pytest.raises(ManifestError, match=r"^\$: not valid JSON"):
+        with pytest.raises(ManifestError, match=r"^the manifest: not valid JSON"):
             loads(b"\xff\xfe\x00")
 
     def test_not_text(self) -> None:
         """Only text and bytes are read as manifests."""
-        with pytest.raises(ManifestError, match=r"^\$: expected manifest JSON text"):
+        with pytest.raises(ManifestError, match=r"^the manifest: expected manifest JSON text"):
             loads({"type": "GridSource"})  # type: ignore[arg-type]
 
     def test_cyclic_data_is_refused(self) -> None:
