@@ -27,6 +27,7 @@ import json
 import math
 import re
 from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from functools import partial
 from typing import Any, Final, TypeVar, Union
 
@@ -464,7 +465,14 @@ def _algorithm(value: Any) -> str:
 
 def _structure_random(conv: cattrs.Converter, node: Any, _: object) -> RandomSource:
     data = _fields(node, RandomSource.manifest_type, ("space", "n_trials", "seed"), ("algorithm",))
-    # A manifest that names no algorithm was written by the earlier format.
+    versioned = _VERSIONED.get()
+    if versioned is None:  # structured on its own, not inside a document
+        versioned = "format_version" in data
+    if versioned and "algorithm" not in data:
+        # Only the earlier format (no format_version) leaves the algorithm implicit:
+        # in a versioned document the legacy default would silently change the values.
+        msg = f"required field of a {RandomSource.manifest_type} is missing"
+        raise _PathError(msg, "algorithm")
     algorithm = _at("algorithm", _algorithm, data["algorithm"]) if "algorithm" in data else None
     space_node = _at("space", _object, data["space"])
     if not space_node:
@@ -710,9 +718,25 @@ def _distribution(conv: cattrs.Converter, node: Any) -> Distribution:
     return dist
 
 
+_VERSIONED: Final[ContextVar[bool | None]] = ContextVar("metalab_manifest_versioned", default=None)
+"""Whether the document being read declares a ``format_version`` (None outside one).
+
+Only the top-level node carries the version, but it decides how nested nodes read:
+a random source that names no algorithm is of the earlier format only in a document
+without a version.
+"""
+
+
 def _source(conv: cattrs.Converter, node: Any, _: object = None) -> ParamSource:
     _tagged(node, _SOURCE_TAGS, "source", dict.fromkeys(_DISTRIBUTION_TAGS, "distribution"))
-    source: ParamSource = conv.structure(node, _SOURCE_UNION)
+    if _VERSIONED.get() is not None:
+        source: ParamSource = conv.structure(node, _SOURCE_UNION)
+        return source
+    token = _VERSIONED.set("format_version" in node)  # the top-level node of a document
+    try:
+        source = conv.structure(node, _SOURCE_UNION)
+    finally:
+        _VERSIONED.reset(token)
     return source
 
 

@@ -370,6 +370,27 @@ class TestSeedFormat:
             new = from_manifest_of(RandomSource, {**old, "algorithm": ALGORITHM})
             assert new.space["v"] == _minimal(cls)
 
+    def test_versioned_random_without_algorithm_is_refused(self) -> None:
+        """In a document with a format_version, a missing algorithm is a missing field."""
+        data = to_manifest(random({"x": uniform(0, 1)}, 3, seed=0))
+        del data["algorithm"]
+        with pytest.raises(ManifestError, match=r"^algorithm: required field of a RandomSource"):
+            from_manifest(data)
+        with pytest.raises(ManifestError, match=r"^algorithm: required field of a RandomSource"):
+            converter.structure(data, RandomSource)
+
+    def test_the_top_level_version_decides_for_nested_random_sources(self) -> None:
+        """Only the top-level node carries the version; a nested random source obeys it."""
+        data = to_manifest(grid(y=[1]) * random({"x": uniform(0, 1)}, 3, seed=0))
+        del data["parts"][1]["algorithm"]
+        with pytest.raises(ManifestError, match=r"^parts\[1\]\.algorithm: required field"):
+            from_manifest(data)
+        del data["format_version"]
+        old = from_manifest(data)
+        assert old == grid(y=[1]) * random(
+            {"x": uniform(0, 1)}, 3, seed=0, algorithm="python-random-v0"
+        )
+
 
 _SEED_DISTRIBUTIONS = {"Uniform", "LogUniform", "LogUniformInt", "RandInt", "Choice"}
 
