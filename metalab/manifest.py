@@ -442,6 +442,9 @@ def _structure_manual(node: Any, _: object) -> ManualSource:
 
 
 def _unstructure_random(conv: cattrs.Converter, source: RandomSource) -> dict[str, Any]:
+    for name, dist in source.space.items():
+        if type(dist) not in DISTRIBUTIONS:
+            raise _unknown_distribution(dist, f"random space {name!r}: ")
     return {
         "type": RandomSource.manifest_type,
         "space": {k: conv.unstructure(d, Distribution) for k, d in source.space.items()},
@@ -740,6 +743,30 @@ def _source(conv: cattrs.Converter, node: Any, _: object = None) -> ParamSource:
     return source
 
 
+def _unknown_distribution(dist: object, where: str = "") -> UnsupportedOperationError:
+    """The error for writing a distribution that is not one of metalab's own.
+
+    An `UnsupportedOperationError`, as for a source type with no manifest form: nothing
+    is wrong with a manifest (`ManifestError` is for reading one), the object's type
+    simply has no manifest form.
+    """
+    cls = type(dist)
+    known = ", ".join(sorted(c.__name__ for c in DISTRIBUTIONS))
+    msg = (
+        f"{where}{cls.__module__}.{cls.__qualname__} is a distribution defined outside "
+        f"metalab, which cannot go in a manifest: only metalab's own distributions "
+        f"({known}) can, and there is no way yet to register others"
+    )
+    return UnsupportedOperationError(msg)
+
+
+def _unstructure_distribution(conv: cattrs.Converter, dist: Distribution) -> dict[str, Any]:
+    if type(dist) not in DISTRIBUTIONS:
+        raise _unknown_distribution(dist)
+    out: dict[str, Any] = conv.get_unstructure_hook(_DISTRIBUTION_UNION)(dist)
+    return out
+
+
 def _unstructure_source(conv: cattrs.Converter, source: ParamSource) -> dict[str, Any]:
     if type(source) not in SOURCE_TYPES:
         msg = (
@@ -798,7 +825,7 @@ def _make_converter() -> cattrs.Converter:
         conv,
         Distribution,
         partial(_distribution_hook, conv),
-        conv.get_unstructure_hook(_DISTRIBUTION_UNION),
+        partial(_unstructure_distribution, conv),
     )
     _register(conv, ParamSource, partial(_source, conv), partial(_unstructure_source, conv))
     return conv

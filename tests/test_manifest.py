@@ -846,6 +846,38 @@ class TestErrors:
             from_manifest_of(Custom, to_manifest(grid(x=[1])))
 
 
+class TestForeignDistributions:
+    """A distribution defined outside metalab has no manifest form, and says so."""
+
+    class Wrapped:
+        """A distribution metalab knows only through the protocol."""
+
+        def __init__(self, dist: Distribution) -> None:
+            """Wrap ``dist``."""
+            self._dist = dist
+
+        def __getattr__(self, name: str) -> Any:
+            """Everything the protocol asks for comes from the wrapped law."""
+            return getattr(self._dist, name)
+
+    def test_dumps_names_the_class_and_the_parameter(self) -> None:
+        """Writing a random source that holds one is an UnsupportedOperationError, not KeyError."""
+        law: Any = self.Wrapped(uniform(0, 1))
+        source = random({"lr": law, "x": uniform(0, 1)}, 3, seed=0)
+        pattern = r"^random space 'lr': .*Wrapped is a distribution defined outside metalab"
+        with pytest.raises(UnsupportedOperationError, match=pattern) as info:
+            dumps(source)
+        assert "cannot go in a manifest" in str(info.value)
+        with pytest.raises(UnsupportedOperationError, match=pattern):
+            to_manifest(grid(y=[1]) * source)
+
+    def test_the_converter_refuses_it_too(self) -> None:
+        """Unstructuring the distribution alone gives the same error, without a parameter."""
+        law: Any = self.Wrapped(uniform(0, 1))
+        with pytest.raises(UnsupportedOperationError, match=r"^\S*Wrapped is a distribution"):
+            converter.unstructure(law, DISTRIBUTION)
+
+
 class TestConverter:
     """One converter, with a hook for every registered type."""
 
