@@ -495,8 +495,10 @@ def _structure_random(conv: cattrs.Converter, node: Any, _: object) -> RandomSou
             raise _PathError(msg, "space", name, "type")
         space[name] = _at("space", partial(_at, name, partial(_distribution, conv)), node)
     n_trials = _at("n_trials", _size, data["n_trials"])
-    seed = _at("seed", _size, data["seed"])
-    return _build(RandomSource, space, n_trials, seed, algorithm=algorithm or LEGACY_ALGORITHM)
+    algorithm = algorithm or LEGACY_ALGORITHM
+    # The legacy algorithm takes any int seed (the earlier format wrote negative ones).
+    seed = _at("seed", _int if algorithm == LEGACY_ALGORITHM else _size, data["seed"])
+    return _build(RandomSource, space, n_trials, seed, algorithm=algorithm)
 
 
 # -- composite sources -----------------------------------------------------------------
