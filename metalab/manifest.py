@@ -23,6 +23,7 @@ True
 
 from __future__ import annotations
 
+import decimal
 import json
 import math
 import re
@@ -191,7 +192,7 @@ def _int(value: Any) -> int:
 def _size(value: Any) -> int:
     size = _int(value)
     if size < 0:
-        msg = f"expected a non-negative int, got {size}"
+        msg = f"expected a non-negative int, got {_show(size)}"
         raise _PathError(msg)
     return size
 
@@ -367,7 +368,10 @@ def _check_total(data: Mapping[str, Any], source: ParamSource) -> None:
     if "total_cases" in data:
         total = _at("total_cases", _size, data["total_cases"])
         if total != source.size:
-            msg = f"the manifest says {total} cases, but its definition gives {source.size}"
+            msg = (
+                f"the manifest says {_show(total)} cases, but its definition gives "
+                f"{_show(source.size)}"
+            )
             raise _PathError(msg, "total_cases")
 
 
@@ -388,7 +392,7 @@ def _structure_range(node: Any, _: object = None) -> range:
         raise _PathError(msg, "step")
     axis = range(start, stop, step)
     if range_len(axis) == 0:
-        msg = f"the range is empty: {axis!r}"
+        msg = f"the range is empty: range({_show(start)}, {_show(stop)}, {_show(step)})"
         raise _PathError(msg)
     return axis
 
@@ -951,19 +955,70 @@ def from_manifest_of(cls: type[S], data: Mapping[str, Any]) -> S:
 def dumps(source: ParamSource) -> str:
     """The manifest of ``source`` as JSON text: same source, same bytes, in any process.
 
-    Keys are sorted, separators fixed and the text is ASCII.
+    Keys are sorted, separators fixed and the text is ASCII. Integers are written
+    exactly at any size, whatever ``sys.get_int_max_str_digits()`` allows.
 
     >>> from metalab import manual
     >>> dumps(manual([{"x": 1}]))
     '{"cases":[{"x":1}],"format_version":"1.0","tags":[],"total_cases":1,"type":"ManualSource"}'
     """
-    return json.dumps(
-        to_manifest(source),
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=True,
-        allow_nan=False,
-    )
+    data = to_manifest(source)
+    try:
+        return json.dumps(
+            data, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False
+        )
+    except ValueError:
+        # Python refuses to write an int of more digits than its str limit allows (a
+        # grid of many axes has such a total_cases): write the same text without it.
+        out: list[str] = []
+        _write_json(data, out)
+        return "".join(out)
+
+
+_SAFE_DIGITS: Final = 600
+"""Ints of up to this many digits convert under any ``sys.set_int_max_str_digits`` (>= 640)."""
+
+_SAFE_BITS: Final = 1990
+"""Ints below ``2**_SAFE_BITS`` have at most `_SAFE_DIGITS` digits."""
+
+
+def _int_text(value: int) -> str:
+    """The decimal digits of an int of any size, independent of the str limit.
+
+    `decimal` converts ints to text through its own arithmetic, which the limit (meant
+    for ``int`` and ``str``) does not cover; its constructor is exact at any precision.
+    """
+    if value.bit_length() < _SAFE_BITS:
+        return int.__repr__(value)
+    return str(decimal.Decimal(value))
+
+
+def _parse_int(text: str) -> int:
+    """``int(text)`` for a JSON integer of any length, independent of the str limit."""
+    if len(text) <= _SAFE_DIGITS:
+        return int(text)
+    return int(decimal.Decimal(text))
+
+
+def _write_json(value: Any, out: list[str]) -> None:
+    """Append the text `json.dumps` writes with dumps's settings, ints of any size included."""
+    if type(value) is int:
+        out.append(_int_text(value))
+    elif isinstance(value, Mapping):
+        out.append("{")
+        for k, key in enumerate(sorted(value)):
+            out.append(("," if k else "") + json.dumps(key, ensure_ascii=True) + ":")
+            _write_json(value[key], out)
+        out.append("}")
+    elif isinstance(value, list | tuple):
+        out.append("[")
+        for k, item in enumerate(value):
+            if k:
+                out.append(",")
+            _write_json(item, out)
+        out.append("]")
+    else:  # null, true, false, a float or a string: as dumps writes them
+        out.append(json.dumps(value, ensure_ascii=True, allow_nan=False))
 
 
 def _refuse_constant(name: str) -> Any:
@@ -1000,8 +1055,16 @@ def loads(text: str | bytes) -> ParamSource:
     if not isinstance(raw, str | bytes | bytearray):
         msg = f"{_ROOT}: expected manifest JSON text (str or bytes), got {_show(raw)}"
         raise ManifestError(msg)
+    parse = partial(json.loads, parse_constant=_refuse_constant, object_pairs_hook=_unique_keys)
     try:
-        data = json.loads(text, parse_constant=_refuse_constant, object_pairs_hook=_unique_keys)
+        try:
+            data = parse(text)
+        except json.JSONDecodeError:
+            raise
+        except ValueError:
+            # An int of more digits than Python's str limit: read ints without the limit
+            # (slower, so only when needed), the same values in any process.
+            data = parse(text, parse_int=_parse_int)
     except ManifestError:
         raise
     except RecursionError:
