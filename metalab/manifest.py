@@ -27,7 +27,7 @@ import decimal
 import json
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextvars import ContextVar
 from functools import partial
 from typing import Any, Final, TypeVar, Union
@@ -60,6 +60,7 @@ from metalab.params.random import (
 __all__ = [
     "FORMAT_VERSION",
     "MAX_DEPTH",
+    "MAX_NODES",
     "SOURCE_TYPES",
     "converter",
     "deserialize_param_source",
@@ -79,6 +80,16 @@ of the earlier format, version 0) and refuses a newer major version.
 
 MAX_DEPTH: Final = 100
 """The deepest nesting of JSON arrays and objects a manifest may have."""
+
+MAX_NODES: Final = 1_000_000
+"""The most values a manifest that shares objects may expand to.
+
+A dict or list reached from several places (as YAML aliases make them) is read once
+per reference, so sharing can make a small object stand for an enormous manifest.
+Reading costs time in proportion to the values with sharing expanded; where that is
+more than the manifest holds counted without sharing, it may be at most this many
+(a manifest without sharing, which JSON text always is, is not limited).
+"""
 
 SOURCE_TYPES: Final[tuple[type[ParamSource], ...]] = (
     GridSource,
@@ -851,10 +862,6 @@ converter: Final = _make_converter()
 
 
 # -- public functions ------------------------------------------------------------------
-_Visit = tuple[Any, int, "_Visit | None", str | int]
-"""A container to visit: the container, its depth, the visit of its parent, its key there."""
-
-
 _LEAVES: Final = frozenset({int, float, str, bool, type(None)})
 
 
@@ -865,22 +872,85 @@ def _is_container(value: Any) -> bool:
     return cls not in _LEAVES and isinstance(value, Mapping | list | tuple)
 
 
-def _check_depth(data: Any) -> None:
-    """Refuse more than `MAX_DEPTH` nested arrays and objects (and cycles), without recursing."""
-    stack: list[_Visit] = [(data, 1, None, 0)] if _is_container(data) else []
-    while stack:
-        visit = stack.pop()
-        node, depth = visit[0], visit[1]
-        if depth > MAX_DEPTH:
-            path: list[str | int] = []
-            parent: _Visit | None = visit
-            while parent is not None and parent[2] is not None:
-                path.append(parent[3])
-                parent = parent[2]
-            msg = f"the manifest nests more than {MAX_DEPTH} arrays and objects"
-            raise _PathError(msg, *reversed(path))
-        items = node.items() if isinstance(node, Mapping) else enumerate(node)
-        stack.extend((child, depth + 1, visit, key) for key, child in items if _is_container(child))
+def _items(node: Any) -> Iterator[tuple[str | int, Any]]:
+    return iter(node.items() if isinstance(node, Mapping) else enumerate(node))
+
+
+@attrs.define
+class _Visit:
+    """A container on the walk's path, with what is known of it so far."""
+
+    node: Any
+    key: str | int
+    children: Iterator[tuple[str | int, Any]]
+    height: int = 1
+    """The most nested arrays and objects on a path from here down, itself included."""
+    size: int = 1
+    """Its values (itself, every container and scalar below it) with sharing expanded."""
+    own: int = 1
+    """Itself and its scalar items: what it adds to the manifest counted without sharing."""
+
+
+def _deepest(node: Any, levels: int, seen: Mapping[int, tuple[int, int]]) -> list[str | int]:
+    """The keys that go ``levels`` containers down from ``node``, always to the deepest."""
+    path: list[str | int] = []
+    for _ in range(levels):
+        key, node = max(
+            ((k, c) for k, c in _items(node) if _is_container(c)), key=lambda kc: seen[id(kc[1])][0]
+        )
+        path.append(key)
+    return path
+
+
+def _check_shape(data: Any) -> None:
+    """Refuse deep nesting, cycles and explosive sharing, in time linear in distinct objects.
+
+    An object reached from several places (a YAML alias, a dict reused in Python) is
+    walked once: its height and expanded size are remembered by identity.
+    """
+    if not _is_container(data):
+        return
+    seen: dict[int, tuple[int, int]] = {}  # id -> (height, expanded size), once walked
+    path = [_Visit(data, 0, _items(data))]
+    on_path = {id(data)}
+    distinct = 0
+    while path:
+        visit = path[-1]
+        for key, child in visit.children:
+            if not _is_container(child):
+                visit.size += 1
+                visit.own += 1
+                continue
+            known = seen.get(id(child))
+            if known is None:
+                if id(child) in on_path or len(path) == MAX_DEPTH:
+                    keys = [v.key for v in path[1:]]
+                    msg = f"the manifest nests more than {MAX_DEPTH} arrays and objects"
+                    raise _PathError(msg, *keys, key)
+                on_path.add(id(child))
+                path.append(_Visit(child, key, _items(child)))
+                break
+            if len(path) + known[0] > MAX_DEPTH:
+                below = _deepest(child, MAX_DEPTH - len(path), seen)
+                msg = f"the manifest nests more than {MAX_DEPTH} arrays and objects"
+                raise _PathError(msg, *[v.key for v in path[1:]], key, *below)
+            visit.height = max(visit.height, known[0] + 1)
+            visit.size += known[1]
+        else:
+            path.pop()
+            on_path.discard(id(visit.node))
+            seen[id(visit.node)] = (visit.height, visit.size)
+            distinct += visit.own
+            if path:
+                path[-1].height = max(path[-1].height, visit.height + 1)
+                path[-1].size += visit.size
+            elif visit.size > max(distinct, MAX_NODES):
+                msg = (
+                    f"objects reached from several places (shared, as YAML aliases make them) "
+                    f"expand it to {_show(visit.size)} values, more than MAX_NODES "
+                    f"({MAX_NODES:_}); write the shared parts out, or share less"
+                )
+                raise _PathError(msg)
 
 
 def to_manifest(source: ParamSource) -> dict[str, Any]:
@@ -911,7 +981,7 @@ def from_manifest(data: Mapping[str, Any]) -> ParamSource:
         ManifestError: the manifest is malformed; the message starts with the JSON path.
     """
     try:
-        _check_depth(data)
+        _check_shape(data)
         source: ParamSource = converter.structure(data, ParamSource)
     except _PathError as error:
         raise ManifestError(str(error)) from error.__cause__

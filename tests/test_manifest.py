@@ -770,6 +770,50 @@ class TestErrors:
         with pytest.raises(ManifestError, match="nests more than"):
             from_manifest({"type": "ManualSource", "cases": [case]})
 
+    @staticmethod
+    def _shared(depth: int) -> dict[str, Any]:
+        """A manual manifest whose value holds one object twice, at every level."""
+        value: Any = 1
+        for _ in range(depth):
+            value = {"a": value, "b": [value]}
+        return {"type": "ManualSource", "cases": [{"x": value}]}
+
+    def test_shared_objects_are_walked_once(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Sharing that expands past MAX_NODES is refused after work linear in distinct objects."""
+        calls = 0
+        real = metalab.manifest._is_container
+
+        def counting(value: Any) -> bool:
+            nonlocal calls
+            calls += 1
+            if calls > 10_000:  # stops a walk of every path, which would never end
+                msg = "the walk looks at every path, not every object"
+                raise AssertionError(msg)
+            return real(value)
+
+        monkeypatch.setattr(metalab.manifest, "_is_container", counting)
+        with pytest.raises(ManifestError, match=r"^the manifest: objects reached from several"):
+            from_manifest(self._shared(40))  # 2**40 paths, 80 distinct containers
+        assert calls < 1000
+
+    def test_moderate_sharing_loads_as_if_written_out(self) -> None:
+        """Sharing within MAX_NODES loads exactly as the written-out manifest does."""
+        data = self._shared(6)
+        assert from_manifest(data) == loads(json.dumps(data))
+        law = {"type": "Uniform", "low": 0, "high": 1}
+        space = {f"p{j}": law for j in range(50)}
+        node = {"type": "RandomSource", "space": space, "n_trials": 2, "seed": 0}
+        assert from_manifest(node) == loads(json.dumps(node))
+
+    def test_deep_nesting_through_a_shared_object_is_found(self) -> None:
+        """A shared object that is shallow in one place and too deep in another is refused there."""
+        value: Any = 1
+        for _ in range(MAX_DEPTH - 5):
+            value = [value]
+        data = {"type": "ManualSource", "cases": [{"x": value, "y": [[[[[[[value]]]]]]]}]}
+        with pytest.raises(ManifestError, match=r"^cases\[0\]\.y(\[0\]){97}: the manifest nests"):
+            from_manifest(data)
+
     def test_nesting_up_to_the_limit_loads(self) -> None:
         """MAX_DEPTH nested arrays and objects load; one more is refused."""
 
