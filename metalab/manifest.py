@@ -10,7 +10,8 @@ its class to `SOURCE_TYPES`; a new distribution by adding it to
 Reading is strict and safe: it never evaluates code, unpickles or imports anything
 named in the data, and every malformed manifest raises `metalab.errors.ManifestError`
 whose message starts with the JSON path of the problem, e.g.
-``space.lr.low: expected a number, got "abc"`` (``$`` is the manifest itself).
+``space.lr.low: expected a number, got "abc"``; a problem with the document as a whole
+starts with ``the manifest:`` instead.
 
 >>> from metalab import grid
 >>> text = dumps(grid(lr=[0.1, 0.01]))
@@ -22,10 +23,12 @@ True
 
 from __future__ import annotations
 
+import decimal
 import json
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextvars import ContextVar
 from functools import partial
 from typing import Any, Final, TypeVar, Union
 
@@ -57,6 +60,7 @@ from metalab.params.random import (
 __all__ = [
     "FORMAT_VERSION",
     "MAX_DEPTH",
+    "MAX_NODES",
     "SOURCE_TYPES",
     "converter",
     "deserialize_param_source",
@@ -76,6 +80,16 @@ of the earlier format, version 0) and refuses a newer major version.
 
 MAX_DEPTH: Final = 100
 """The deepest nesting of JSON arrays and objects a manifest may have."""
+
+MAX_NODES: Final = 1_000_000
+"""The most values a manifest that shares objects may expand to.
+
+A dict or list reached from several places (as YAML aliases make them) is read once
+per reference, so sharing can make a small object stand for an enormous manifest.
+Reading costs time in proportion to the values with sharing expanded; where that is
+more than the manifest holds counted without sharing, it may be at most this many
+(a manifest without sharing, which JSON text always is, is not limited).
+"""
 
 SOURCE_TYPES: Final[tuple[type[ParamSource], ...]] = (
     GridSource,
@@ -108,11 +122,20 @@ class _PathError(ManifestError):
         self.path: tuple[str | int, ...] = path
 
     def __str__(self) -> str:
-        return f"{_format_path(self.path)}: {self.problem}"
+        return _message(self.path, self.problem)
+
+
+_ROOT: Final = "the manifest"
+"""How an error message names the manifest as a whole, where another names a path."""
+
+
+def _message(path: tuple[str | int, ...], problem: str) -> str:
+    """``path: problem``, or ``the manifest: problem`` for the whole document."""
+    return f"{_format_path(path) if path else _ROOT}: {problem}"
 
 
 def _format_path(path: tuple[str | int, ...]) -> str:
-    """Write a path as ``space.lr.low`` or ``parts[1].spec["model.lr"]``; ``$`` for the root.
+    """Write a path as ``space.lr.low`` or ``parts[1].spec["model.lr"]`` (not empty).
 
     >>> _format_path(("parts", 1, "spec", "model.lr"))
     'parts[1].spec["model.lr"]'
@@ -125,7 +148,7 @@ def _format_path(path: tuple[str | int, ...]) -> str:
             out.append(f".{part}" if out else part)
         else:
             out.append(f"[{json.dumps(part)}]")
-    return "".join(out) or "$"
+    return "".join(out)
 
 
 def _at(key: str | int, check: Callable[[Any], T], value: Any) -> T:
@@ -180,7 +203,7 @@ def _int(value: Any) -> int:
 def _size(value: Any) -> int:
     size = _int(value)
     if size < 0:
-        msg = f"expected a non-negative int, got {size}"
+        msg = f"expected a non-negative int, got {_show(size)}"
         raise _PathError(msg)
     return size
 
@@ -356,7 +379,10 @@ def _check_total(data: Mapping[str, Any], source: ParamSource) -> None:
     if "total_cases" in data:
         total = _at("total_cases", _size, data["total_cases"])
         if total != source.size:
-            msg = f"the manifest says {total} cases, but its definition gives {source.size}"
+            msg = (
+                f"the manifest says {_show(total)} cases, but its definition gives "
+                f"{_show(source.size)}"
+            )
             raise _PathError(msg, "total_cases")
 
 
@@ -377,7 +403,7 @@ def _structure_range(node: Any, _: object = None) -> range:
         raise _PathError(msg, "step")
     axis = range(start, stop, step)
     if range_len(axis) == 0:
-        msg = f"the range is empty: {axis!r}"
+        msg = f"the range is empty: range({_show(start)}, {_show(stop)}, {_show(step)})"
         raise _PathError(msg)
     return axis
 
@@ -431,6 +457,9 @@ def _structure_manual(node: Any, _: object) -> ManualSource:
 
 
 def _unstructure_random(conv: cattrs.Converter, source: RandomSource) -> dict[str, Any]:
+    for name, dist in source.space.items():
+        if type(dist) not in DISTRIBUTIONS:
+            raise _unknown_distribution(dist, f"random space {name!r}: ")
     return {
         "type": RandomSource.manifest_type,
         "space": {k: conv.unstructure(d, Distribution) for k, d in source.space.items()},
@@ -454,7 +483,14 @@ def _algorithm(value: Any) -> str:
 
 def _structure_random(conv: cattrs.Converter, node: Any, _: object) -> RandomSource:
     data = _fields(node, RandomSource.manifest_type, ("space", "n_trials", "seed"), ("algorithm",))
-    # A manifest that names no algorithm was written by the earlier format.
+    versioned = _VERSIONED.get()
+    if versioned is None:  # structured on its own, not inside a document
+        versioned = "format_version" in data
+    if versioned and "algorithm" not in data:
+        # Only the earlier format (no format_version) leaves the algorithm implicit:
+        # in a versioned document the legacy default would silently change the values.
+        msg = f"required field of a {RandomSource.manifest_type} is missing"
+        raise _PathError(msg, "algorithm")
     algorithm = _at("algorithm", _algorithm, data["algorithm"]) if "algorithm" in data else None
     space_node = _at("space", _object, data["space"])
     if not space_node:
@@ -474,8 +510,10 @@ def _structure_random(conv: cattrs.Converter, node: Any, _: object) -> RandomSou
             raise _PathError(msg, "space", name, "type")
         space[name] = _at("space", partial(_at, name, partial(_distribution, conv)), node)
     n_trials = _at("n_trials", _size, data["n_trials"])
-    seed = _at("seed", _size, data["seed"])
-    return _build(RandomSource, space, n_trials, seed, algorithm=algorithm or LEGACY_ALGORITHM)
+    algorithm = algorithm or LEGACY_ALGORITHM
+    # The legacy algorithm takes any int seed (the earlier format wrote negative ones).
+    seed = _at("seed", _int if algorithm == LEGACY_ALGORITHM else _size, data["seed"])
+    return _build(RandomSource, space, n_trials, seed, algorithm=algorithm)
 
 
 # -- composite sources -----------------------------------------------------------------
@@ -711,10 +749,50 @@ def _distribution(conv: cattrs.Converter, node: Any) -> Distribution:
     return dist
 
 
+_VERSIONED: Final[ContextVar[bool | None]] = ContextVar("metalab_manifest_versioned", default=None)
+"""Whether the document being read declares a ``format_version`` (None outside one).
+
+Only the top-level node carries the version, but it decides how nested nodes read:
+a random source that names no algorithm is of the earlier format only in a document
+without a version.
+"""
+
+
 def _source(conv: cattrs.Converter, node: Any, _: object = None) -> ParamSource:
     _tagged(node, _SOURCE_TAGS, "source", dict.fromkeys(_DISTRIBUTION_TAGS, "distribution"))
-    source: ParamSource = conv.structure(node, _SOURCE_UNION)
+    if _VERSIONED.get() is not None:
+        source: ParamSource = conv.structure(node, _SOURCE_UNION)
+        return source
+    token = _VERSIONED.set("format_version" in node)  # the top-level node of a document
+    try:
+        source = conv.structure(node, _SOURCE_UNION)
+    finally:
+        _VERSIONED.reset(token)
     return source
+
+
+def _unknown_distribution(dist: object, where: str = "") -> UnsupportedOperationError:
+    """The error for writing a distribution that is not one of metalab's own.
+
+    An `UnsupportedOperationError`, as for a source type with no manifest form: nothing
+    is wrong with a manifest (`ManifestError` is for reading one), the object's type
+    simply has no manifest form.
+    """
+    cls = type(dist)
+    known = ", ".join(sorted(c.__name__ for c in DISTRIBUTIONS))
+    msg = (
+        f"{where}{cls.__module__}.{cls.__qualname__} is a distribution defined outside "
+        f"metalab, which cannot go in a manifest: only metalab's own distributions "
+        f"({known}) can, and there is no way yet to register others"
+    )
+    return UnsupportedOperationError(msg)
+
+
+def _unstructure_distribution(conv: cattrs.Converter, dist: Distribution) -> dict[str, Any]:
+    if type(dist) not in DISTRIBUTIONS:
+        raise _unknown_distribution(dist)
+    out: dict[str, Any] = conv.get_unstructure_hook(_DISTRIBUTION_UNION)(dist)
+    return out
 
 
 def _unstructure_source(conv: cattrs.Converter, source: ParamSource) -> dict[str, Any]:
@@ -775,7 +853,7 @@ def _make_converter() -> cattrs.Converter:
         conv,
         Distribution,
         partial(_distribution_hook, conv),
-        conv.get_unstructure_hook(_DISTRIBUTION_UNION),
+        partial(_unstructure_distribution, conv),
     )
     _register(conv, ParamSource, partial(_source, conv), partial(_unstructure_source, conv))
     return conv
@@ -795,10 +873,6 @@ converter: Final = _make_converter()
 
 
 # -- public functions ------------------------------------------------------------------
-_Visit = tuple[Any, int, "_Visit | None", str | int]
-"""A container to visit: the container, its depth, the visit of its parent, its key there."""
-
-
 _LEAVES: Final = frozenset({int, float, str, bool, type(None)})
 
 
@@ -809,22 +883,85 @@ def _is_container(value: Any) -> bool:
     return cls not in _LEAVES and isinstance(value, Mapping | list | tuple)
 
 
-def _check_depth(data: Any) -> None:
-    """Refuse more than `MAX_DEPTH` nested arrays and objects (and cycles), without recursing."""
-    stack: list[_Visit] = [(data, 1, None, 0)] if _is_container(data) else []
-    while stack:
-        visit = stack.pop()
-        node, depth = visit[0], visit[1]
-        if depth > MAX_DEPTH:
-            path: list[str | int] = []
-            parent: _Visit | None = visit
-            while parent is not None and parent[2] is not None:
-                path.append(parent[3])
-                parent = parent[2]
-            msg = f"the manifest nests more than {MAX_DEPTH} arrays and objects"
-            raise _PathError(msg, *reversed(path))
-        items = node.items() if isinstance(node, Mapping) else enumerate(node)
-        stack.extend((child, depth + 1, visit, key) for key, child in items if _is_container(child))
+def _items(node: Any) -> Iterator[tuple[str | int, Any]]:
+    return iter(node.items() if isinstance(node, Mapping) else enumerate(node))
+
+
+@attrs.define
+class _Visit:
+    """A container on the walk's path, with what is known of it so far."""
+
+    node: Any
+    key: str | int
+    children: Iterator[tuple[str | int, Any]]
+    height: int = 1
+    """The most nested arrays and objects on a path from here down, itself included."""
+    size: int = 1
+    """Its values (itself, every container and scalar below it) with sharing expanded."""
+    own: int = 1
+    """Itself and its scalar items: what it adds to the manifest counted without sharing."""
+
+
+def _deepest(node: Any, levels: int, seen: Mapping[int, tuple[int, int]]) -> list[str | int]:
+    """The keys that go ``levels`` containers down from ``node``, always to the deepest."""
+    path: list[str | int] = []
+    for _ in range(levels):
+        key, node = max(
+            ((k, c) for k, c in _items(node) if _is_container(c)), key=lambda kc: seen[id(kc[1])][0]
+        )
+        path.append(key)
+    return path
+
+
+def _check_shape(data: Any) -> None:
+    """Refuse deep nesting, cycles and explosive sharing, in time linear in distinct objects.
+
+    An object reached from several places (a YAML alias, a dict reused in Python) is
+    walked once: its height and expanded size are remembered by identity.
+    """
+    if not _is_container(data):
+        return
+    seen: dict[int, tuple[int, int]] = {}  # id -> (height, expanded size), once walked
+    path = [_Visit(data, 0, _items(data))]
+    on_path = {id(data)}
+    distinct = 0
+    while path:
+        visit = path[-1]
+        for key, child in visit.children:
+            if not _is_container(child):
+                visit.size += 1
+                visit.own += 1
+                continue
+            known = seen.get(id(child))
+            if known is None:
+                if id(child) in on_path or len(path) == MAX_DEPTH:
+                    keys = [v.key for v in path[1:]]
+                    msg = f"the manifest nests more than {MAX_DEPTH} arrays and objects"
+                    raise _PathError(msg, *keys, key)
+                on_path.add(id(child))
+                path.append(_Visit(child, key, _items(child)))
+                break
+            if len(path) + known[0] > MAX_DEPTH:
+                below = _deepest(child, MAX_DEPTH - len(path), seen)
+                msg = f"the manifest nests more than {MAX_DEPTH} arrays and objects"
+                raise _PathError(msg, *[v.key for v in path[1:]], key, *below)
+            visit.height = max(visit.height, known[0] + 1)
+            visit.size += known[1]
+        else:
+            path.pop()
+            on_path.discard(id(visit.node))
+            seen[id(visit.node)] = (visit.height, visit.size)
+            distinct += visit.own
+            if path:
+                path[-1].height = max(path[-1].height, visit.height + 1)
+                path[-1].size += visit.size
+            elif visit.size > max(distinct, MAX_NODES):
+                msg = (
+                    f"objects reached from several places (shared, as YAML aliases make them) "
+                    f"expand it to {_show(visit.size)} values, more than MAX_NODES "
+                    f"({MAX_NODES:_}); write the shared parts out, or share less"
+                )
+                raise _PathError(msg)
 
 
 def to_manifest(source: ParamSource) -> dict[str, Any]:
@@ -855,12 +992,12 @@ def from_manifest(data: Mapping[str, Any]) -> ParamSource:
         ManifestError: the manifest is malformed; the message starts with the JSON path.
     """
     try:
-        _check_depth(data)
+        _check_shape(data)
         source: ParamSource = converter.structure(data, ParamSource)
     except _PathError as error:
         raise ManifestError(str(error)) from error.__cause__
     except RecursionError:
-        msg = "$: the manifest nests too deeply"
+        msg = f"{_ROOT}: nests too deeply"
         raise ManifestError(msg) from None
     return source
 
@@ -891,7 +1028,7 @@ def from_manifest_of(cls: type[S], data: Mapping[str, Any]) -> S:
             raise ManifestError(msg)
     source = from_manifest(data)
     if not isinstance(source, cls):
-        msg = f"$: the manifest builds a {type(source).__name__}, not a {cls.__name__}"
+        msg = f"{_ROOT}: builds a {type(source).__name__}, not a {cls.__name__}"
         raise ManifestError(msg)
     return source
 
@@ -899,23 +1036,74 @@ def from_manifest_of(cls: type[S], data: Mapping[str, Any]) -> S:
 def dumps(source: ParamSource) -> str:
     """The manifest of ``source`` as JSON text: same source, same bytes, in any process.
 
-    Keys are sorted, separators fixed and the text is ASCII.
+    Keys are sorted, separators fixed and the text is ASCII. Integers are written
+    exactly at any size, whatever ``sys.get_int_max_str_digits()`` allows.
 
     >>> from metalab import manual
     >>> dumps(manual([{"x": 1}]))
     '{"cases":[{"x":1}],"format_version":"1.0","tags":[],"total_cases":1,"type":"ManualSource"}'
     """
-    return json.dumps(
-        to_manifest(source),
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=True,
-        allow_nan=False,
-    )
+    data = to_manifest(source)
+    try:
+        return json.dumps(
+            data, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False
+        )
+    except ValueError:
+        # Python refuses to write an int of more digits than its str limit allows (a
+        # grid of many axes has such a total_cases): write the same text without it.
+        out: list[str] = []
+        _write_json(data, out)
+        return "".join(out)
+
+
+_SAFE_DIGITS: Final = 600
+"""Ints of up to this many digits convert under any ``sys.set_int_max_str_digits`` (>= 640)."""
+
+_SAFE_BITS: Final = 1990
+"""Ints below ``2**_SAFE_BITS`` have at most `_SAFE_DIGITS` digits."""
+
+
+def _int_text(value: int) -> str:
+    """The decimal digits of an int of any size, independent of the str limit.
+
+    `decimal` converts ints to text through its own arithmetic, which the limit (meant
+    for ``int`` and ``str``) does not cover; its constructor is exact at any precision.
+    """
+    if value.bit_length() < _SAFE_BITS:
+        return int.__repr__(value)
+    return str(decimal.Decimal(value))
+
+
+def _parse_int(text: str) -> int:
+    """``int(text)`` for a JSON integer of any length, independent of the str limit."""
+    if len(text) <= _SAFE_DIGITS:
+        return int(text)
+    return int(decimal.Decimal(text))
+
+
+def _write_json(value: Any, out: list[str]) -> None:
+    """Append the text `json.dumps` writes with dumps's settings, ints of any size included."""
+    if type(value) is int:
+        out.append(_int_text(value))
+    elif isinstance(value, Mapping):
+        out.append("{")
+        for k, key in enumerate(sorted(value)):
+            out.append(("," if k else "") + json.dumps(key, ensure_ascii=True) + ":")
+            _write_json(value[key], out)
+        out.append("}")
+    elif isinstance(value, list | tuple):
+        out.append("[")
+        for k, item in enumerate(value):
+            if k:
+                out.append(",")
+            _write_json(item, out)
+        out.append("]")
+    else:  # null, true, false, a float or a string: as dumps writes them
+        out.append(json.dumps(value, ensure_ascii=True, allow_nan=False))
 
 
 def _refuse_constant(name: str) -> Any:
-    msg = f"$: {name} is not a JSON number; manifests hold finite numbers only"
+    msg = f"{_ROOT}: {name} is not a JSON number; manifests hold finite numbers only"
     raise ManifestError(msg)
 
 
@@ -925,7 +1113,7 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         seen: set[str] = set()
         for key, _ in pairs:
             if key in seen:
-                msg = f"$: the key {_show(key)} appears twice in one JSON object"
+                msg = f"{_ROOT}: the key {_show(key)} appears twice in one JSON object"
                 raise ManifestError(msg)
             seen.add(key)
     return out
@@ -936,26 +1124,34 @@ def loads(text: str | bytes) -> ParamSource:
 
     >>> loads('{"type": "GridSource", "spec": {"x": [1, 2]}}')[1].params
     {'x': 2}
-    >>> loads('{"type": "GridSource", "spec": {"x": [NaN]}}')
+    >>> loads('{"type": "GridSource", "spec": {"x": [NaN]}}')  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    metalab.errors.ManifestError: $: NaN is not a JSON number; manifests hold finite numbers only
+    metalab.errors.ManifestError: the manifest: NaN is not a JSON number; manifests hold ...
 
     Raises:
         ManifestError: the text is not JSON, or not a valid manifest.
     """
     raw: object = text  # checked at run time for untyped callers
     if not isinstance(raw, str | bytes | bytearray):
-        msg = f"$: expected manifest JSON text (str or bytes), got {_show(raw)}"
+        msg = f"{_ROOT}: expected manifest JSON text (str or bytes), got {_show(raw)}"
         raise ManifestError(msg)
+    parse = partial(json.loads, parse_constant=_refuse_constant, object_pairs_hook=_unique_keys)
     try:
-        data = json.loads(text, parse_constant=_refuse_constant, object_pairs_hook=_unique_keys)
+        try:
+            data = parse(text)
+        except json.JSONDecodeError:
+            raise
+        except ValueError:
+            # An int of more digits than Python's str limit: read ints without the limit
+            # (slower, so only when needed), the same values in any process.
+            data = parse(text, parse_int=_parse_int)
     except ManifestError:
         raise
     except RecursionError:
-        msg = "$: the manifest nests too deeply"
+        msg = f"{_ROOT}: nests too deeply"
         raise ManifestError(msg) from None
     except ValueError as error:
-        msg = f"$: not valid JSON: {error}"
+        msg = f"{_ROOT}: not valid JSON: {error}"
         raise ManifestError(msg) from None
     return from_manifest(data)

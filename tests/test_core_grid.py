@@ -213,6 +213,43 @@ class TestGeneratedCode:
         assert encode_value(streamed_dict) == encode_value(params)
         assert type(streamed_dict) is dict
 
+    def test_a_wide_grid_compiles_bounded_code(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Building a grid of thousands of axes compiles no code that grows with them."""
+        import builtins
+
+        compiled: list[int] = []
+        real_compile = builtins.compile
+
+        def counting_compile(source: Any, *args: Any, **kwargs: Any) -> Any:
+            compiled.append(len(source) if isinstance(source, str) else 0)
+            return real_compile(source, *args, **kwargs)
+
+        monkeypatch.setattr(builtins, "compile", counting_compile)
+        grid({f"p{j}": [j, -j] for j in range(3000)})
+        assert sum(compiled) < 20_000  # written-out code for 3000 axes is over 100 kB
+
+    def test_a_wide_grid_gives_the_same_cases(self) -> None:
+        """Past the written-out width, lookup, streams and ids follow the same definition."""
+        spec: dict[str, Any] = {f"p{j:03}": [j, str(j), None] for j in range(300)}
+        spec["q"] = range(5, 10)
+        source = grid(spec)
+        keys = sorted(spec)
+        sizes = [len(spec[k]) for k in keys]
+        for i in (0, 1, 7, 10**50, source.size - 1):
+            digits, rest = [], i
+            for size in reversed(sizes):
+                rest, digit = divmod(rest, size)
+                digits.append(digit)
+            params = {k: spec[k][d] for k, d in zip(keys, reversed(digits), strict=True)}
+            expected = ParamCase(params)
+            assert encode_value(source[i].params) == encode_value(expected.params)
+            assert source[i].case_id == expected.case_id
+            assert source[i].tags == ()
+        streamed = list(itertools.islice(source, 12))
+        assert streamed == [source[i] for i in range(12)]
+        assert [c.case_id for c in streamed] == [source[i].case_id for i in range(12)]
+        assert list(itertools.islice(source.dicts(), 12)) == [c.params for c in streamed]
+
     def test_a_pickled_grid_rebuilds_its_functions(self) -> None:
         """Unpickling re-derives the generated functions from the spec."""
         import pickle

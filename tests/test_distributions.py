@@ -203,7 +203,9 @@ class TestValidation:
     @pytest.mark.parametrize(
         ("call", "message"),
         [
-            ("uniform(1.0, 1.0)", "low must be less than high"),
+            ("uniform(1.0, 0.5)", "low must be less than high, or equal to pin it"),
+            ("uniform(1.0, 1.0, step=0.5)", "a step needs low < high"),
+            ("loguniform(2.0, 2.0, step=0.5)", "a step needs low < high"),
             ("uniform(0, nan)", "high must be finite"),
             ("uniform(0, inf)", "high must be finite"),
             ("uniform('0', 1)", "low must be a number"),
@@ -265,6 +267,32 @@ class TestValidation:
         assert c.weights == (1, 3)
         assert all(type(w) is int for w in c.weights)
         assert type(randint(np.int32(1), np.int64(5), step=np.int8(2)).step) is int
+
+
+class TestPinned:
+    """Equal bounds pin a continuous law: every draw, on every path, is ``low``."""
+
+    @pytest.mark.parametrize(
+        "dist",
+        [uniform(2.0, 2.0), uniform(-3, -3), loguniform(1.0, 1.0), loguniform(0.1, 0.1)],
+        ids=repr,
+    )
+    def test_every_draw_is_low(self, dist: Distribution) -> None:
+        """Indexing, take, columns, iteration and dicts all give ``float(low)``."""
+        source = random({"x": dist, "y": uniform(0, 1)}, 40, seed=11)
+        low = float(dist.low)  # type: ignore[attr-defined]
+        draws = [source[i].params["x"] for i in range(40)]
+        draws += [case.params["x"] for case in source]
+        draws += [case.params["x"] for case in source.take(range(40))]
+        draws += source.columns()["x"].tolist()
+        draws += [params["x"] for params in source.dicts()]
+        assert all(encode_value(v) == encode_value(low) for v in draws)
+
+    def test_pinning_leaves_the_other_parameters_alone(self) -> None:
+        """A pinned parameter changes no other parameter's draws."""
+        pinned = random({"x": uniform(2.0, 2.0), "y": uniform(0, 1)}, 20, seed=4)
+        free = random({"x": uniform(0, 1), "y": uniform(0, 1)}, 20, seed=4)
+        assert [c.params["y"] for c in pinned] == [c.params["y"] for c in free]
 
 
 class TestValues:
@@ -515,7 +543,8 @@ def check_in_range(dist: Distribution, value: Any) -> None:
     """The documented bound convention."""
     if isinstance(dist, Uniform | LogUniform):
         assert type(value) is float
-        assert float(dist.low) <= value < float(dist.high)
+        low, high = float(dist.low), float(dist.high)
+        assert low <= value < high or low == value == high  # equal bounds pin the value
     elif isinstance(dist, RandInt | LogUniformInt):
         assert type(value) is int
         assert dist.low <= value <= dist.high

@@ -370,6 +370,27 @@ class TestSeedFormat:
             new = from_manifest_of(RandomSource, {**old, "algorithm": ALGORITHM})
             assert new.space["v"] == _minimal(cls)
 
+    def test_versioned_random_without_algorithm_is_refused(self) -> None:
+        """In a document with a format_version, a missing algorithm is a missing field."""
+        data = to_manifest(random({"x": uniform(0, 1)}, 3, seed=0))
+        del data["algorithm"]
+        with pytest.raises(ManifestError, match=r"^algorithm: required field of a RandomSource"):
+            from_manifest(data)
+        with pytest.raises(ManifestError, match=r"^algorithm: required field of a RandomSource"):
+            converter.structure(data, RandomSource)
+
+    def test_the_top_level_version_decides_for_nested_random_sources(self) -> None:
+        """Only the top-level node carries the version; a nested random source obeys it."""
+        data = to_manifest(grid(y=[1]) * random({"x": uniform(0, 1)}, 3, seed=0))
+        del data["parts"][1]["algorithm"]
+        with pytest.raises(ManifestError, match=r"^parts\[1\]\.algorithm: required field"):
+            from_manifest(data)
+        del data["format_version"]
+        old = from_manifest(data)
+        assert old == grid(y=[1]) * random(
+            {"x": uniform(0, 1)}, 3, seed=0, algorithm="python-random-v0"
+        )
+
 
 _SEED_DISTRIBUTIONS = {"Uniform", "LogUniform", "LogUniformInt", "RandInt", "Choice"}
 
@@ -419,8 +440,8 @@ _G = {"type": "GridSource", "spec": {"x": [1, 2]}}
 
 BAD: list[tuple[object, str]] = [
     # shapes and tags
-    ([1, 2], r"\$: expected an object, got an array"),
-    ("GridSource", r"\$: expected an object"),
+    ([1, 2], r"the manifest: expected an object, got an array"),
+    ("GridSource", r"the manifest: expected an object"),
     ({"spec": {"x": [1]}}, r"type: required field is missing"),
     ({"type": 3, "spec": {"x": [1]}}, r"type: expected a string, got 3"),
     ({"type": "Gridsource", "spec": {}}, r'type: unknown source type "Gridsource"; known types'),
@@ -428,7 +449,7 @@ BAD: list[tuple[object, str]] = [
     ({"type": "os.system", "spec": {}}, r'type: unknown source type "os.system"'),
     # grid
     ({"type": "GridSource"}, r"spec: required field of a GridSource is missing"),
-    ({"type": "GridSource", "spec": {"x": [1]}, "spce": 1}, r'\$: unknown field "spce"'),
+    ({"type": "GridSource", "spec": {"x": [1]}, "spce": 1}, r'the manifest: unknown field "spce"'),
     ({"type": "GridSource", "spec": [1]}, r"spec: expected an object, got an array"),
     ({"type": "GridSource", "spec": {"x": []}}, r"spec\.x: expected a non-empty array"),
     (
@@ -460,7 +481,7 @@ BAD: list[tuple[object, str]] = [
         {"type": "GridSource", "spec": {"x": [1]}, "total_cases": True},
         r"total_cases: expected an int, got true",
     ),
-    ({"type": "GridSource", "spec": {"": [1]}}, r"\$: .*non-empty"),
+    ({"type": "GridSource", "spec": {"": [1]}}, r"the manifest: .*non-empty"),
     (
         {"type": "GridSource", "spec": {"x": {"type": "range", "start": 0, "stop": 3}}},
         r"spec\.x\.step: required field of a range is missing",
@@ -519,10 +540,10 @@ BAD: list[tuple[object, str]] = [
     (_rand(n_trials="3"), r'n_trials: expected an int, got "3"'),
     (_rand(seed=1.5), r"seed: expected an int, got 1.5"),
     (_rand(seed=-1), r"seed: expected a non-negative int, got -1"),
-    (_rand(seed=2**64), r"\$: random seed must be"),
+    (_rand(seed=2**64), r"the manifest: random seed must be"),
     (_rand(algorithm="mt19937"), r'algorithm: unknown random algorithm "mt19937"'),
     (_rand(algorithm=None), r"algorithm: expected a string, got null"),
-    (_rand(extra=1), r'\$: unknown field "extra" in a RandomSource'),
+    (_rand(extra=1), r'the manifest: unknown field "extra" in a RandomSource'),
     (_dist(type="Uniform", low="abc", high=1), r'space\.lr\.low: expected a number, got "abc"'),
     (_dist(type="Uniform", low=True, high=1), r"space\.lr\.low: expected a number, got true"),
     (
@@ -570,7 +591,7 @@ BAD: list[tuple[object, str]] = [
         {"type": "ConcatSource", "parts": [_G, {"type": "Choice", "options": [1]}]},
         r'parts\[1\]\.type: unknown source type "Choice"',
     ),
-    ({"type": "ProductSource", "parts": [_G, _G]}, r"\$: .*x"),
+    ({"type": "ProductSource", "parts": [_G, _G]}, r"the manifest: .*x"),
     (
         {"type": "ProductSource", "parts": [_G, {"spec": {"y": [1]}}]},
         r"parts\[1\]\.type: required field is missing",
@@ -582,26 +603,26 @@ BAD: list[tuple[object, str]] = [
     ),
     (
         {"type": "ZipSource", "spec": {"a": [1, 2], "b": [1]}},
-        r"\$: zip values must all have the same length",
+        r"the manifest: zip values must all have the same length",
     ),
     ({"type": "ZipSource", "spec": {"a": []}}, r"spec\.a: expected a non-empty array"),
-    ({"type": "ZipSource", "spec": {}}, r"\$: zip needs at least one parameter"),
+    ({"type": "ZipSource", "spec": {}}, r"the manifest: zip needs at least one parameter"),
     (
         {"type": "ZipSource", "spec": {"a": {"type": "range", "start": 0, "stop": 2, "step": 1}}},
         r"spec\.a: expected an array, got an object",
     ),
     ({"type": "ReplicateSource", "n": -1, "seed": 0}, r"n: expected a non-negative int, got -1"),
-    ({"type": "ReplicateSource", "n": 2**40, "seed": 0}, r"\$: replicates n must be"),
-    ({"type": "ReplicateSource", "n": 2, "seed": 0, "key": ""}, r"\$: .*non-empty"),
+    ({"type": "ReplicateSource", "n": 2**40, "seed": 0}, r"the manifest: replicates n must be"),
+    ({"type": "ReplicateSource", "n": 2, "seed": 0, "key": ""}, r"the manifest: .*non-empty"),
     ({"type": "ReplicateSource", "n": 2, "seed": 0, "key": 5}, r"key: expected a string, got 5"),
     ({"type": "ReplicateSource", "n": 2}, r"seed: required field of a ReplicateSource is missing"),
     (
         {"type": "SliceSource", "source": _G, "start": 0, "stop": 5, "step": 1},
-        r"\$: slice range\(0, 5, 1\) reaches outside",
+        r"the manifest: slice range\(0, 5, 1\) reaches outside",
     ),
     (
         {"type": "SliceSource", "source": _G, "start": 0, "stop": 1, "step": 0},
-        r"\$: slice step cannot be zero",
+        r"the manifest: slice step cannot be zero",
     ),
     (
         {"type": "SliceSource", "source": _G, "start": 0.0, "stop": 1, "step": 1},
@@ -619,7 +640,10 @@ BAD: list[tuple[object, str]] = [
         {"type": "ShuffledSource", "source": _G, "seed": -2},
         r"seed: expected a non-negative int, got -2",
     ),
-    ({"type": "ShuffledSource", "source": _G, "seed": 2**64}, r"\$: shuffled seed must be"),
+    (
+        {"type": "ShuffledSource", "source": _G, "seed": 2**64},
+        r"the manifest: shuffled seed must be",
+    ),
     (
         {
             "type": "ShuffledSource",
@@ -630,7 +654,7 @@ BAD: list[tuple[object, str]] = [
     ),
     (
         {"type": "ShuffledSource", "source": _G, "seed": 1, "total_cases": 2},
-        r'\$: unknown field "total_cases"',
+        r'the manifest: unknown field "total_cases"',
     ),
     # text
     (
@@ -680,6 +704,12 @@ class TestErrors:
         with pytest.raises(ManifestError, match="^" + pattern):
             loads(text)
 
+    def test_the_root_is_called_the_manifest(self) -> None:
+        """A problem with the whole document is reported as "the manifest: ...", never "$"."""
+        with pytest.raises(ManifestError) as info:
+            from_manifest([1])  # type: ignore[arg-type]
+        assert str(info.value) == "the manifest: expected an object, got an array"
+
     def test_constructor_errors_keep_their_cause(self) -> None:
         """A constructor's ParamError becomes the cause of the ManifestError."""
         with pytest.raises(ManifestError) as info:
@@ -689,17 +719,22 @@ class TestErrors:
     @pytest.mark.parametrize(
         ("text", "pattern"),
         [
-            ('{"type": "GridSource", "spec": {"x": [NaN]}}', r"\$: NaN is not a JSON number"),
-            ('{"type": "GridSource", "spec": {"x": [Infinity]}}', r"\$: Infinity is not"),
-            ('{"type": "GridSource", "spec": {"x": [-Infinity]}}', r"\$: -Infinity is not"),
+            (
+                '{"type": "GridSource", "spec": {"x": [NaN]}}',
+                r"the manifest: NaN is not a JSON number",
+            ),
+            ('{"type": "GridSource", "spec": {"x": [Infinity]}}', r"the manifest: Infinity is not"),
+            (
+                '{"type": "GridSource", "spec": {"x": [-Infinity]}}',
+                r"the manifest: -Infinity is not",
+            ),
             (
                 '{"type": "GridSource", "type": "GridSource", "spec": {}}',
-                r'\$: the key "type" appears twice',
+                r'the manifest: the key "type" appears twice',
             ),
-            ('{"type": "GridSource", "spec": {"x": [1]}', r"\$: not valid JSON"),
-            ("", r"\$: not valid JSON"),
-            ('{"type": "GridSource", "spec": {"x": [' + "9" * 5000 + "]}}", r"\$: not valid JSON"),
-            ("[" * 100_000 + "]" * 100_000, r"\$: the manifest nests too deeply"),
+            ('{"type": "GridSource", "spec": {"x": [1]}', r"the manifest: not valid JSON"),
+            ("", r"the manifest: not valid JSON"),
+            ("[" * 100_000 + "]" * 100_000, r"the manifest: nests too deeply"),
             (
                 "[" * (MAX_DEPTH + 5) + "]" * (MAX_DEPTH + 5),
                 r"(\[0\])+: the manifest nests more than",
@@ -720,12 +755,12 @@ class TestErrors:
 
     def test_bad_bytes(self) -> None:
         """Bytes that are not UTF-8 JSON are refused."""
-        with pytest.raises(ManifestError, match=r"^\$: not valid JSON"):
+        with pytest.raises(ManifestError, match=r"^the manifest: not valid JSON"):
             loads(b"\xff\xfe\x00")
 
     def test_not_text(self) -> None:
         """Only text and bytes are read as manifests."""
-        with pytest.raises(ManifestError, match=r"^\$: expected manifest JSON text"):
+        with pytest.raises(ManifestError, match=r"^the manifest: expected manifest JSON text"):
             loads({"type": "GridSource"})  # type: ignore[arg-type]
 
     def test_cyclic_data_is_refused(self) -> None:
@@ -734,6 +769,50 @@ class TestErrors:
         case["self"] = case
         with pytest.raises(ManifestError, match="nests more than"):
             from_manifest({"type": "ManualSource", "cases": [case]})
+
+    @staticmethod
+    def _shared(depth: int) -> dict[str, Any]:
+        """A manual manifest whose value holds one object twice, at every level."""
+        value: Any = 1
+        for _ in range(depth):
+            value = {"a": value, "b": [value]}
+        return {"type": "ManualSource", "cases": [{"x": value}]}
+
+    def test_shared_objects_are_walked_once(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Sharing that expands past MAX_NODES is refused after work linear in distinct objects."""
+        calls = 0
+        real = metalab.manifest._is_container
+
+        def counting(value: Any) -> bool:
+            nonlocal calls
+            calls += 1
+            if calls > 10_000:  # stops a walk of every path, which would never end
+                msg = "the walk looks at every path, not every object"
+                raise AssertionError(msg)
+            return real(value)
+
+        monkeypatch.setattr(metalab.manifest, "_is_container", counting)
+        with pytest.raises(ManifestError, match=r"^the manifest: objects reached from several"):
+            from_manifest(self._shared(40))  # 2**40 paths, 80 distinct containers
+        assert calls < 1000
+
+    def test_moderate_sharing_loads_as_if_written_out(self) -> None:
+        """Sharing within MAX_NODES loads exactly as the written-out manifest does."""
+        data = self._shared(6)
+        assert from_manifest(data) == loads(json.dumps(data))
+        law = {"type": "Uniform", "low": 0, "high": 1}
+        space = {f"p{j}": law for j in range(50)}
+        node = {"type": "RandomSource", "space": space, "n_trials": 2, "seed": 0}
+        assert from_manifest(node) == loads(json.dumps(node))
+
+    def test_deep_nesting_through_a_shared_object_is_found(self) -> None:
+        """A shared object that is shallow in one place and too deep in another is refused there."""
+        value: Any = 1
+        for _ in range(MAX_DEPTH - 5):
+            value = [value]
+        data = {"type": "ManualSource", "cases": [{"x": value, "y": [[[[[[[value]]]]]]]}]}
+        with pytest.raises(ManifestError, match=r"^cases\[0\]\.y(\[0\]){97}: the manifest nests"):
+            from_manifest(data)
 
     def test_nesting_up_to_the_limit_loads(self) -> None:
         """MAX_DEPTH nested arrays and objects load; one more is refused."""
@@ -805,6 +884,98 @@ class TestErrors:
             to_manifest(Custom())
         with pytest.raises(UnsupportedOperationError, match="no manifest form"):
             from_manifest_of(Custom, to_manifest(grid(x=[1])))
+
+
+class TestHugeIntegers:
+    """Ints beyond Python's 4,300-digit str limit are written and read exactly."""
+
+    BIG = 10**5000 + 17
+
+    def _limited(self, digits: int) -> Any:
+        """A context that sets the process's int str limit, restoring it after."""
+        import contextlib
+
+        @contextlib.contextmanager
+        def limit() -> Any:
+            old = sys.get_int_max_str_digits()
+            sys.set_int_max_str_digits(digits)
+            try:
+                yield
+            finally:
+                sys.set_int_max_str_digits(old)
+
+        return limit()
+
+    def test_round_trip(self) -> None:
+        """A grid over a huge range and a legacy seed of 5,000 digits survive dumps and loads."""
+        sweep = grid(x=range(-self.BIG, self.BIG, 3)) * random(
+            {"u": uniform(0, 1)}, 2, seed=self.BIG, algorithm=LEGACY_ALGORITHM
+        )
+        text = dumps(sweep)
+        with self._limited(0):
+            digits = str(self.BIG)
+        assert f'"seed":{digits},' in text
+        assert f'"start":-{digits},' in text
+        back = loads(text)
+        assert back == sweep
+        # (params, not case_id: encoding such ints is the value layer's business)
+        assert [back[i].params for i in range(4)] == [sweep[i].params for i in range(4)]
+
+    @pytest.mark.parametrize("digits", [0, 640, 4300])
+    def test_the_text_does_not_depend_on_the_str_limit(self, digits: int) -> None:
+        """Dumps writes, and loads reads, the same exact text under any str limit."""
+        sweep = grid(x=range(self.BIG))
+        with self._limited(0):
+            expected = json.dumps(to_manifest(sweep), sort_keys=True, separators=(",", ":"))
+        with self._limited(digits):
+            text = dumps(sweep)
+            assert text == expected
+            assert loads(text) == sweep
+            assert loads(text.encode()) == sweep
+
+    def test_json_with_a_huge_int_is_valid_json(self) -> None:
+        """A 5,000-digit int in the text is read as that int, not called invalid JSON."""
+        axis = '{"type": "range", "start": 0, "stop": ' + "9" * 5000 + ', "step": 1}'
+        source = loads('{"type": "GridSource", "spec": {"x": ' + axis + "}}")
+        assert source == grid(x=range(10**5000 - 1))
+
+    def test_a_wrong_huge_total_is_a_manifest_error(self) -> None:
+        """A total_cases mismatch between huge sizes is reported, not a raw ValueError."""
+        data = {**to_manifest(grid(x=range(self.BIG))), "total_cases": self.BIG + 1}
+        with pytest.raises(ManifestError, match=r"^total_cases: the manifest says an int of"):
+            from_manifest(data)
+
+
+class TestForeignDistributions:
+    """A distribution defined outside metalab has no manifest form, and says so."""
+
+    class Wrapped:
+        """A distribution metalab knows only through the protocol."""
+
+        def __init__(self, dist: Distribution) -> None:
+            """Wrap ``dist``."""
+            self._dist = dist
+
+        def __getattr__(self, name: str) -> Any:
+            """Everything the protocol asks for comes from the wrapped law."""
+            return getattr(self._dist, name)
+
+    def test_dumps_names_the_class_and_the_parameter(self) -> None:
+        """Writing a random source that holds one is an UnsupportedOperationError, not KeyError."""
+        law: Any = self.Wrapped(uniform(0, 1))
+        source = random({"lr": law, "x": uniform(0, 1)}, 3, seed=0)
+        pattern = r"^random space 'lr': .*Wrapped is a distribution defined outside metalab"
+        with pytest.raises(UnsupportedOperationError, match=pattern) as info:
+            dumps(source)
+        assert "cannot go in a manifest" in str(info.value)
+        with pytest.raises(UnsupportedOperationError, match=pattern):
+            to_manifest(grid(y=[1]) * source)
+
+    def test_the_converter_refuses_it_too(self) -> None:
+        """Unstructuring the distribution alone gives the same error, without a parameter."""
+        law: Any = self.Wrapped(uniform(0, 1))
+        with pytest.raises(UnsupportedOperationError, match=r"^\S*Wrapped is a distribution"):
+            converter.unstructure(law, DISTRIBUTION)
 
 
 class TestConverter:

@@ -256,7 +256,7 @@ def _mutate(rng: Random, root: Any) -> Any:
 
 _IDENT = r"[A-Za-z_][A-Za-z0-9_]*"
 _INDEX = r"\[(?:\d+|\"(?:[^\"\\]|\\.)*\")\]"
-_PATH_RE: Final = re.compile(rf"(?:\$|(?:{_IDENT}|{_INDEX})(?:\.{_IDENT}|{_INDEX})*): \S")
+_PATH_RE: Final = re.compile(rf"(?:the manifest|(?:{_IDENT}|{_INDEX})(?:\.{_IDENT}|{_INDEX})*): \S")
 
 
 def _check(read: Any, data: Any) -> None:

@@ -8,6 +8,7 @@ sorted name order.
 
 from __future__ import annotations
 
+import json
 import math
 import random as stdlib_random
 from typing import Any
@@ -29,7 +30,7 @@ from metalab import (
 )
 from metalab._case import encode_value
 from metalab.errors import ParamError
-from metalab.manifest import from_manifest
+from metalab.manifest import dumps, from_manifest, loads
 
 LEGACY = "python-random-v0"
 
@@ -141,7 +142,7 @@ class TestReplay:
 
 
 class TestLegacyLimits:
-    """The earlier format knew five laws, no options, and any non-negative seed."""
+    """The earlier format knew five laws, no options, and any int seed."""
 
     @pytest.mark.parametrize(
         "dist",
@@ -161,10 +162,36 @@ class TestLegacyLimits:
         with pytest.raises(ParamError, match="python-random-v0"):
             random({"x": dist}, 3, seed=0, algorithm=LEGACY)
 
-    def test_negative_seeds_are_refused(self) -> None:
-        """Seeds are non-negative in every algorithm."""
-        with pytest.raises(ParamError, match="seed must be >= 0"):
-            random({"x": uniform(0, 1)}, 3, seed=-1, algorithm=LEGACY)
+    @pytest.mark.parametrize("seed", [-1, -7, -(2**70)])
+    def test_negative_seeds_replay(self, seed: int) -> None:
+        """The earlier format's random.Random(seed * 1_000_000_007 + i) is defined for them."""
+        source = legacy_source(SPEC, 20, seed)
+        for i in range(20):
+            expected = expected_trial(SPEC, seed, i)
+            assert all(
+                encode_value(source[i].params[k]) == encode_value(expected[k]) for k in expected
+            )
+
+    def test_the_current_algorithm_refuses_negative_seeds(self) -> None:
+        """Only the legacy algorithm takes a negative seed."""
+        with pytest.raises(ParamError, match=r"seed must be an int in \[0, 2\*\*64\)"):
+            random({"x": uniform(0, 1)}, 3, seed=-1)
+
+    def test_pinned_laws_replay(self) -> None:
+        """uniform(a, a) and loguniform(a, a) draw as the earlier format's formulas do."""
+        spec: dict[str, tuple[str, tuple[Any, ...]]] = {
+            "u": ("uniform", (2.0, 2.0)),
+            "v": ("uniform", (-3, -3)),
+            "w": ("loguniform", (1.0, 1.0)),
+            "z": ("loguniform", (0.1, 0.1)),  # exp(log(0.1)) is 0.1 plus one ulp
+            "y": ("uniform", (0.0, 1.0)),
+        }
+        source = legacy_source(spec, 30, seed=5)
+        for i in range(30):
+            expected = expected_trial(spec, 5, i)
+            assert all(
+                encode_value(source[i].params[k]) == encode_value(expected[k]) for k in expected
+            )
 
     def test_repr_names_the_algorithm(self) -> None:
         """A legacy source says so when printed."""
@@ -180,10 +207,38 @@ class TestLegacyManifests:
         source = legacy_source(SPEC, 10, seed=99)
         data = source.to_manifest_dict()
         assert data["algorithm"] == LEGACY
-        del data["algorithm"]
+        del data["algorithm"], data["format_version"]  # as the earlier format wrote it
         replayed = from_manifest(data)
         for i in range(10):
             expected = expected_trial(SPEC, 99, i)
             params = replayed[i].params
             assert all(encode_value(params[k]) == encode_value(expected[k]) for k in expected)
         assert replayed.to_manifest_dict()["algorithm"] == LEGACY
+
+    def test_pinned_laws_and_negative_seeds_load_from_the_earlier_format(self) -> None:
+        """An earlier-format manifest with pinned bounds and a negative seed replays exactly."""
+        text = json.dumps(
+            {
+                "type": "RandomSource",
+                "space": {
+                    "a": {"type": "Uniform", "low": 2.0, "high": 2.0},
+                    "b": {"type": "LogUniform", "low": 1.0, "high": 1.0},
+                    "c": {"type": "Uniform", "low": 0.0, "high": 1.0},
+                },
+                "n_trials": 25,
+                "seed": -3,
+            }
+        )
+        source = loads(text)
+        assert source.algorithm == LEGACY  # type: ignore[attr-defined]
+        for i in range(25):
+            rng = stdlib_random.Random(-3 * 1_000_000_007 + i)
+            expected = {
+                "a": rng.uniform(2.0, 2.0),
+                "b": math.exp(rng.uniform(math.log(1.0), math.log(1.0))),
+                "c": rng.uniform(0.0, 1.0),
+            }
+            assert source[i].params == expected
+            assert (source[i].params["a"], source[i].params["b"]) == (2.0, 1.0)
+        assert loads(dumps(source)) == source
+        assert [c.params for c in loads(dumps(source))] == [c.params for c in source]

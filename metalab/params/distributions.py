@@ -8,7 +8,9 @@ NumPy's ``exp``, ``log`` and ``cos`` on both, so ``source[i]``, ``source.take([.
 
 Bounds: `uniform` and `loguniform` draw from ``[low, high)`` and never return ``high``,
 with or without ``step``; the integer laws include both ends. A ``step`` puts the
-values on the grid ``low + k * step``.
+values on the grid ``low + k * step``. Equal bounds pin the value: every draw of
+``uniform(2.0, 2.0)`` is ``2.0`` (as in metalab's earlier format, whose manifests hold
+such pinned laws).
 """
 
 from __future__ import annotations
@@ -351,8 +353,11 @@ def _float_bounds(fn: str, low: object, high: object) -> tuple[int | float, int 
     hi = check_finite_number(high, f"{fn}(low=..., high=...): high")
     lo_f = _as_float(lo, f"{fn}(low=..., high=...): low")
     hi_f = _as_float(hi, f"{fn}(low=..., high=...): high")
-    if not lo_f < hi_f:
-        msg = f"{fn}(low={show(lo)}, high={show(hi)}): low must be less than high"
+    if not lo_f <= hi_f:
+        msg = (
+            f"{fn}(low={show(lo)}, high={show(hi)}): low must be less than high, "
+            "or equal to pin it"
+        )
         raise ParamError(msg)
     if not math.isfinite(hi_f - lo_f):
         msg = f"{fn}(low={show(lo)}, high={show(hi)}): high - low overflows the float range"
@@ -424,6 +429,9 @@ def _float_grid(
     st_f = _as_float(st, f"{where}: step")
     if not st_f > 0:
         msg = f"{where}: step must be positive, got {st!r}"
+        raise ParamError(msg)
+    if low == high:
+        msg = f"{where}: a step needs low < high (equal bounds pin the value), got {st!r}"
         raise ParamError(msg)
     from fractions import Fraction  # only building a distribution needs it
 
@@ -519,8 +527,9 @@ class Uniform(_Base):
             high=hi,
             _lo=lo_f,
             _scale=scale,
-            # The clamp only matters when the largest draw rounds up to high.
-            _top=top if lo_f + (2**53 - 1) * scale > top else None,
+            # The clamp only matters when the largest draw rounds up to high (a
+            # pinned law, low == high, always draws low and needs none).
+            _top=top if scale and lo_f + (2**53 - 1) * scale > top else None,
             _grid=grid,
         )
 
@@ -621,7 +630,8 @@ class LogUniform(_Base):
             low=lo,
             high=hi,
             _lo=lo_f,
-            _top=math.nextafter(hi_f, -math.inf),
+            # A pinned law (low == high) is clamped to low: exp(log(low)) may miss it.
+            _top=max(lo_f, math.nextafter(hi_f, -math.inf)),
             _log_lo=log_lo,
             _scale=(_ln(hi_f) - log_lo) * UNIT,
             _grid=grid,

@@ -17,10 +17,12 @@ from metalab._case import (
     encode_item,
     encode_value,
     int_literal,
+    make_case,
     name_literal,
 )
 from metalab._values import (
     FrozenDict,
+    FrozenParams,
     ParamInput,
     ParamValue,
     describe,
@@ -310,8 +312,11 @@ def _compile(
                 yield {'lr': v0, 'seed': v1}
 
     Keys enter the source only as literals of exact ``str`` (`name_literal`), sizes as
-    int literals (bound by name beyond 64 bits, see `int_literal`).
+    int literals (bound by name beyond 64 bits, see `int_literal`). A grid of more than
+    `_GENERATED_AXES` axes gets the generic functions of `_generic` instead.
     """
+    if len(keys) > _GENERATED_AXES:
+        return _generic(keys, axes, sizes)
     namespace: dict[str, Any] = {**CASE_NAMESPACE, "product": product}
     params = "{" + ", ".join(f"{name_literal(key)}: v{j}" for j, key in enumerate(keys)) + "}"
     lookup = ["def lookup(i):\n"]
@@ -335,6 +340,47 @@ def _compile(
     code = compile("".join(lookup) + "".join(stream), "<metalab.grid>", "exec")
     exec(code, namespace)  # noqa: S102
     return namespace["lookup"], namespace["stream"], namespace["stream_dicts"]
+
+
+_GENERATED_AXES: Final = 256
+"""The most axes a grid writes its functions out for (see `_compile`).
+
+Compiling written-out code costs more than linear time in its length (seconds and
+gigabytes for 20,000 axes), while a case of a wide grid costs time linear in its axes
+either way: wider grids use generic loops, which give the same cases.
+"""
+
+
+def _generic(
+    keys: tuple[str, ...], axes: tuple[Axis, ...], sizes: tuple[int, ...]
+) -> tuple[
+    Callable[[int], ParamCase],
+    Callable[..., Iterator[ParamCase]],
+    Callable[..., Iterator[dict[str, ParamValue]]],
+]:
+    """`_compile`'s three functions as loops over the axes, for grids of any width."""
+    last = len(keys) - 1
+    inner = tuple((j, axes[j], sizes[j]) for j in range(last, 0, -1))
+
+    def lookup(i: int) -> ParamCase:
+        values: list[ParamValue] = [None] * len(keys)
+        for j, axis, size in inner:
+            i, digit = divmod(i, size)
+            values[j] = axis[digit]
+        values[0] = axes[0][i]
+        return make_case(FrozenParams(zip(keys, values, strict=True)), ())
+
+    def stream(
+        values: Sequence[Sequence[ParamValue]], encoded: Sequence[Sequence[bytes]]
+    ) -> Iterator[ParamCase]:
+        for case_values, enc in zip(product(*values), product(*encoded), strict=True):
+            yield make_case(FrozenParams(zip(keys, case_values, strict=True)), (), enc)
+
+    def stream_dicts(values: Sequence[Sequence[ParamValue]]) -> Iterator[dict[str, ParamValue]]:
+        for case_values in product(*values):
+            yield dict(zip(keys, case_values, strict=True))
+
+    return lookup, stream, stream_dicts
 
 
 def _format_kwargs(spec: Mapping[str, Axis]) -> str:

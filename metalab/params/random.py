@@ -318,9 +318,8 @@ class RandomSource(ParamSource):
                 msg = f"random n_trials must be <= 2**64, got {trials}"
                 raise ParamError(msg)
         else:
-            if seed_ < 0:
-                msg = f"random seed must be >= 0, got {seed_}"
-                raise ParamError(msg)
+            # Any int, negative ones included: the earlier format's random.Random(seed *
+            # 1_000_000_007 + i) is defined for them, and its manifests hold them.
             _check_legacy_space(frozen)
         self.__attrs_init__(frozen, trials, seed_, algorithm)
 
