@@ -355,8 +355,7 @@ def _float_bounds(fn: str, low: object, high: object) -> tuple[int | float, int 
     hi_f = _as_float(hi, f"{fn}(low=..., high=...): high")
     if not lo_f <= hi_f:
         msg = (
-            f"{fn}(low={show(lo)}, high={show(hi)}): low must be less than high, "
-            "or equal to pin it"
+            f"{fn}(low={show(lo)}, high={show(hi)}): low must be less than high, or equal to pin it"
         )
         raise ParamError(msg)
     if not math.isfinite(hi_f - lo_f):
