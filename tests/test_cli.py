@@ -782,7 +782,7 @@ class TestArray:
             ("--done", ["-1"], 1, ["line 1", "non-negative int"]),
             ("--done", ["3", "99"], 1, ["outside this sweep of 5 cases", "99"]),
             ("--done-ids", ["XYZ"], 1, ["line 1", "16 lowercase hex"]),
-            ("--done-ids", ["0123456789abcdef"], 1, ["not cases of this sweep"]),
+            ("--done-ids", ["0123456789abcdef"], 1, ["1 done case_id is not a case of this sweep"]),
         ],
     )
     def test_bad_done_files(
@@ -805,6 +805,92 @@ class TestArray:
         done = self.write(tmp_path, "done.txt", ["1"])
         result = run("array", manifest, "--done", done, "--done-ids", done)
         assert_one_line_error(result, 2, "not both")
+
+    @pytest.mark.parametrize("exponent", [27, 40])
+    def test_a_huge_sweep_is_answered_from_the_done_file(
+        self, tmp_path: Path, exponent: int
+    ) -> None:
+        """On 10**27 and 10**40 cases the value comes from the done set, never from a listing."""
+        size = 10**exponent
+        sweep = grid(a=range(size // 10), b=range(10))
+        done = self.write(tmp_path, "done.txt", ["0", "7", "8", str(size - 1)])
+        with (
+            mock.patch("metalab._cli._app.load_sweep", return_value=sweep),
+            mock.patch.object(type(sweep), "__iter__", side_effect=AssertionError("listed")),
+            mock.patch("metalab._cli._app.max_array_size", return_value=1001),
+        ):
+            whole = run("array", "patched")
+            resumed = run("array", "patched", "--done", done)
+        assert (whole.code, whole.out) == (0, f"0-{size - 1}\n")
+        assert (resumed.code, resumed.out) == (0, f"1-6,9-{size - 2}\n")
+        assert resumed.err.count("\n") == 1
+        assert f"its last index, {size - 2}, is beyond" in resumed.err
+
+    def test_an_array_within_max_array_size_has_no_warning(self, tmp_path: Path) -> None:
+        """Indices up to MaxArraySize - 1 are accepted by SLURM: nothing on stderr."""
+        manifest = write_manifest(tmp_path, grid(x=range(1001)))
+        with mock.patch("metalab._cli._app.max_array_size", return_value=1001):
+            result = run("array", manifest)
+        assert (result.code, result.out, result.err) == (0, "0-1000\n", "")
+
+    def test_an_array_beyond_max_array_size_is_printed_with_a_warning(self, tmp_path: Path) -> None:
+        """Past MaxArraySize the value is still printed, and one line says how to split."""
+        manifest = write_manifest(tmp_path, grid(x=range(1002)))
+        with mock.patch("metalab._cli._app.max_array_size", return_value=1001):
+            result = run("array", manifest, "--max-running", 5)
+        assert (result.code, result.out) == (0, "0-1001%5\n")
+        assert result.err.startswith("metalab: warning: sbatch will refuse this array")
+        assert result.err.count("\n") == 1
+        assert "MaxArraySize of 1,001" in result.err
+        assert "Large sweeps" in result.err
+
+    @pytest.mark.parametrize(
+        ("which", "stdout", "returncode", "expected"),
+        [
+            (None, "", 0, 1001),
+            ("/usr/bin/scontrol", "ClusterName = c\nMaxArraySize            = 40001\n", 0, 40001),
+            ("/usr/bin/scontrol", "MaxArraySize = 200\n", 1, 1001),
+            ("/usr/bin/scontrol", "nothing about arrays\n", 0, 1001),
+        ],
+    )
+    def test_max_array_size_comes_from_scontrol(
+        self, which: str | None, stdout: str, returncode: int, expected: int
+    ) -> None:
+        """MaxArraySize is read from scontrol show config, else SLURM's default of 1001."""
+        from metalab._cli._app import max_array_size
+
+        done = subprocess.CompletedProcess(["scontrol"], returncode, stdout=stdout, stderr="")
+        with (
+            mock.patch("shutil.which", return_value=which),
+            mock.patch("subprocess.run", return_value=done) as ran,
+        ):
+            assert max_array_size() == expected
+        assert ran.called is (which is not None)
+
+    def test_an_unreachable_scontrol_means_the_default(self) -> None:
+        """A scontrol that hangs or cannot start leaves SLURM's default."""
+        from metalab._cli._app import max_array_size
+
+        for error in (subprocess.TimeoutExpired("scontrol", 10), OSError("no exec")):
+            with (
+                mock.patch("shutil.which", return_value="/usr/bin/scontrol"),
+                mock.patch("subprocess.run", side_effect=error),
+            ):
+                assert max_array_size() == 1001
+
+    def test_a_done_file_with_a_byte_order_mark(self, tmp_path: Path) -> None:
+        """A done file saved with a UTF-8 byte order mark is read like any other."""
+        manifest = write_manifest(tmp_path, grid(x=range(5)))
+        done = tmp_path / "done.txt"
+        done.write_text("1\n2\n", encoding="utf-8-sig")
+        assert run("array", manifest, "--done", done).out == "0,3-4\n"
+
+    def test_a_done_index_too_long_to_read(self, tmp_path: Path) -> None:
+        """A 5,000-digit line is one error line naming the file and the line."""
+        manifest = write_manifest(tmp_path, grid(x=range(5)))
+        done = self.write(tmp_path, "done.txt", ["1", "9" * 5000])
+        result = run("array", manifest, "--done", done)
+        assert_one_line_error(result, 1, f"{done}, line 2", "5,000 digits")
 
     def test_max_running_must_be_positive(self, tmp_path: Path) -> None:
         """--max-running 0 is a usage error."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import sys
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Final
@@ -283,11 +284,41 @@ def manifest(sweep: str, output: Path | None, *, pretty: bool) -> None:
 
 def _read_lines(path: Path) -> list[str]:
     try:
-        return path.read_text(encoding="utf-8").splitlines()
+        # utf-8-sig: a byte order mark, as some Windows editors write, is not data.
+        return path.read_text(encoding="utf-8-sig").splitlines()
     except (OSError, UnicodeDecodeError) as error:
         reason = error.strerror if isinstance(error, OSError) else "not UTF-8 text"
         msg = f"cannot read {path}: {reason or error}"
         raise CliError(msg) from None
+
+
+SLURM_MAX_ARRAY_SIZE: Final = 1001
+"""SLURM's default MaxArraySize: task indices run from 0 to 1000."""
+_SCONTROL_TIMEOUT: Final = 10.0
+"""Seconds to wait for ``scontrol show config`` before assuming SLURM's default."""
+_MAX_ARRAY_SIZE: Final = re.compile(r"^\s*MaxArraySize\s*=\s*(\d{1,18})\s*$", re.MULTILINE)
+
+
+def max_array_size() -> int:
+    """The cluster's MaxArraySize from ``scontrol show config``, else SLURM's default."""
+    import shutil
+    import subprocess
+
+    scontrol = shutil.which("scontrol")
+    if scontrol is None:
+        return SLURM_MAX_ARRAY_SIZE
+    try:
+        shown = subprocess.run(  # noqa: S603 - a fixed command, found on PATH like sbatch
+            [scontrol, "show", "config"],
+            capture_output=True,
+            text=True,
+            timeout=_SCONTROL_TIMEOUT,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return SLURM_MAX_ARRAY_SIZE
+    found = _MAX_ARRAY_SIZE.search(shown.stdout) if shown.returncode == 0 else None
+    return int(found.group(1)) if found else SLURM_MAX_ARRAY_SIZE
 
 
 @app.command(epilog=_EPILOG)
@@ -312,9 +343,12 @@ def array(sweep: str, done: Path | None, done_ids: Path | None, max_running: int
 
     With --done or --done-ids, only the cases not finished are listed, to resume a
     sweep that partly failed. When every case is finished, nothing is printed on
-    standard output and a note goes to standard error.
+    standard output and a note goes to standard error, as it does when an index is
+    beyond what SLURM accepts (MaxArraySize, read from scontrol show config).
     """
-    from metalab.jobarray import array_spec, parse_case_ids, parse_indices, pending_indices
+    from metalab._cli._nodes import format_size
+    from metalab._intstr import int_to_str
+    from metalab.jobarray import parse_case_ids, parse_indices, pending_ranges, ranges_spec
 
     if done is not None and done_ids is not None:
         msg = "give --done or --done-ids, not both"
@@ -324,11 +358,23 @@ def array(sweep: str, done: Path | None, done_ids: Path | None, max_running: int
     finished_ids = (
         parse_case_ids(_read_lines(done_ids), where=str(done_ids)) if done_ids is not None else []
     )
-    pending = pending_indices(source, done_indices=finished, done_ids=finished_ids)
+    # Runs, not indices: the work grows with the done files, not with the sweep.
+    pending = pending_ranges(source, done_indices=finished, done_ids=finished_ids)
     if not pending:
-        click.echo(f"metalab: all {source.size} cases are done; nothing to submit", err=True)
+        click.echo(
+            f"metalab: all {format_size(source.size)} cases are done; nothing to submit", err=True
+        )
         return
-    click.echo(array_spec(pending, max_running=max_running))
+    click.echo(ranges_spec(pending, max_running=max_running))
+    last, limit = pending[-1].stop - 1, max_array_size()
+    if last >= limit:
+        click.echo(
+            f"metalab: warning: sbatch will refuse this array: its last index, "
+            f"{int_to_str(last)}, is beyond this cluster's MaxArraySize of {limit:,} "
+            f"(indices 0 to {limit - 1:,}); submit it in blocks with an offset, as "
+            "'Large sweeps' in metalab's SLURM guide shows",
+            err=True,
+        )
 
 
 @app.command(epilog=_EPILOG)
