@@ -440,6 +440,114 @@ class TestShow:
         assert "... and 10 more" in out
 
 
+TWELVE = random({f"param_{i:02d}": uniform(0, 0.01) for i in range(12)}, 4, seed=3)
+"""A sweep with more columns than fit side by side at 80 characters."""
+
+
+def render(table: object, width: int) -> str:
+    """What a rich renderable prints on a console ``width`` characters wide."""
+    from rich.console import Console
+
+    console = Console(width=width, file=io.StringIO(), record=True)
+    console.print(table)
+    return console.export_text()
+
+
+class TestTables:
+    """Case tables never break a value, fold columns that do not fit, and keep ids whole."""
+
+    @pytest.mark.parametrize("width", [40, 80, 200])
+    def test_no_value_is_split_and_no_line_is_too_wide(self, width: int) -> None:
+        """At 40, 80 and 200 columns every value and case_id is printed whole on one line."""
+        from metalab._cli._output import cases_table, iter_cases
+
+        text = render(cases_table(TWELVE.keys, iter_cases(TWELVE, 0, 4), width=width), width)
+        lines = text.splitlines()
+        assert max(map(len, lines)) <= width
+        for case in TWELVE:
+            assert case.case_id in text
+            for key, value in case.params.items():
+                assert key in text
+                assert any(f" {value:.6g} " in line for line in lines)
+
+    def test_columns_fold_into_more_tables_when_narrow(self) -> None:
+        """At 80 columns the twelve parameters are folded under each other, not squeezed."""
+        from metalab._cli._output import cases_table, iter_cases
+
+        narrow = render(cases_table(TWELVE.keys, iter_cases(TWELVE, 0, 4), width=80), 80)
+        wide = render(cases_table(TWELVE.keys, iter_cases(TWELVE, 0, 4), width=300), 300)
+        assert narrow.count("┃ # ┃") > 1
+        assert wide.count("┃ # ┃") == 1
+
+    def test_a_long_value_is_cut_with_an_ellipsis(self) -> None:
+        """A value longer than a column may be is cut short with an ellipsis, on one line."""
+        from metalab._cli._output import MAX_CELL, cases_table, iter_cases
+
+        sweep = grid(s=["x" * 100], n=[1])
+        text = render(cases_table(sweep.keys, iter_cases(sweep, 0, 1), width=80), 80)
+        assert "x" * 100 not in text
+        assert "x" * (MAX_CELL - 3) + "…" in text
+        assert sweep[0].case_id in text
+
+    def test_the_command_fits_the_terminal_width(self) -> None:
+        """`metalab show` lays its table out for the console's width."""
+        with mock.patch("metalab._cli._app.load_sweep", return_value=TWELVE):
+            out = run("show", "patched", env={"COLUMNS": "80"}).out
+        assert max(map(len, out.splitlines())) <= 80
+        assert all(case.case_id in out for case in TWELVE)
+
+    def test_a_huge_table_is_refused_before_any_case_is_computed(self) -> None:
+        """A table of 2,000,000 cases is a usage error naming jsonl and csv, at no cost."""
+        sweep = grid(a=range(2000), b=range(1000))
+        with (
+            mock.patch("metalab._cli._app.load_sweep", return_value=sweep),
+            mock.patch.object(type(sweep), "_raw", side_effect=AssertionError("computed")),
+        ):
+            listed = run("list", "patched", "--format", "table")
+            shown = run("show", "patched", "--limit", 2_000_000)
+        assert_one_line_error(listed, 2, "2,000,000 cases", "--format jsonl or csv")
+        assert_one_line_error(shown, 2, "2,000,000 cases", "--limit")
+
+    def test_the_largest_table_allowed_is_listed(self) -> None:
+        """Up to TABLE_MAX_ROWS cases, the table is printed."""
+        from metalab._cli._app import TABLE_MAX_ROWS
+
+        sweep = grid(a=range(TABLE_MAX_ROWS + 1))
+        with mock.patch("metalab._cli._app.load_sweep", return_value=sweep):
+            result = run("list", "patched", "--format", "table", "--start", 1)
+        assert result.code == 0
+        assert sweep[TABLE_MAX_ROWS].case_id in result.out
+
+
+HOSTILE = manual([{"[/]": "\x1b[31mred", "[red]lr[/red]": 1, "e\x1bsc": 2}], tags=["[b]t\x1b[2J"])
+"""Names, values and tags holding rich markup and terminal escape sequences."""
+
+
+class TestHostileText:
+    """Markup and control characters from a sweep are shown as text, never interpreted."""
+
+    @pytest.mark.parametrize("command", [["show", "patched"], ["list", "patched", "-f", "table"]])
+    def test_markup_and_escapes_are_shown_as_text(self, command: list[str]) -> None:
+        """`[/]` does not crash, `[red]lr[/red]` is shown as is, ESC is written escaped."""
+        with mock.patch("metalab._cli._app.load_sweep", return_value=HOSTILE):
+            result = run(*command)
+        assert (result.code, result.err) == (0, "")
+        assert "\x1b" not in result.out
+        for shown in ("[/]", "[red]lr[/red]", "e\\x1bsc", "[b]t\\x1b[2J", "'\\x1b[31mred'"):
+            assert shown in result.out
+
+    def test_the_tree_escapes_names_of_every_kind_of_node(self) -> None:
+        """Grid, random and manual names and the SWEEP title reach the tree escaped."""
+        sweep = grid({"g\x1b": [1]}) * random({"[/]r\x07": uniform(0, 1)}, 2, seed=0) + HOSTILE
+        with mock.patch("metalab._cli._app.load_sweep", return_value=sweep):
+            result = run("show", "title\x1b[1m", "--limit", 0)
+        assert (result.code, result.err) == (0, "")
+        assert "\x1b" not in result.out
+        assert "\x07" not in result.out
+        for shown in ("g\\x1b: [1]", "[/]r\\x07 ~ uniform(0, 1)", "title\\x1b[1m", "[/]: "):
+            assert shown in result.out
+
+
 class TestCount:
     """`metalab count`: the exact size."""
 
@@ -448,6 +556,56 @@ class TestCount:
         sweep = grid(a=range(10**12), b=range(10**12), c=range(7))
         with mock.patch("metalab._cli._app.load_sweep", return_value=sweep):
             assert run("count", "patched").out == f"{7 * 10**24}\n"
+
+    def test_a_size_beyond_the_digit_limit_of_str(self) -> None:
+        """A size of 4,401 digits is printed exactly, although str() refuses it."""
+        sweep = grid(a=range(10**2200), b=range(10**2200))
+        with mock.patch("metalab._cli._app.load_sweep", return_value=sweep):
+            result = run("count", "patched")
+        assert result.code == 0
+        assert result.out == "1" + "0" * 4400 + "\n"
+
+
+class TestHugeSizes:
+    """`show` and `list` work on sizes beyond floats (1.8e308) and beyond str's 4,300 digits."""
+
+    @pytest.mark.parametrize(
+        ("exponent", "shown"), [(400, "1.000e+400 cases"), (4400, "1.000e+4400 cases")]
+    )
+    def test_show_gives_the_size_in_scientific_notation(self, exponent: int, shown: str) -> None:
+        """The tree and the title give the size without converting it to a float."""
+        sweep = grid(a=range(10 ** (exponent // 2)), b=range(10 ** (exponent // 2)))
+        with mock.patch("metalab._cli._app.load_sweep", return_value=sweep):
+            result = run("show", "patched", "--limit", 2)
+        assert (result.code, result.err) == (0, "")
+        assert shown in result.out
+        assert f"first 2 of {shown}" in result.out
+
+    def test_list_works_on_a_sweep_beyond_the_digit_limit(self) -> None:
+        """The jsonl and csv formats list the first cases of a sweep of 10**4400 cases."""
+        sweep = grid(a=range(10**2200), b=range(10**2200))
+        with mock.patch("metalab._cli._app.load_sweep", return_value=sweep):
+            lines = run("list", "patched", "--stop", 2).out
+            csv_text = run("list", "patched", "--stop", 2, "-f", "csv").out
+        assert [r["params"] for r in jsonl(lines)] == [{"a": 0, "b": 0}, {"a": 0, "b": 1}]
+        assert csv_text.count("\n") == 3
+
+    def test_format_size_rounds_in_integers(self) -> None:
+        """Scientific sizes are rounded exactly, including a carry into the exponent."""
+        from metalab._cli._nodes import format_size
+
+        assert format_size(10**24 - 1) == f"{10**24 - 1:,}"
+        assert format_size(12345 * 10**30) == "1.235e+34"
+        assert format_size(99995 * 10**30) == "1.000e+35"
+        assert format_size(10**5000 * 3) == "3.000e+5000"
+
+    def test_huge_int_values_are_shown_by_their_ends(self) -> None:
+        """An int value of 5,001 digits is shown by its first and last digits and its length."""
+        from metalab._cli._nodes import format_value
+
+        assert format_value(10**5000 + 7) == "10000000...00000007 (5,001 digits)"
+        assert format_value(-(10**150)) == "-10000000...00000000 (151 digits)"
+        assert format_value(10**99) == str(10**99)
 
 
 class TestCase:
@@ -976,10 +1134,10 @@ class TestErrors:
         assert_one_line_error(result, 130, "interrupted")
 
     def test_a_closed_pipe_is_quiet(self) -> None:
-        """When the reader of stdout goes away, the command stops without a message."""
+        """When the reader of stdout goes away, the command stops without a message, status 0."""
         with mock.patch("metalab._cli._app.load_sweep", side_effect=BrokenPipeError):
             result = run("count", "x")
-        assert (result.code, result.err) == (1, "")
+        assert (result.code, result.err) == (0, "")
 
     def test_the_bundled_example_grid_works(self) -> None:
         """The README's first command, `metalab show examples/quickstart.py:sweep`, succeeds."""
