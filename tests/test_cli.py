@@ -714,6 +714,22 @@ class TestList:
             {"a": 10**9 - 1, "b": 10**9 - 1},
         ]
 
+    @pytest.mark.parametrize(
+        ("options", "fragment"),
+        [
+            (["--start", 30], "--start 30 is at or past the end of this sweep of 21 cases"),
+            (["--start", 21], "--start 21 is at or past the end"),
+            (["--start", 5, "--stop", 3], "--stop 3 is not after --start 5"),
+        ],
+    )
+    def test_an_empty_range_is_said_on_stderr(self, options: list[object], fragment: str) -> None:
+        """An empty range lists nothing, says why in one line on stderr, and exits 0."""
+        result = run("list", f"{QUICKSTART}:sweep", *options)
+        assert (result.code, result.out) == (0, "")
+        assert result.err.startswith("metalab: no cases to list: ")
+        assert result.err.count("\n") == 1
+        assert fragment in result.err
+
     def test_output_file(self, tmp_path: Path) -> None:
         """-o writes the cases to a file and nothing to standard output."""
         spec, source = composite(tmp_path)
@@ -852,6 +868,34 @@ class TestCsvWithPandas:
         assert pd.isna(read["a"][1])
         assert json.loads(read["b"][1]) == [1, {"c": None}]
         assert json.loads(read["tags"][1]) == ["baseline", "manual_0"]
+
+
+class TestCsvLimits:
+    """The values docs/cli.md says CSV does not keep are exactly those pandas changes."""
+
+    @pytest.mark.parametrize(
+        "values",
+        [["NA"], ["None"], ["nan"], [""], ["1"], ["True"], [0.5, 10**20]],
+    )
+    def test_documented_values_change_in_csv_but_not_in_jsonl(self, values: list[Any]) -> None:
+        """pandas.read_csv gives these back changed; the jsonl records give them back exactly."""
+        pd = pytest.importorskip("pandas")
+        from metalab._cli._output import iter_cases, write_csv
+
+        sweep = grid(v=values)
+        out = io.StringIO(newline="")
+        write_csv(out, sweep.keys, iter_cases(sweep, 0, sweep.size))
+        read = pd.read_csv(io.StringIO(out.getvalue()), dtype={"case_id": str})["v"].tolist()
+        assert [(type(v), v) for v in read] != [(type(v), v) for v in values]
+        with mock.patch("metalab._cli._app.load_sweep", return_value=sweep):
+            records = jsonl(run("list", "patched").out)
+        assert [r["params"]["v"] for r in records] == values
+
+    def test_the_limits_are_documented(self) -> None:
+        """docs/cli.md names each value the test above shows to change."""
+        text = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
+        for fragment in ('`"NA"`', '`"None"`', '`"nan"`', '`""`', '`"1"`', "`10**20`", "jsonl"):
+            assert fragment in text
 
 
 class TestManifest:
@@ -1138,6 +1182,51 @@ class TestErrors:
         with mock.patch("metalab._cli._app.load_sweep", side_effect=BrokenPipeError):
             result = run("count", "x")
         assert (result.code, result.err) == (0, "")
+
+    @pytest.mark.parametrize(
+        "command",
+        [
+            ["show"],
+            ["count"],
+            ["case", "3"],
+            ["list"],
+            ["list", "-f", "csv"],
+            ["list", "-f", "table"],
+            ["manifest"],
+            ["array"],
+        ],
+    )
+    def test_a_reader_that_leaves_is_success(self, command: list[str]) -> None:
+        """Every command that writes to stdout exits 0, silently, when the pipe closes."""
+
+        class ClosedPipe(io.StringIO):
+            def write(self, _text: str) -> int:
+                raise BrokenPipeError
+
+        err = io.StringIO()
+        with (
+            mock.patch("metalab._cli._app.load_sweep", return_value=grid(x=range(50))),
+            contextlib.redirect_stdout(ClosedPipe()),
+            contextlib.redirect_stderr(err),
+        ):
+            code = main([command[0], "patched", *command[1:]])
+        assert (code, err.getvalue()) == (0, "")
+
+    def test_list_into_head_exits_0(self, tmp_path: Path) -> None:
+        """`metalab list SWEEP | head -1` succeeds under `set -o pipefail`."""
+        sweeps = write_sweeps(tmp_path, "from metalab import grid\nbig = grid(x=range(10**7))\n")
+        with subprocess.Popen(
+            [sys.executable, "-m", "metalab", "list", f"{sweeps}:big"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        ) as process:
+            assert process.stdout is not None
+            assert process.stderr is not None
+            first = process.stdout.readline()
+            process.stdout.close()
+            err = process.stderr.read()
+        assert json.loads(first)["index"] == 0
+        assert (process.returncode, err) == (0, b"")
 
     def test_the_bundled_example_grid_works(self) -> None:
         """The README's first command, `metalab show examples/quickstart.py:sweep`, succeeds."""

@@ -300,7 +300,8 @@ def list_(sweep: str, start: int, stop: int | None, fmt: str, output: Path | Non
     """List cases, streamed one at a time (the sweep is never held in memory).
 
     jsonl gives one JSON record per line (as metalab case prints them); csv has one
-    column per parameter and reads back with pandas.read_csv; table is for reading on
+    column per parameter and reads back with pandas.read_csv (which reads strings like
+    "NA" or "1" as missing or numbers: use jsonl for exact values); table is for reading on
     a terminal (at most 10,000 cases). A progress bar appears on standard error for
     long runs when it is a terminal. An empty range (--start at or past the end) lists
     nothing, says so on standard error, and exits 0.

@@ -3,9 +3,10 @@
 A case is written as the record ``{"index", "case_id", "params", "tags"}``, the same
 for ``metalab case`` and every line of ``metalab list --format jsonl``. CSV has one
 column per parameter between ``index``/``case_id`` and ``tags``, and reads back with
-``pandas.read_csv`` unchanged: scalars are written as Python writes them (``True``,
-``0.1``), a missing parameter or ``None`` is an empty cell, and lists, dicts and the
-tags are JSON text.
+``pandas.read_csv``: scalars are written as Python writes them (``True``, ``0.1``), a
+missing parameter or ``None`` is an empty cell, and lists, dicts and the tags are JSON
+text. pandas guesses types, so strings such as ``"NA"`` or ``"1"`` do not come back as
+strings (docs/cli.md lists the cases); JSON lines are exact.
 """
 
 from __future__ import annotations
