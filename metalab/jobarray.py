@@ -5,32 +5,49 @@ A sweep runs on a cluster as a job array: task ``i`` runs case ``i``
 decide what to submit: `pending_indices` drops the cases already finished (named by
 index or by ``case_id``) and `array_spec` writes the remaining indices the way SLURM
 reads them, compressed into ranges, with an optional ``%K`` limit on how many tasks run
-at once.
+at once. `pending_ranges` and `ranges_spec` do the same in runs of consecutive indices,
+so their cost grows with the number of finished cases, not with the size of the sweep
+(which may be 10**40).
 
 >>> from metalab import grid
 >>> sweep = grid(x=range(20))
 >>> array_spec(pending_indices(sweep, done_indices=[0, 1, 2, 6]), max_running=4)
 '3-5,7-19%4'
+>>> ranges_spec(pending_ranges(grid(x=range(10**30)), done_indices=[0, 6]))
+'1-5,7-999999999999999999999999999999'
 """
 
 from __future__ import annotations
 
 import re
+import sys
 from typing import TYPE_CHECKING, Final
 
+from metalab._intstr import int_to_str
 from metalab._values import describe, is_integer
 from metalab.errors import CaseIndexError, CaseNotFoundError, ParamError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Iterator
 
     from metalab.params._base import ParamSource
 
-__all__ = ["array_spec", "parse_case_ids", "parse_indices", "pending_indices"]
+__all__ = [
+    "array_spec",
+    "parse_case_ids",
+    "parse_indices",
+    "pending_indices",
+    "pending_ranges",
+    "ranges_spec",
+]
 
 _CASE_ID: Final = re.compile(r"[0-9a-f]{16}")
 _SHOWN: Final = 3
 """How many offending values an error message quotes."""
+_SHOWN_CHARS: Final = 60
+"""How much of a bad line an error message quotes."""
+_BOM: Final = "\ufeff"
+"""The byte order mark some editors put at the start of a UTF-8 file."""
 
 
 def array_spec(indices: Iterable[int], *, max_running: int | None = None) -> str:
@@ -62,20 +79,73 @@ def array_spec(indices: Iterable[int], *, max_running: int | None = None) -> str
     if max_running is not None and (not is_integer(max_running) or max_running < 1):
         msg = f"array_spec: max_running must be a positive int, got {describe(max_running)}"
         raise ParamError(msg)
-    runs: list[str] = []
+    return ranges_spec(_runs(values), max_running=max_running)
+
+
+def _runs(values: list[int]) -> Iterator[range]:
+    """The maximal runs of consecutive values in a sorted list without duplicates."""
     start = prev = values[0]
     for i in values[1:]:
         if i != prev + 1:
-            runs.append(_run(start, prev))
+            yield range(start, prev + 1)
             start = i
         prev = i
-    runs.append(_run(start, prev))
+    yield range(start, prev + 1)
+
+
+def ranges_spec(ranges: Iterable[range], *, max_running: int | None = None) -> str:
+    """The ``--array=`` value of runs of consecutive indices, as `pending_ranges` gives them.
+
+    Each run costs the same whatever its length, so a sweep of 10**40 cases is written
+    at once.
+
+    Args:
+        ranges: non-empty ``range`` objects of step 1 over non-negative indices, in
+            increasing order and not touching (as `pending_ranges` returns them).
+        max_running: the most tasks that may run at the same time, or None for no limit.
+
+    Returns:
+        The value for ``sbatch --array=``, e.g. ``"0-19"`` or ``"3-5,11%8"``.
+
+    Raises:
+        ParamError: ``ranges`` is empty, a range is empty, has a step other than 1, or
+            overlaps, touches or precedes the one before it, or ``max_running`` is not a
+            positive int.
+
+    >>> ranges_spec([range(3, 6), range(11, 12)], max_running=8)
+    '3-5,11%8'
+    """
+    if max_running is not None and (not is_integer(max_running) or max_running < 1):
+        msg = f"ranges_spec: max_running must be a positive int, got {describe(max_running)}"
+        raise ParamError(msg)
+    runs: list[str] = []
+    end = -1
+    for run in ranges:
+        if not _is_run(run):
+            msg = f"ranges_spec: ranges must be non-empty ranges of step 1, got {describe(run)}"
+            raise ParamError(msg)
+        if run.start <= end:
+            msg = (
+                f"ranges_spec: ranges must increase and not touch, got {describe(run)} "
+                f"after a range ending at {end - 1}"
+            )
+            raise ParamError(msg)
+        runs.append(_run(run.start, run.stop - 1))
+        end = run.stop
+    if not runs:
+        msg = "ranges_spec: no ranges given, so there is nothing to submit"
+        raise ParamError(msg)
     spec = ",".join(runs)
     return spec if max_running is None else f"{spec}%{int(max_running)}"
 
 
+def _is_run(run: object) -> bool:
+    return isinstance(run, range) and run.step == 1 and 0 <= run.start < run.stop
+
+
 def _run(start: int, stop: int) -> str:
-    return str(start) if start == stop else f"{start}-{stop}"
+    first = int_to_str(start)
+    return first if start == stop else f"{first}-{int_to_str(stop)}"
 
 
 def _check_indices(indices: Iterable[int], where: str) -> Iterable[int]:
@@ -96,7 +166,8 @@ def pending_indices(
 
     A case is finished when its index is in ``done_indices`` or its ``case_id`` is in
     ``done_ids``. Cases with identical params share a ``case_id``, so finishing one
-    finishes them all. Matching ids costs one pass over the sweep.
+    finishes them all. Matching ids costs one pass over the sweep. The list holds every
+    pending index; `pending_ranges` gives them as runs, for sweeps too large to list.
 
     Args:
         source: the sweep.
@@ -119,61 +190,136 @@ def pending_indices(
     >>> pending_indices(sweep, done_ids=[sweep[0].case_id])
     [1, 2, 3, 4]
     """
+    ranges = pending_ranges(source, done_indices=done_indices, done_ids=done_ids)
+    return [i for run in ranges for i in run]
+
+
+def pending_ranges(
+    source: ParamSource,
+    *,
+    done_indices: Iterable[int] = (),
+    done_ids: Iterable[str] = (),
+) -> list[range]:
+    """The indices of ``source`` not finished, as maximal runs of consecutive indices.
+
+    The same indices as `pending_indices`, in increasing order, but each run is one
+    ``range``: with done indices only, time and memory grow with the number of done
+    indices, never with the size of the sweep, so a sweep of 10**40 cases is answered
+    at once. Matching ``done_ids`` still costs one pass over the sweep (a case_id is
+    known only by computing the case).
+
+    Args:
+        source: the sweep.
+        done_indices: indices of finished cases.
+        done_ids: ``case_id`` values of finished cases.
+
+    Returns:
+        Non-empty ranges of step 1, increasing and not touching; empty when every case
+        is finished.
+
+    Raises:
+        CaseIndexError: a done index lies outside the sweep.
+        CaseNotFoundError: a done ``case_id`` is not the id of any case of the sweep
+            (the list was probably written for another sweep).
+        ParamError: a done index is not a non-negative int.
+
+    >>> from metalab import grid
+    >>> pending_ranges(grid(x=range(10**20)), done_indices=[0, 5, 6])
+    [range(1, 5), range(7, 100000000000000000000)]
+    """
     size = source.size
     done = set(_check_indices(done_indices, "pending_indices: done_indices"))
     outside = sorted(i for i in done if i >= size)
     if outside:
-        shown = ", ".join(map(str, outside[:_SHOWN]))
+        shown = ", ".join(map(int_to_str, outside[:_SHOWN]))
         msg = (
-            f"{len(outside)} done indices lie outside this sweep of {size} cases "
-            f"(e.g. {shown}); was the list written for another sweep?"
+            f"{_count(len(outside), 'done index lies', 'done indices lie')} outside this "
+            f"sweep of {int_to_str(size)} cases (e.g. {shown}); was the list written for "
+            "another sweep?"
         )
         raise CaseIndexError(msg)
     ids = set(done_ids)
-    if not ids:
-        return [i for i in range(size) if i not in done]
-    pending: list[int] = []
+    if ids:
+        done.update(_indices_of_ids(source, ids))
+    return list(_gaps(sorted(done), size))
+
+
+def _indices_of_ids(source: ParamSource, ids: set[str]) -> Iterator[int]:
+    """The indices of the cases whose case_id is in ``ids``; every id must be found."""
     seen: set[str] = set()
     for i, case in enumerate(source):
         case_id = case.case_id
         if case_id in ids:
             seen.add(case_id)
-        elif i not in done:
-            pending.append(i)
+            yield i
     unknown = sorted(ids - seen)
     if unknown:
         shown = ", ".join(map(repr, unknown[:_SHOWN]))
         msg = (
-            f"{len(unknown)} done case_ids are not cases of this sweep (e.g. {shown}); "
-            "was the list written for another sweep?"
+            f"{_count(len(unknown), 'done case_id is not a case', 'done case_ids are not cases')}"
+            f" of this sweep (e.g. {shown}); was the list written for another sweep?"
         )
         raise CaseNotFoundError(msg)
-    return pending
 
 
-def parse_indices(lines: Iterable[str], *, where: str = "done indices") -> list[int]:
-    """Read case indices, one per line; blank lines and ``#`` comments are skipped.
+def _gaps(done: list[int], size: int) -> Iterator[range]:
+    """The runs of ``range(size)`` between the sorted indices ``done``."""
+    start = 0
+    for i in done:
+        if i > start:
+            yield range(start, i)
+        start = i + 1
+    if start < size:
+        yield range(start, size)
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
+def parse_indices(lines: str | Iterable[str], *, where: str = "done indices") -> list[int]:
+    r"""Read case indices, one per line; blank lines and ``#`` comments are skipped.
+
+    Args:
+        lines: the lines of a done file, or its whole text (split into lines here, so
+            ``parse_indices(path.read_text())`` reads ``"12\n13\n"`` as 12 and 13). A
+            byte order mark at the start is ignored.
+        where: what the lines are, for error messages (e.g. the file's name).
 
     Raises:
-        ParamError: a line is not a non-negative int; the message names ``where`` and
-            the line number.
+        ParamError: a line is not a non-negative int, or has more digits than Python
+            reads; the message names
+            ``where`` and the line number.
 
     >>> parse_indices(["3", "  4 ", "", "# retried", "11"])
     [3, 4, 11]
+    >>> parse_indices("12\n13\n")
+    [12, 13]
     """
     out: list[int] = []
+    limit = sys.get_int_max_str_digits()
     for number, line in _data_lines(lines):
         if not line.isascii() or not line.isdigit():
             msg = (
-                f"{where}, line {number}: expected a case index (a non-negative int), got {line!r}"
+                f"{where}, line {number}: expected a case index (a non-negative int), got "
+                f"{_shorten(line)}"
+            )
+            raise ParamError(msg)
+        if limit and len(line) > limit:
+            msg = (
+                f"{where}, line {number}: a case index of {len(line):,} digits is longer "
+                f"than Python reads ({limit:,} digits); is this a file of case indices?"
             )
             raise ParamError(msg)
         out.append(int(line))
     return out
 
 
-def parse_case_ids(lines: Iterable[str], *, where: str = "done case_ids") -> list[str]:
+def parse_case_ids(lines: str | Iterable[str], *, where: str = "done case_ids") -> list[str]:
     """Read ``case_id`` values, one per line; blank lines and ``#`` comments are skipped.
+
+    ``lines`` may also be the whole text of a file, as for `parse_indices`; a byte
+    order mark at the start is ignored.
 
     Raises:
         ParamError: a line is not a case_id (16 lowercase hex digits); the message names
@@ -187,15 +333,22 @@ def parse_case_ids(lines: Iterable[str], *, where: str = "done case_ids") -> lis
         if not _CASE_ID.fullmatch(line):
             msg = (
                 f"{where}, line {number}: expected a case_id (16 lowercase hex digits), "
-                f"got {line!r}"
+                f"got {_shorten(line)}"
             )
             raise ParamError(msg)
         out.append(line)
     return out
 
 
-def _data_lines(lines: Iterable[str]) -> Iterable[tuple[int, str]]:
-    for number, raw in enumerate(lines, start=1):
-        line = raw.strip()
+def _data_lines(lines: str | Iterable[str]) -> Iterator[tuple[int, str]]:
+    # A str is an Iterable[str] of its characters: read it as the text it is.
+    rows = lines.splitlines() if isinstance(lines, str) else lines
+    for number, raw in enumerate(rows, start=1):
+        line = (raw.removeprefix(_BOM) if number == 1 else raw).strip()
         if line and not line.startswith("#"):
             yield number, line
+
+
+def _shorten(line: str) -> str:
+    text = repr(line)
+    return text if len(text) <= _SHOWN_CHARS else f"{text[: _SHOWN_CHARS - 3]}..."

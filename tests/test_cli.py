@@ -565,6 +565,114 @@ class TestShow:
         assert "... and 10 more" in out
 
 
+TWELVE = random({f"param_{i:02d}": uniform(0, 0.01) for i in range(12)}, 4, seed=3)
+"""A sweep with more columns than fit side by side at 80 characters."""
+
+
+def render(table: object, width: int) -> str:
+    """What a rich renderable prints on a console ``width`` characters wide."""
+    from rich.console import Console
+
+    console = Console(width=width, file=io.StringIO(), record=True)
+    console.print(table)
+    return console.export_text()
+
+
+class TestTables:
+    """Case tables never break a value, fold columns that do not fit, and keep ids whole."""
+
+    @pytest.mark.parametrize("width", [40, 80, 200])
+    def test_no_value_is_split_and_no_line_is_too_wide(self, width: int) -> None:
+        """At 40, 80 and 200 columns every value and case_id is printed whole on one line."""
+        from metalab._cli._output import cases_table, iter_cases
+
+        text = render(cases_table(TWELVE.keys, iter_cases(TWELVE, 0, 4), width=width), width)
+        lines = text.splitlines()
+        assert max(map(len, lines)) <= width
+        for case in TWELVE:
+            assert case.case_id in text
+            for key, value in case.params.items():
+                assert key in text
+                assert any(f" {value:.6g} " in line for line in lines)
+
+    def test_columns_fold_into_more_tables_when_narrow(self) -> None:
+        """At 80 columns the twelve parameters are folded under each other, not squeezed."""
+        from metalab._cli._output import cases_table, iter_cases
+
+        narrow = render(cases_table(TWELVE.keys, iter_cases(TWELVE, 0, 4), width=80), 80)
+        wide = render(cases_table(TWELVE.keys, iter_cases(TWELVE, 0, 4), width=300), 300)
+        assert narrow.count("┃ # ┃") > 1
+        assert wide.count("┃ # ┃") == 1
+
+    def test_a_long_value_is_cut_with_an_ellipsis(self) -> None:
+        """A value longer than a column may be is cut short with an ellipsis, on one line."""
+        from metalab._cli._output import MAX_CELL, cases_table, iter_cases
+
+        sweep = grid(s=["x" * 100], n=[1])
+        text = render(cases_table(sweep.keys, iter_cases(sweep, 0, 1), width=80), 80)
+        assert "x" * 100 not in text
+        assert "x" * (MAX_CELL - 3) + "…" in text
+        assert sweep[0].case_id in text
+
+    def test_the_command_fits_the_terminal_width(self) -> None:
+        """`metalab show` lays its table out for the console's width."""
+        with mock.patch("metalab._cli._app.load_sweep", return_value=TWELVE):
+            out = run("show", "patched", env={"COLUMNS": "80"}).out
+        assert max(map(len, out.splitlines())) <= 80
+        assert all(case.case_id in out for case in TWELVE)
+
+    def test_a_huge_table_is_refused_before_any_case_is_computed(self) -> None:
+        """A table of 2,000,000 cases is a usage error naming jsonl and csv, at no cost."""
+        sweep = grid(a=range(2000), b=range(1000))
+        with (
+            mock.patch("metalab._cli._app.load_sweep", return_value=sweep),
+            mock.patch.object(type(sweep), "_raw", side_effect=AssertionError("computed")),
+        ):
+            listed = run("list", "patched", "--format", "table")
+            shown = run("show", "patched", "--limit", 2_000_000)
+        assert_one_line_error(listed, 2, "2,000,000 cases", "--format jsonl or csv")
+        assert_one_line_error(shown, 2, "2,000,000 cases", "--limit")
+
+    def test_the_largest_table_allowed_is_listed(self) -> None:
+        """Up to TABLE_MAX_ROWS cases, the table is printed."""
+        from metalab._cli._app import TABLE_MAX_ROWS
+
+        sweep = grid(a=range(TABLE_MAX_ROWS + 1))
+        with mock.patch("metalab._cli._app.load_sweep", return_value=sweep):
+            result = run("list", "patched", "--format", "table", "--start", 1)
+        assert result.code == 0
+        assert sweep[TABLE_MAX_ROWS].case_id in result.out
+
+
+HOSTILE = manual([{"[/]": "\x1b[31mred", "[red]lr[/red]": 1, "e\x1bsc": 2}], tags=["[b]t\x1b[2J"])
+"""Names, values and tags holding rich markup and terminal escape sequences."""
+
+
+class TestHostileText:
+    """Markup and control characters from a sweep are shown as text, never interpreted."""
+
+    @pytest.mark.parametrize("command", [["show", "patched"], ["list", "patched", "-f", "table"]])
+    def test_markup_and_escapes_are_shown_as_text(self, command: list[str]) -> None:
+        """`[/]` does not crash, `[red]lr[/red]` is shown as is, ESC is written escaped."""
+        with mock.patch("metalab._cli._app.load_sweep", return_value=HOSTILE):
+            result = run(*command)
+        assert (result.code, result.err) == (0, "")
+        assert "\x1b" not in result.out
+        for shown in ("[/]", "[red]lr[/red]", "e\\x1bsc", "[b]t\\x1b[2J", "'\\x1b[31mred'"):
+            assert shown in result.out
+
+    def test_the_tree_escapes_names_of_every_kind_of_node(self) -> None:
+        """Grid, random and manual names and the SWEEP title reach the tree escaped."""
+        sweep = grid({"g\x1b": [1]}) * random({"[/]r\x07": uniform(0, 1)}, 2, seed=0) + HOSTILE
+        with mock.patch("metalab._cli._app.load_sweep", return_value=sweep):
+            result = run("show", "title\x1b[1m", "--limit", 0)
+        assert (result.code, result.err) == (0, "")
+        assert "\x1b" not in result.out
+        assert "\x07" not in result.out
+        for shown in ("g\\x1b: [1]", "[/]r\\x07 ~ uniform(0, 1)", "title\\x1b[1m", "[/]: "):
+            assert shown in result.out
+
+
 class TestCount:
     """`metalab count`: the exact size."""
 
@@ -573,6 +681,56 @@ class TestCount:
         sweep = grid(a=range(10**12), b=range(10**12), c=range(7))
         with mock.patch("metalab._cli._app.load_sweep", return_value=sweep):
             assert run("count", "patched").out == f"{7 * 10**24}\n"
+
+    def test_a_size_beyond_the_digit_limit_of_str(self) -> None:
+        """A size of 4,401 digits is printed exactly, although str() refuses it."""
+        sweep = grid(a=range(10**2200), b=range(10**2200))
+        with mock.patch("metalab._cli._app.load_sweep", return_value=sweep):
+            result = run("count", "patched")
+        assert result.code == 0
+        assert result.out == "1" + "0" * 4400 + "\n"
+
+
+class TestHugeSizes:
+    """`show` and `list` work on sizes beyond floats (1.8e308) and beyond str's 4,300 digits."""
+
+    @pytest.mark.parametrize(
+        ("exponent", "shown"), [(400, "1.000e+400 cases"), (4400, "1.000e+4400 cases")]
+    )
+    def test_show_gives_the_size_in_scientific_notation(self, exponent: int, shown: str) -> None:
+        """The tree and the title give the size without converting it to a float."""
+        sweep = grid(a=range(10 ** (exponent // 2)), b=range(10 ** (exponent // 2)))
+        with mock.patch("metalab._cli._app.load_sweep", return_value=sweep):
+            result = run("show", "patched", "--limit", 2)
+        assert (result.code, result.err) == (0, "")
+        assert shown in result.out
+        assert f"first 2 of {shown}" in result.out
+
+    def test_list_works_on_a_sweep_beyond_the_digit_limit(self) -> None:
+        """The jsonl and csv formats list the first cases of a sweep of 10**4400 cases."""
+        sweep = grid(a=range(10**2200), b=range(10**2200))
+        with mock.patch("metalab._cli._app.load_sweep", return_value=sweep):
+            lines = run("list", "patched", "--stop", 2).out
+            csv_text = run("list", "patched", "--stop", 2, "-f", "csv").out
+        assert [r["params"] for r in jsonl(lines)] == [{"a": 0, "b": 0}, {"a": 0, "b": 1}]
+        assert csv_text.count("\n") == 3
+
+    def test_format_size_rounds_in_integers(self) -> None:
+        """Scientific sizes are rounded exactly, including a carry into the exponent."""
+        from metalab._cli._nodes import format_size
+
+        assert format_size(10**24 - 1) == f"{10**24 - 1:,}"
+        assert format_size(12345 * 10**30) == "1.235e+34"
+        assert format_size(99995 * 10**30) == "1.000e+35"
+        assert format_size(10**5000 * 3) == "3.000e+5000"
+
+    def test_huge_int_values_are_shown_by_their_ends(self) -> None:
+        """An int value of 5,001 digits is shown by its first and last digits and its length."""
+        from metalab._cli._nodes import format_value
+
+        assert format_value(10**5000 + 7) == "10000000...00000007 (5,001 digits)"
+        assert format_value(-(10**150)) == "-10000000...00000000 (151 digits)"
+        assert format_value(10**99) == str(10**99)
 
 
 class TestCase:
@@ -730,6 +888,22 @@ class TestList:
             {"a": 10**9 - 1, "b": 10**9 - 1},
         ]
 
+    @pytest.mark.parametrize(
+        ("options", "fragment"),
+        [
+            (["--start", 30], "--start 30 is at or past the end of this sweep of 21 cases"),
+            (["--start", 21], "--start 21 is at or past the end"),
+            (["--start", 5, "--stop", 3], "--stop 3 is not after --start 5"),
+        ],
+    )
+    def test_an_empty_range_is_said_on_stderr(self, options: list[object], fragment: str) -> None:
+        """An empty range lists nothing, says why in one line on stderr, and exits 0."""
+        result = run("list", f"{QUICKSTART}:sweep", *options)
+        assert (result.code, result.out) == (0, "")
+        assert result.err.startswith("metalab: no cases to list: ")
+        assert result.err.count("\n") == 1
+        assert fragment in result.err
+
     def test_output_file(self, tmp_path: Path) -> None:
         """-o writes the cases to a file and nothing to standard output."""
         spec, source = composite(tmp_path)
@@ -870,6 +1044,34 @@ class TestCsvWithPandas:
         assert json.loads(read["tags"][1]) == ["baseline", "manual_0"]
 
 
+class TestCsvLimits:
+    """The values docs/cli.md says CSV does not keep are exactly those pandas changes."""
+
+    @pytest.mark.parametrize(
+        "values",
+        [["NA"], ["None"], ["nan"], [""], ["1"], ["True"], [0.5, 10**20]],
+    )
+    def test_documented_values_change_in_csv_but_not_in_jsonl(self, values: list[Any]) -> None:
+        """pandas.read_csv gives these back changed; the jsonl records give them back exactly."""
+        pd = pytest.importorskip("pandas")
+        from metalab._cli._output import iter_cases, write_csv
+
+        sweep = grid(v=values)
+        out = io.StringIO(newline="")
+        write_csv(out, sweep.keys, iter_cases(sweep, 0, sweep.size))
+        read = pd.read_csv(io.StringIO(out.getvalue()), dtype={"case_id": str})["v"].tolist()
+        assert [(type(v), v) for v in read] != [(type(v), v) for v in values]
+        with mock.patch("metalab._cli._app.load_sweep", return_value=sweep):
+            records = jsonl(run("list", "patched").out)
+        assert [r["params"]["v"] for r in records] == values
+
+    def test_the_limits_are_documented(self) -> None:
+        """docs/cli.md names each value the test above shows to change."""
+        text = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
+        for fragment in ('`"NA"`', '`"None"`', '`"nan"`', '`""`', '`"1"`', "`10**20`", "jsonl"):
+            assert fragment in text
+
+
 class TestManifest:
     """`metalab manifest`: the manifest of a sweep defined in code."""
 
@@ -956,7 +1158,7 @@ class TestArray:
             ("--done", ["-1"], 1, ["line 1", "non-negative int"]),
             ("--done", ["3", "99"], 1, ["outside this sweep of 5 cases", "99"]),
             ("--done-ids", ["XYZ"], 1, ["line 1", "16 lowercase hex"]),
-            ("--done-ids", ["0123456789abcdef"], 1, ["not cases of this sweep"]),
+            ("--done-ids", ["0123456789abcdef"], 1, ["1 done case_id is not a case of this sweep"]),
         ],
     )
     def test_bad_done_files(
@@ -979,6 +1181,92 @@ class TestArray:
         done = self.write(tmp_path, "done.txt", ["1"])
         result = run("array", manifest, "--done", done, "--done-ids", done)
         assert_one_line_error(result, 2, "not both")
+
+    @pytest.mark.parametrize("exponent", [27, 40])
+    def test_a_huge_sweep_is_answered_from_the_done_file(
+        self, tmp_path: Path, exponent: int
+    ) -> None:
+        """On 10**27 and 10**40 cases the value comes from the done set, never from a listing."""
+        size = 10**exponent
+        sweep = grid(a=range(size // 10), b=range(10))
+        done = self.write(tmp_path, "done.txt", ["0", "7", "8", str(size - 1)])
+        with (
+            mock.patch("metalab._cli._app.load_sweep", return_value=sweep),
+            mock.patch.object(type(sweep), "__iter__", side_effect=AssertionError("listed")),
+            mock.patch("metalab._cli._app.max_array_size", return_value=1001),
+        ):
+            whole = run("array", "patched")
+            resumed = run("array", "patched", "--done", done)
+        assert (whole.code, whole.out) == (0, f"0-{size - 1}\n")
+        assert (resumed.code, resumed.out) == (0, f"1-6,9-{size - 2}\n")
+        assert resumed.err.count("\n") == 1
+        assert f"its last index, {size - 2}, is beyond" in resumed.err
+
+    def test_an_array_within_max_array_size_has_no_warning(self, tmp_path: Path) -> None:
+        """Indices up to MaxArraySize - 1 are accepted by SLURM: nothing on stderr."""
+        manifest = write_manifest(tmp_path, grid(x=range(1001)))
+        with mock.patch("metalab._cli._app.max_array_size", return_value=1001):
+            result = run("array", manifest)
+        assert (result.code, result.out, result.err) == (0, "0-1000\n", "")
+
+    def test_an_array_beyond_max_array_size_is_printed_with_a_warning(self, tmp_path: Path) -> None:
+        """Past MaxArraySize the value is still printed, and one line says how to split."""
+        manifest = write_manifest(tmp_path, grid(x=range(1002)))
+        with mock.patch("metalab._cli._app.max_array_size", return_value=1001):
+            result = run("array", manifest, "--max-running", 5)
+        assert (result.code, result.out) == (0, "0-1001%5\n")
+        assert result.err.startswith("metalab: warning: sbatch will refuse this array")
+        assert result.err.count("\n") == 1
+        assert "MaxArraySize of 1,001" in result.err
+        assert "Large sweeps" in result.err
+
+    @pytest.mark.parametrize(
+        ("which", "stdout", "returncode", "expected"),
+        [
+            (None, "", 0, 1001),
+            ("/usr/bin/scontrol", "ClusterName = c\nMaxArraySize            = 40001\n", 0, 40001),
+            ("/usr/bin/scontrol", "MaxArraySize = 200\n", 1, 1001),
+            ("/usr/bin/scontrol", "nothing about arrays\n", 0, 1001),
+        ],
+    )
+    def test_max_array_size_comes_from_scontrol(
+        self, which: str | None, stdout: str, returncode: int, expected: int
+    ) -> None:
+        """MaxArraySize is read from scontrol show config, else SLURM's default of 1001."""
+        from metalab._cli._app import max_array_size
+
+        done = subprocess.CompletedProcess(["scontrol"], returncode, stdout=stdout, stderr="")
+        with (
+            mock.patch("shutil.which", return_value=which),
+            mock.patch("subprocess.run", return_value=done) as ran,
+        ):
+            assert max_array_size() == expected
+        assert ran.called is (which is not None)
+
+    def test_an_unreachable_scontrol_means_the_default(self) -> None:
+        """A scontrol that hangs or cannot start leaves SLURM's default."""
+        from metalab._cli._app import max_array_size
+
+        for error in (subprocess.TimeoutExpired("scontrol", 10), OSError("no exec")):
+            with (
+                mock.patch("shutil.which", return_value="/usr/bin/scontrol"),
+                mock.patch("subprocess.run", side_effect=error),
+            ):
+                assert max_array_size() == 1001
+
+    def test_a_done_file_with_a_byte_order_mark(self, tmp_path: Path) -> None:
+        """A done file saved with a UTF-8 byte order mark is read like any other."""
+        manifest = write_manifest(tmp_path, grid(x=range(5)))
+        done = tmp_path / "done.txt"
+        done.write_text("1\n2\n", encoding="utf-8-sig")
+        assert run("array", manifest, "--done", done).out == "0,3-4\n"
+
+    def test_a_done_index_too_long_to_read(self, tmp_path: Path) -> None:
+        """A 5,000-digit line is one error line naming the file and the line."""
+        manifest = write_manifest(tmp_path, grid(x=range(5)))
+        done = self.write(tmp_path, "done.txt", ["1", "9" * 5000])
+        result = run("array", manifest, "--done", done)
+        assert_one_line_error(result, 1, f"{done}, line 2", "5,000 digits")
 
     def test_max_running_must_be_positive(self, tmp_path: Path) -> None:
         """--max-running 0 is a usage error."""
@@ -1132,10 +1420,55 @@ class TestErrors:
         assert_one_line_error(result, 130, "interrupted")
 
     def test_a_closed_pipe_is_quiet(self) -> None:
-        """When the reader of stdout goes away, the command stops without a message."""
+        """When the reader of stdout goes away, the command stops without a message, status 0."""
         with mock.patch("metalab._cli._app.load_sweep", side_effect=BrokenPipeError):
             result = run("count", "x")
-        assert (result.code, result.err) == (1, "")
+        assert (result.code, result.err) == (0, "")
+
+    @pytest.mark.parametrize(
+        "command",
+        [
+            ["show"],
+            ["count"],
+            ["case", "3"],
+            ["list"],
+            ["list", "-f", "csv"],
+            ["list", "-f", "table"],
+            ["manifest"],
+            ["array"],
+        ],
+    )
+    def test_a_reader_that_leaves_is_success(self, command: list[str]) -> None:
+        """Every command that writes to stdout exits 0, silently, when the pipe closes."""
+
+        class ClosedPipe(io.StringIO):
+            def write(self, _text: str) -> int:
+                raise BrokenPipeError
+
+        err = io.StringIO()
+        with (
+            mock.patch("metalab._cli._app.load_sweep", return_value=grid(x=range(50))),
+            contextlib.redirect_stdout(ClosedPipe()),
+            contextlib.redirect_stderr(err),
+        ):
+            code = main([command[0], "patched", *command[1:]])
+        assert (code, err.getvalue()) == (0, "")
+
+    def test_list_into_head_exits_0(self, tmp_path: Path) -> None:
+        """`metalab list SWEEP | head -1` succeeds under `set -o pipefail`."""
+        sweeps = write_sweeps(tmp_path, "from metalab import grid\nbig = grid(x=range(10**7))\n")
+        with subprocess.Popen(
+            [sys.executable, "-m", "metalab", "list", f"{sweeps}:big"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        ) as process:
+            assert process.stdout is not None
+            assert process.stderr is not None
+            first = process.stdout.readline()
+            process.stdout.close()
+            err = process.stderr.read()
+        assert json.loads(first)["index"] == 0
+        assert (process.returncode, err) == (0, b"")
 
     def test_running_out_of_memory_says_so(self) -> None:
         """A MemoryError in metalab's code says what ran out, in which command, and a hint."""

@@ -96,7 +96,7 @@ class TestPendingIndices:
 
     def test_an_unknown_case_id(self) -> None:
         """A done case_id of no case of the sweep is refused."""
-        with pytest.raises(CaseNotFoundError, match="not cases of this sweep"):
+        with pytest.raises(CaseNotFoundError, match="is not a case of this sweep"):
             pending_indices(grid(x=range(3)), done_ids=["0123456789abcdef"])
 
     def test_a_negative_done_index(self) -> None:

@@ -49,7 +49,14 @@ from metalab import (
     replicates,
     uniform,
 )
-from metalab.jobarray import array_spec, parse_case_ids, parse_indices, pending_indices
+from metalab.jobarray import (
+    array_spec,
+    parse_case_ids,
+    parse_indices,
+    pending_indices,
+    pending_ranges,
+    ranges_spec,
+)
 from metalab.manifest import (
     deserialize_param_source,
     dumps,
@@ -194,6 +201,9 @@ assert_type(loads(dumps(g)).structured(Config)[0].lr, float)
 assert_type(array_spec([0, 1, 2, 7], max_running=4), str)
 assert_type(pending_indices(source, done_indices=[0], done_ids=[case.case_id]), list[int])
 assert_type(parse_indices(["0", "3"]), list[int])
+assert_type(parse_indices("0\n3\n"), list[int])
+assert_type(pending_ranges(source, done_indices=[0]), list[range])
+assert_type(ranges_spec([range(3)], max_running=2), str)
 assert_type(parse_case_ids([case.case_id]), list[str])
 
 # -- errors ------------------------------------------------------------------------------

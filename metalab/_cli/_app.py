@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import re
 import sys
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Final
+from typing import IO, TYPE_CHECKING, Final, ParamSpec
 
 import click
 
@@ -15,7 +16,9 @@ import metalab
 from metalab._cli._load import SWEEP_FORMS, CliError, load_sweep, user_code_error
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
+
+    from rich.console import Console
 
     from metalab._case import ParamCase
 
@@ -26,6 +29,8 @@ PROGRESS_MIN_CASES: Final = 10_000
 _PROGRESS_STEP: Final = 1024
 FORMATS: Final = ("jsonl", "csv", "table")
 """The formats of ``metalab list``; the first is the default."""
+TABLE_MAX_ROWS: Final = 10_000
+"""The most cases a table shows: it is laid out whole, and is for reading."""
 _EPILOG: Final = f"SWEEP is {SWEEP_FORMS}."
 MAX_INDEX_DIGITS: Final = 4300
 """The most digits an index may have: Python's default limit on ``int(str)``."""
@@ -183,6 +188,57 @@ def app() -> None:
     """Inspect, export and schedule metalab parameter sweeps."""
 
 
+_P = ParamSpec("_P")
+
+
+def _reader_may_leave(command: Callable[_P, None]) -> Callable[_P, None]:
+    """Let the reader of standard output go away (``metalab list ... | head``): exit 0.
+
+    A closed pipe means the reader has what it wanted, so under ``set -o pipefail`` the
+    command must not fail. Standard output is flushed here, while the error can still
+    be caught, and then pointed at the null device, so that Python's own flush at exit
+    does not fail either.
+    """
+
+    @functools.wraps(command)
+    def run(*args: _P.args, **kwargs: _P.kwargs) -> None:
+        try:
+            command(*args, **kwargs)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            with contextlib.suppress(OSError, ValueError):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+    return run
+
+
+def _console(file: IO[str] | None = None) -> Console:
+    """A rich console whose closed pipe is a `BrokenPipeError` (rich itself exits 1)."""
+    from rich.console import Console
+
+    class _PipeConsole(Console):
+        def on_broken_pipe(self) -> None:
+            self.quiet = True
+            raise BrokenPipeError
+
+    return _PipeConsole(file=file)
+
+
+def _too_long_for_a_table(count: int, fix: str) -> CliError:
+    msg = (
+        f"a table of {format_count(count)} cases is too long to lay out (at most "
+        f"{TABLE_MAX_ROWS:,} rows); {fix}"
+    )
+    return CliError(msg, 2)
+
+
+def format_count(count: int) -> str:
+    """A number of cases, for a message (any size)."""
+    from metalab._cli._nodes import format_size
+
+    return format_size(count)
+
+
 sweep_argument = click.argument("sweep", metavar="SWEEP")
 output_option = click.option(
     "--output",
@@ -229,34 +285,39 @@ def _write_text(path: Path | None, text: str) -> None:
     default=10,
     help="How many of the first cases to list.",
 )
+@_reader_may_leave
 def show(sweep: str, limit: int) -> None:
     """Show a sweep: its composition as a tree, then its first cases as a table.
 
     Each node of the tree gives its kind, its exact size, its parameters and the
     distributions they are drawn from.
     """
-    from rich.console import Console
-
     from metalab._cli._nodes import format_size
     from metalab._cli._output import cases_table, iter_cases
     from metalab._cli._show import sweep_tree
 
     source = load_sweep(sweep)
-    console = Console()
-    console.print(sweep_tree(source, sweep))
     shown = min(limit, source.size)
+    if shown > TABLE_MAX_ROWS:
+        raise _too_long_for_a_table(shown, "give a smaller --limit, or use metalab list")
+    console = _console()
+    console.print(sweep_tree(source, sweep))
     if shown:
         total = format_size(source.size)
-        title = f"first {shown} of {total} cases" if shown < source.size else f"all {total} cases"
+        title = f"first {shown:,} of {total} cases" if shown < source.size else f"all {total} cases"
+        rows = iter_cases(source, 0, shown)
         console.print()
-        console.print(cases_table(source.keys, iter_cases(source, 0, shown), title=title))
+        console.print(cases_table(source.keys, rows, title=title, width=console.width))
 
 
 @app.command(epilog=_EPILOG)
 @sweep_argument
+@_reader_may_leave
 def count(sweep: str) -> None:
     """Print the exact number of cases of a sweep."""
-    click.echo(load_sweep(sweep).size)
+    from metalab._intstr import int_to_str
+
+    click.echo(int_to_str(load_sweep(sweep).size))
 
 
 def _task_index() -> int:
@@ -277,6 +338,7 @@ def _task_index() -> int:
 @app.command(cls=_IndexCommand, epilog=_EPILOG)
 @sweep_argument
 @click.argument("index", type=INDEX, required=False)
+@_reader_may_leave
 def case(sweep: str, index: int | None) -> None:
     """Print one case as JSON: its index, case_id, params and tags.
 
@@ -337,25 +399,33 @@ def _with_progress(
     help="The output format.",
 )
 @output_option
+@_reader_may_leave
 def list_(sweep: str, start: int, stop: int | None, fmt: str, output: Path | None) -> None:
     """List cases, streamed one at a time (the sweep is never held in memory).
 
     jsonl gives one JSON record per line (as metalab case prints them); csv has one
-    column per parameter and reads back with pandas.read_csv; table is for reading on
-    a terminal. A progress bar appears on standard error for long runs when it is a
-    terminal.
+    column per parameter and reads back with pandas.read_csv (which reads strings like
+    "NA" or "1" as missing or numbers: use jsonl for exact values); table is for reading on
+    a terminal (at most 10,000 cases). A progress bar appears on standard error for
+    long runs when it is a terminal. An empty range (--start at or past the end) lists
+    nothing, says so on standard error, and exits 0.
     """
     from metalab._cli._output import case_record, cases_table, dumps_record, iter_cases, write_csv
 
     source = load_sweep(sweep)
     first, end, _ = slice(start, stop).indices(source.size)  # as Python slices a list
     end = max(first, end)
+    if first == end:
+        _say_empty(start, stop, first, source.size)
+    if fmt == "table" and end - first > TABLE_MAX_ROWS:
+        raise _too_long_for_a_table(
+            end - first, "use --format jsonl or csv, or fewer cases with --start/--stop"
+        )
     rows = _with_progress(iter_cases(source, first, end), end - first, output)
     if fmt == "table":
-        from rich.console import Console
-
         with _opened(output) as out:
-            Console(file=out).print(cases_table(source.keys, rows))
+            console = _console(file=out)
+            console.print(cases_table(source.keys, rows, width=console.width))
         return
     with _opened(output, newline="" if fmt == "csv" else None) as out:
         if fmt == "csv":
@@ -366,10 +436,21 @@ def list_(sweep: str, start: int, stop: int | None, fmt: str, output: Path | Non
                 out.write("\n")
 
 
+def _say_empty(start: int, stop: int | None, first: int, size: int) -> None:
+    """Tell a person why nothing is listed; a script sees empty output and status 0."""
+    cases = f"this sweep of {format_count(size)} cases"
+    if first >= size:
+        why = f"--start {start:,} is at or past the end of {cases}"
+    else:
+        why = f"--stop {stop:,} is not after --start {start:,} in {cases}"
+    click.echo(f"metalab: no cases to list: {why}", err=True)
+
+
 @app.command(epilog=_EPILOG)
 @sweep_argument
 @output_option
 @click.option("--pretty", is_flag=True, help="Indent the JSON for reading.")
+@_reader_may_leave
 def manifest(sweep: str, output: Path | None, *, pretty: bool) -> None:
     """Print the manifest JSON of a sweep, to run it elsewhere.
 
@@ -388,11 +469,41 @@ def manifest(sweep: str, output: Path | None, *, pretty: bool) -> None:
 
 def _read_lines(path: Path) -> list[str]:
     try:
-        return path.read_text(encoding="utf-8").splitlines()
+        # utf-8-sig: a byte order mark, as some Windows editors write, is not data.
+        return path.read_text(encoding="utf-8-sig").splitlines()
     except (OSError, UnicodeDecodeError) as error:
         reason = error.strerror if isinstance(error, OSError) else "not UTF-8 text"
         msg = f"cannot read {path}: {reason or error}"
         raise CliError(msg) from None
+
+
+SLURM_MAX_ARRAY_SIZE: Final = 1001
+"""SLURM's default MaxArraySize: task indices run from 0 to 1000."""
+_SCONTROL_TIMEOUT: Final = 10.0
+"""Seconds to wait for ``scontrol show config`` before assuming SLURM's default."""
+_MAX_ARRAY_SIZE: Final = re.compile(r"^\s*MaxArraySize\s*=\s*(\d{1,18})\s*$", re.MULTILINE)
+
+
+def max_array_size() -> int:
+    """The cluster's MaxArraySize from ``scontrol show config``, else SLURM's default."""
+    import shutil
+    import subprocess
+
+    scontrol = shutil.which("scontrol")
+    if scontrol is None:
+        return SLURM_MAX_ARRAY_SIZE
+    try:
+        shown = subprocess.run(  # noqa: S603 - a fixed command, found on PATH like sbatch
+            [scontrol, "show", "config"],
+            capture_output=True,
+            text=True,
+            timeout=_SCONTROL_TIMEOUT,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return SLURM_MAX_ARRAY_SIZE
+    found = _MAX_ARRAY_SIZE.search(shown.stdout) if shown.returncode == 0 else None
+    return int(found.group(1)) if found else SLURM_MAX_ARRAY_SIZE
 
 
 @app.command(epilog=_EPILOG)
@@ -412,14 +523,18 @@ def _read_lines(path: Path) -> list[str]:
     type=click.IntRange(min=1),
     help="Let at most this many tasks run at once (SLURM's %K).",
 )
+@_reader_may_leave
 def array(sweep: str, done: Path | None, done_ids: Path | None, max_running: int | None) -> None:
     """Print the value of sbatch --array= that runs the sweep, compressed into ranges.
 
     With --done or --done-ids, only the cases not finished are listed, to resume a
     sweep that partly failed. When every case is finished, nothing is printed on
-    standard output and a note goes to standard error.
+    standard output and a note goes to standard error, as it does when an index is
+    beyond what SLURM accepts (MaxArraySize, read from scontrol show config).
     """
-    from metalab.jobarray import array_spec, parse_case_ids, parse_indices, pending_indices
+    from metalab._cli._nodes import format_size
+    from metalab._intstr import int_to_str
+    from metalab.jobarray import parse_case_ids, parse_indices, pending_ranges, ranges_spec
 
     if done is not None and done_ids is not None:
         msg = "give --done or --done-ids, not both"
@@ -429,11 +544,23 @@ def array(sweep: str, done: Path | None, done_ids: Path | None, max_running: int
     finished_ids = (
         parse_case_ids(_read_lines(done_ids), where=str(done_ids)) if done_ids is not None else []
     )
-    pending = pending_indices(source, done_indices=finished, done_ids=finished_ids)
+    # Runs, not indices: the work grows with the done files, not with the sweep.
+    pending = pending_ranges(source, done_indices=finished, done_ids=finished_ids)
     if not pending:
-        click.echo(f"metalab: all {source.size} cases are done; nothing to submit", err=True)
+        click.echo(
+            f"metalab: all {format_size(source.size)} cases are done; nothing to submit", err=True
+        )
         return
-    click.echo(array_spec(pending, max_running=max_running))
+    click.echo(ranges_spec(pending, max_running=max_running))
+    last, limit = pending[-1].stop - 1, max_array_size()
+    if last >= limit:
+        click.echo(
+            f"metalab: warning: sbatch will refuse this array: its last index, "
+            f"{int_to_str(last)}, is beyond this cluster's MaxArraySize of {limit:,} "
+            f"(indices 0 to {limit - 1:,}); submit it in blocks with an offset, as "
+            "'Large sweeps' in metalab's SLURM guide shows",
+            err=True,
+        )
 
 
 @app.command(epilog=_EPILOG)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Final
 import attrs
 
 from metalab._case import encode_value
+from metalab._intstr import digit_count, int_to_str
 from metalab.params.grid import GridSource
 from metalab.params.manual import ManualSource
 from metalab.params.random import ALGORITHM, RandomSource
@@ -24,7 +25,14 @@ if TYPE_CHECKING:
     from metalab.params._base import ParamSource
     from metalab.params.distributions import Distribution
 
-__all__ = ["Node", "describe_node", "distributions_by_key", "format_size", "format_value"]
+__all__ = [
+    "Node",
+    "describe_node",
+    "distributions_by_key",
+    "format_size",
+    "format_value",
+    "printable",
+]
 
 _KINDS: Final = {
     "ConcatSource": "concat (+)",
@@ -37,6 +45,10 @@ _SHOWN_VALUES: Final = 8
 """How many values of a long grid axis or option list are shown."""
 _EXACT_DIGITS: Final = 24
 """Sizes with more digits than this are shown in scientific notation."""
+_SHOWN_DIGITS: Final = 100
+"""Int values with more digits than this are shown by their ends and their length."""
+_END_DIGITS: Final = 8
+"""How many leading and trailing digits of such an int are shown."""
 
 
 @attrs.frozen
@@ -52,7 +64,10 @@ class Node:
     details: tuple[str, ...]
     """Short facts beside the kind, e.g. ``seed 0``."""
     lines: tuple[str, ...]
-    """One line per parameter of a leaf, e.g. ``lr ~ loguniform(0.0001, 0.1)``."""
+    """One line per parameter of a leaf, e.g. ``lr ~ loguniform(0.0001, 0.1)``.
+
+    Parameter names in it went through `printable`: plain text, never markup.
+    """
     children: tuple[tuple[str, ParamSource], ...]
     """The sources this node is built from, each with a label (empty, or a name)."""
 
@@ -60,13 +75,39 @@ class Node:
 def format_size(size: int) -> str:
     """An exact size with thousands separators (scientific notation when astronomically large).
 
-    >>> format_size(1234567)
-    '1,234,567'
+    The scientific form is computed in integers, so sizes beyond a float (1.8e308) or
+    beyond the 4,300 digits ``str`` accepts are shown too.
+
+    >>> format_size(1234567), format_size(7 * 10**24), format_size(2**1100)
+    ('1,234,567', '7.000e+24', '1.358e+331')
     """
-    text = f"{size:,}"
-    if len(str(size)) > _EXACT_DIGITS:
-        return f"{size:.3e}"
-    return text
+    digits = digit_count(size)
+    if digits <= _EXACT_DIGITS:
+        return f"{size:,}"
+    exponent = digits - 1
+    scale = 10 ** (exponent - 3)
+    lead, rest = divmod(abs(size), scale)
+    if 2 * rest >= scale:
+        lead += 1
+    if lead == 10_000:  # 9.9995e+k rounds up to 1.000e+(k+1)
+        lead, exponent = 1000, exponent + 1
+    sign = "-" if size < 0 else ""
+    return f"{sign}{lead // 1000}.{lead % 1000:03d}e+{exponent}"
+
+
+def printable(text: str) -> str:
+    r"""``text`` with every control or other non-printable character escaped as ``repr`` does.
+
+    Names, tags and sweep paths come from manifests and code: written raw, an escape
+    sequence would drive the terminal. Callers put the result in ``rich.text.Text``,
+    never in markup, so brackets stay brackets.
+
+    >>> printable("lr\x1b[31m"), printable("[red]lr[/red]")
+    ('lr\\x1b[31m', '[red]lr[/red]')
+    """
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def format_value(value: object) -> str:
@@ -79,15 +120,29 @@ def format_value(value: object) -> str:
         return "[" + ", ".join(map(format_value, value)) + "]"
     if isinstance(value, Mapping):
         return "{" + ", ".join(f"{k!r}: {format_value(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return _format_int(value)
     return repr(value)
+
+
+def _format_int(value: int) -> str:
+    # repr() refuses ints beyond 4,300 digits, and no one reads 100 digits anyway.
+    digits = digit_count(value)
+    if digits <= _SHOWN_DIGITS:
+        return int_to_str(value)
+    sign = "-" if value < 0 else ""
+    head = abs(value) // 10 ** (digits - _END_DIGITS)
+    tail = abs(value) % 10**_END_DIGITS
+    return f"{sign}{head}...{tail:0{_END_DIGITS}d} ({digits:,} digits)"
 
 
 def _format_values(values: Sequence[object]) -> str:
     if isinstance(values, range):
-        return repr(values)
+        step = "" if values.step == 1 else f", {format_value(values.step)}"
+        return f"range({format_value(values.start)}, {format_value(values.stop)}{step})"
     shown = [format_value(v) for v in values[:_SHOWN_VALUES]]
     if len(values) > _SHOWN_VALUES:
-        shown.append(f"... ({len(values):,} values)")
+        shown.append(f"... ({format_size(len(values))} values)")
     return "[" + ", ".join(shown) + "]"
 
 
@@ -114,15 +169,15 @@ def describe_node(source: ParamSource) -> Node:
     """
     size, keys = source.size, source.keys
     if isinstance(source, GridSource):
-        lines = tuple(f"{k}: {_format_values(v)}" for k, v in source.spec.items())
+        lines = tuple(f"{printable(k)}: {_format_values(v)}" for k, v in source.spec.items())
         return Node("grid", size, keys, (), lines, ())
     if isinstance(source, RandomSource):
         algorithm = () if source.algorithm == ALGORITHM else (f"algorithm {source.algorithm}",)
-        lines = tuple(f"{k} ~ {format_distribution(d)}" for k, d in source.space.items())
+        lines = tuple(f"{printable(k)} ~ {format_distribution(d)}" for k, d in source.space.items())
         return Node("random", size, keys, (f"seed {source.seed}", *algorithm), lines, ())
     if isinstance(source, ManualSource):
         tags = (f"tags {list(source.tags)}",) if source.tags else ()
-        lines = tuple(f"{k}: {_format_values(_distinct(source, k))}" for k in keys)
+        lines = tuple(f"{printable(k)}: {_format_values(_distinct(source, k))}" for k in keys)
         return Node("manual", size, keys, tags, lines, ())
     return _describe_algebra(source) or _describe_generic(source)
 
@@ -142,10 +197,10 @@ def _describe_algebra(source: ParamSource) -> Node | None:
     name, size, keys = type(source).__name__, source.size, source.keys
     spec = getattr(source, "spec", None)
     if name == "ZipSource" and isinstance(spec, Mapping):
-        lines = tuple(f"{k}: {_format_values(v)}" for k, v in spec.items())
+        lines = tuple(f"{printable(str(k))}: {_format_values(v)}" for k, v in spec.items())
         return Node("zip", size, keys, (), lines, ())
     if name == "ReplicateSource":
-        lines = tuple(f"{k}: {size:,} distinct seeds" for k in keys)
+        lines = tuple(f"{printable(k)}: {format_size(size)} distinct seeds" for k in keys)
         return Node("replicates", size, keys, (f"seed {getattr(source, 'seed', '?')}",), lines, ())
     inner = getattr(source, "source", None)
     if name == "SliceSource" and isinstance(inner, ParamSource):

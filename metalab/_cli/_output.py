@@ -3,31 +3,50 @@
 A case is written as the record ``{"index", "case_id", "params", "tags"}``, the same
 for ``metalab case`` and every line of ``metalab list --format jsonl``. CSV has one
 column per parameter between ``index``/``case_id`` and ``tags``, and reads back with
-``pandas.read_csv`` unchanged: scalars are written as Python writes them (``True``,
-``0.1``), a missing parameter or ``None`` is an empty cell, and lists, dicts and the
-tags are JSON text.
+``pandas.read_csv``: scalars are written as Python writes them (``True``, ``0.1``), a
+missing parameter or ``None`` is an empty cell, and lists, dicts and the tags are JSON
+text. pandas guesses types, so strings such as ``"NA"`` or ``"1"`` do not come back as
+strings (docs/cli.md lists the cases); JSON lines are exact.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import sys
 from collections.abc import Iterable, Iterator, Mapping
 from typing import IO, TYPE_CHECKING, Any, Final
 
+import attrs
+
 from metalab._cli._load import CliError
-from metalab._cli._nodes import format_value
+from metalab._cli._nodes import format_value, printable
+from metalab._intstr import int_to_str
 
 if TYPE_CHECKING:
-    from rich.table import Table
+    from rich.console import RenderableType
+    from rich.text import Text
 
     from metalab._case import ParamCase
     from metalab.params._base import ParamSource
 
-__all__ = ["CSV_COLUMNS", "case_record", "cases_table", "dumps_record", "iter_cases", "write_csv"]
+__all__ = [
+    "CSV_COLUMNS",
+    "MAX_CELL",
+    "case_record",
+    "cases_table",
+    "dumps_record",
+    "iter_cases",
+    "write_csv",
+]
 
 CSV_COLUMNS: Final = ("index", "case_id", "tags")
 """The columns CSV adds around the parameters; no parameter may take these names."""
+MAX_CELL: Final = 24
+"""The widest a table column grows; longer values are cut with an ellipsis."""
+_COLUMN_FRAME: Final = 3
+"""What a table column adds to its text: a space each side and one border."""
+_CASE_ID_CHARS: Final = 16
 
 
 def iter_cases(source: ParamSource, start: int, stop: int) -> Iterator[tuple[int, ParamCase]]:
@@ -44,8 +63,23 @@ def case_record(index: int, case: ParamCase) -> dict[str, Any]:
 
 
 def dumps_record(record: Mapping[str, Any], *, indent: int | None = None) -> str:
-    """A record as JSON text (tuples become lists, mappings objects)."""
-    return json.dumps(record, indent=indent, ensure_ascii=True, allow_nan=False)
+    """A record as JSON text (tuples become lists, mappings objects).
+
+    Raises:
+        CliError: an int in the record has more digits than Python writes or reads
+            as JSON (4,300 by default), so no JSON reader would get it back.
+    """
+    try:
+        return json.dumps(record, indent=indent, ensure_ascii=True, allow_nan=False)
+    except ValueError as error:
+        if "integer string conversion" not in str(error):
+            raise
+        msg = (
+            f"case {int_to_str(record['index'])} holds an int of more than "
+            f"{sys.get_int_max_str_digits():,} digits, which JSON readers refuse; "
+            "use --format csv"
+        )
+        raise CliError(msg) from None
 
 
 def _cell(value: object) -> object:
@@ -53,6 +87,9 @@ def _cell(value: object) -> object:
         return ""
     if isinstance(value, tuple | Mapping):
         return json.dumps(value, ensure_ascii=False, allow_nan=False)
+    if isinstance(value, int) and not isinstance(value, bool):
+        # The csv module calls str(), which refuses ints beyond 4,300 digits.
+        return int_to_str(value)
     return value
 
 
@@ -71,7 +108,7 @@ def write_csv(out: IO[str], keys: tuple[str, ...], rows: Iterable[tuple[int, Par
         params = case.params
         writer.writerow(
             (
-                index,
+                int_to_str(index),
                 case.case_id,
                 *(_cell(params.get(k)) for k in keys),
                 json.dumps(list(case.tags), ensure_ascii=False),
@@ -86,23 +123,91 @@ def _table_cell(value: object) -> str:
     return format_value(value)
 
 
+@attrs.frozen
+class _Column:
+    header: str
+    width: int
+    style: str = ""
+
+
 def cases_table(
-    keys: tuple[str, ...], rows: Iterable[tuple[int, ParamCase]], *, title: str | None = None
-) -> Table:
-    """A rich table of cases: index, one column per parameter, tags and case_id."""
+    keys: tuple[str, ...],
+    rows: Iterable[tuple[int, ParamCase]],
+    *,
+    title: str | None = None,
+    width: int = 80,
+) -> RenderableType:
+    """Rich tables of cases, ``width`` wide: index, one column per parameter, tags, case_id.
+
+    No value is ever broken across lines: a cell longer than `MAX_CELL` (or than the
+    width leaves) ends in an ellipsis, and columns that do not fit side by side are
+    folded into further tables below, each starting with the index column. Names,
+    values and tags are plain text, never rich markup, and control characters are
+    escaped.
+    """
+    from rich.console import Group
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(title=title, title_justify="left", header_style="bold")
-    table.add_column("#", justify="right", style="dim")
-    for key in keys:
-        table.add_column(key, overflow="fold")
-    table.add_column("tags", style="magenta", overflow="fold")
-    table.add_column("case_id", style="dim", no_wrap=True)
-    for index, case in rows:
-        params = case.params
-        cells = [
-            Text(_table_cell(params[k])) if k in params else Text("-", style="dim") for k in keys
-        ]
-        table.add_row(str(index), *cells, Text(", ".join(case.tags)), case.case_id)
-    return table
+    cells = [_row_cells(keys, index, case) for index, case in rows]
+    index_width = max([1, *(row[0].cell_len for row in cells)])
+    # What is left for the other columns after the left border and the index column.
+    room = max(1 + _COLUMN_FRAME, width - 1 - (index_width + _COLUMN_FRAME))
+
+    def column(n: int, header: str, style: str = "", longest: int = MAX_CELL) -> _Column:
+        natural = max([len(header), *(row[n].cell_len for row in cells)])
+        return _Column(header, max(1, min(natural, longest, room - _COLUMN_FRAME)), style)
+
+    columns = [column(1 + n, printable(key)) for n, key in enumerate(keys)]
+    columns.append(column(1 + len(keys), "tags", "magenta"))
+    columns.append(column(2 + len(keys), "case_id", "dim", _CASE_ID_CHARS))
+    parts: list[RenderableType] = []
+    first = 1
+    for group in _fold(columns, room):
+        table = Table(title=None if parts else title, title_justify="left", header_style="bold")
+        table.add_column("#", justify="right", style="dim", no_wrap=True)
+        for spec in group:
+            table.add_column(
+                Text(spec.header),
+                width=spec.width,
+                style=spec.style,
+                no_wrap=True,
+                overflow="ellipsis",
+            )
+        for row in cells:
+            table.add_row(row[0], *row[first : first + len(group)])
+        if parts:
+            parts.append(Text())
+        parts.append(table)
+        first += len(group)
+    return Group(*parts)
+
+
+def _row_cells(keys: tuple[str, ...], index: int, case: ParamCase) -> list[Text]:
+    from rich.text import Text
+
+    params = case.params
+
+    def cell(text: str, style: str = "") -> Text:
+        return Text(printable(text), style=style, no_wrap=True, overflow="ellipsis")
+
+    return [
+        cell(int_to_str(index)),
+        *(cell(_table_cell(params[k])) if k in params else cell("-", "dim") for k in keys),
+        cell(", ".join(case.tags)),
+        cell(case.case_id),
+    ]
+
+
+def _fold(columns: list[_Column], room: int) -> list[list[_Column]]:
+    """Columns in order, in as few groups as fit side by side in ``room`` characters."""
+    groups: list[list[_Column]] = [[]]
+    used = 0
+    for spec in columns:
+        needed = spec.width + _COLUMN_FRAME
+        if groups[-1] and used + needed > room:
+            groups.append([])
+            used = 0
+        groups[-1].append(spec)
+        used += needed
+    return groups
