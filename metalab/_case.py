@@ -9,12 +9,12 @@ from typing import Any, Final, final
 import attrs
 
 from metalab._hash import blake2b
+from metalab._intstr import int_to_str
 from metalab._values import (
     FrozenParams,
     ParamInput,
     ParamValue,
     as_tuple_of_str,
-    int_text,
     normalize_mapping,
     show,
 )
@@ -53,8 +53,8 @@ def encode_value(value: ParamValue) -> bytes:  # noqa: PLR0911
     if type(value) is int:
         if -_SHORT_INT < value < _SHORT_INT:
             return b"i%d;" % value
-        # The same decimal digits, without Python's int-to-str limit (see `int_text`).
-        return b"i" + int_text(value).encode("ascii") + b";"
+        # The same decimal digits, without Python's int-to-str limit (see `int_to_str`).
+        return b"i" + int_to_str(value).encode("ascii") + b";"
     if type(value) is float:
         return b"d" + value.hex().encode("ascii") + b";"
     if type(value) is bool:

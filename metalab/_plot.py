@@ -28,6 +28,7 @@ import attrs
 import numpy as np
 
 from metalab._cli._nodes import distributions_by_key, format_value, walk
+from metalab._intstr import format_count
 from metalab.errors import ParamError
 from metalab.params.grid import GridSource
 
@@ -50,7 +51,6 @@ __all__ = [
     "Coverage",
     "check_output",
     "draw_coverage",
-    "format_count",
     "pairplot",
     "plot_indices",
     "plot_progress",
@@ -69,7 +69,6 @@ MAX_BARS: Final = 20
 _LOG_SPAN: Final = 1000.0
 _BINS: Final = 30
 _SAMPLE_SEED: Final = 0
-_EXACT_DIGITS: Final = 24
 """Counts with more digits than this are shown in scientific notation."""
 _NAMES_SHOWN: Final = 10
 """How many left-out parameters a note names."""
@@ -103,35 +102,6 @@ def _import_matplotlib() -> None:
         )
         raise ImportError(msg, name="matplotlib") from error
     del mpl
-
-
-def format_count(size: int) -> str:
-    """An exact count with thousands separators, or 4 significant digits when astronomical.
-
-    Integer arithmetic only: a float conversion fails above 1.8e308, and ``str`` above
-    4,300 digits.
-
-    >>> format_count(1234567), format_count(10**400 * 12345)
-    ('1,234,567', '1.235e+404')
-    """
-    digits = _digit_count(size)
-    if digits <= _EXACT_DIGITS:
-        return f"{size:,}"
-    exponent = digits - 1
-    lead = (size // 10 ** (exponent - 4) + 5) // 10  # 4 digits, rounded half up
-    if lead == 10**4:  # 9.9995e+n rounds up to 1.000e+(n+1)
-        lead, exponent = 10**3, exponent + 1
-    return f"{lead // 1000}.{lead % 1000:03d}e+{exponent:02d}"
-
-
-def _digit_count(size: int) -> int:
-    # bit_length gives the digit count to within one; powers of ten settle it.
-    digits = max(1, int(abs(size).bit_length() * math.log10(2)))
-    while 10**digits <= abs(size):
-        digits += 1
-    while digits > 1 and 10 ** (digits - 1) > abs(size):
-        digits -= 1
-    return digits
 
 
 def check_output(path: Path, *, force: bool) -> str:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Final, NoReturn, Self, TypeAlias, TypeVar
 
 import numpy as np
 
+from metalab._intstr import int_to_str
 from metalab.errors import ParamError
 
 if TYPE_CHECKING:
@@ -116,42 +117,21 @@ class FrozenParams(FrozenDict[str, "ParamValue"]):
 
 _SCALARS: Final = (str, int, float, type(None))
 
-_SHORT_INT: Final = 10**600
-"""Ints below this in magnitude have fewer digits than any ``sys.set_int_max_str_digits``
-limit may be set to (640 at least), so ``%d`` formats them in any process."""
-
-
-def int_text(value: int) -> str:
-    """The decimal digits of an int of any size, whatever ``sys.get_int_max_str_digits`` says.
-
-    Beyond Python's limit on int-to-str conversion (4300 digits by default), the digits
-    come from ``decimal`` (whose conversion of an int is exact and unlimited), so the
-    text of a value never depends on a process setting.
-
-    >>> int_text(-42), len(int_text(10**5000))
-    ('-42', 5001)
-    """
-    if -_SHORT_INT < value < _SHORT_INT:
-        return "%d" % value  # noqa: UP031 - int.__format__ would call a subclass's hook
-    import decimal  # only huge ints need it
-
-    return str(decimal.Decimal(value))
-
 
 def show(value: object) -> str:
     """``repr`` of a parameter value (or a range, list or dict of them), for ints of any size.
 
     The builtin ``repr`` of an int beyond Python's int-to-str limit raises ``ValueError``;
-    this spells every int out with `int_text` and is ``repr`` otherwise.
+    this spells every int out with `int_to_str` and is ``repr`` otherwise.
 
     >>> show({"x": (1, 2.5, "a")}), show(range(0, 10, 2))
     ("{'x': (1, 2.5, 'a')}", 'range(0, 10, 2)')
     """
     if isinstance(value, int) and not isinstance(value, bool):
-        return int_text(int.__int__(value))
+        return int_to_str(int.__int__(value))
     if isinstance(value, range):
-        step = "" if value.step == 1 else f", {int_text(value.step)}"
-        return f"range({int_text(value.start)}, {int_text(value.stop)}{step})"
+        step = "" if value.step == 1 else f", {int_to_str(value.step)}"
+        return f"range({int_to_str(value.start)}, {int_to_str(value.stop)}{step})"
     if isinstance(value, tuple):
         items = ", ".join(map(show, value))
         return f"({items},)" if len(value) == 1 else f"({items})"

@@ -23,7 +23,6 @@ True
 
 from __future__ import annotations
 
-import decimal
 import json
 import math
 import re
@@ -36,6 +35,7 @@ import attrs
 import cattrs
 from cattrs.strategies import configure_tagged_union
 
+from metalab._intstr import int_to_str, parse_int
 from metalab._values import FrozenDict, FrozenParams, ParamValue, is_integer, normalize_value
 from metalab.errors import ManifestError, MetalabError, UnsupportedOperationError
 from metalab.params._algebra import (
@@ -1056,35 +1056,10 @@ def dumps(source: ParamSource) -> str:
         return "".join(out)
 
 
-_SAFE_DIGITS: Final = 600
-"""Ints of up to this many digits convert under any ``sys.set_int_max_str_digits`` (>= 640)."""
-
-_SAFE_BITS: Final = 1990
-"""Ints below ``2**_SAFE_BITS`` have at most `_SAFE_DIGITS` digits."""
-
-
-def _int_text(value: int) -> str:
-    """The decimal digits of an int of any size, independent of the str limit.
-
-    `decimal` converts ints to text through its own arithmetic, which the limit (meant
-    for ``int`` and ``str``) does not cover; its constructor is exact at any precision.
-    """
-    if value.bit_length() < _SAFE_BITS:
-        return int.__repr__(value)
-    return str(decimal.Decimal(value))
-
-
-def _parse_int(text: str) -> int:
-    """``int(text)`` for a JSON integer of any length, independent of the str limit."""
-    if len(text) <= _SAFE_DIGITS:
-        return int(text)
-    return int(decimal.Decimal(text))
-
-
 def _write_json(value: Any, out: list[str]) -> None:
     """Append the text `json.dumps` writes with dumps's settings, ints of any size included."""
     if type(value) is int:
-        out.append(_int_text(value))
+        out.append(int_to_str(value))
     elif isinstance(value, Mapping):
         out.append("{")
         for k, key in enumerate(sorted(value)):
@@ -1145,7 +1120,7 @@ def loads(text: str | bytes) -> ParamSource:
         except ValueError:
             # An int of more digits than Python's str limit: read ints without the limit
             # (slower, so only when needed), the same values in any process.
-            data = parse(text, parse_int=_parse_int)
+            data = parse(text, parse_int=parse_int)
     except ManifestError:
         raise
     except RecursionError:

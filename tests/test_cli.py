@@ -715,14 +715,14 @@ class TestHugeSizes:
         assert [r["params"] for r in jsonl(lines)] == [{"a": 0, "b": 0}, {"a": 0, "b": 1}]
         assert csv_text.count("\n") == 3
 
-    def test_format_size_rounds_in_integers(self) -> None:
+    def test_format_count_rounds_in_integers(self) -> None:
         """Scientific sizes are rounded exactly, including a carry into the exponent."""
-        from metalab._cli._nodes import format_size
+        from metalab._intstr import format_count
 
-        assert format_size(10**24 - 1) == f"{10**24 - 1:,}"
-        assert format_size(12345 * 10**30) == "1.235e+34"
-        assert format_size(99995 * 10**30) == "1.000e+35"
-        assert format_size(10**5000 * 3) == "3.000e+5000"
+        assert format_count(10**24 - 1) == f"{10**24 - 1:,}"
+        assert format_count(12345 * 10**30) == "1.235e+34"
+        assert format_count(99995 * 10**30) == "1.000e+35"
+        assert format_count(10**5000 * 3) == "3.000e+5000"
 
     def test_huge_int_values_are_shown_by_their_ends(self) -> None:
         """An int value of 5,001 digits is shown by its first and last digits and its length."""

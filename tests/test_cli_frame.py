@@ -277,7 +277,7 @@ class TestHugeSweeps:
     )
     def test_format_count(self, size: int, text: str) -> None:
         """Counts are exact up to 24 digits, then rounded to 4 digits without floats."""
-        from metalab._plot import format_count
+        from metalab._intstr import format_count
 
         assert format_count(size) == text
 

@@ -14,6 +14,7 @@ import click
 
 import metalab
 from metalab._cli._load import SWEEP_FORMS, CliError, load_sweep, user_code_error
+from metalab._intstr import format_count
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -232,13 +233,6 @@ def _too_long_for_a_table(count: int, fix: str) -> CliError:
     return CliError(msg, 2)
 
 
-def format_count(count: int) -> str:
-    """A number of cases, for a message (any size)."""
-    from metalab._cli._nodes import format_size
-
-    return format_size(count)
-
-
 sweep_argument = click.argument("sweep", metavar="SWEEP")
 output_option = click.option(
     "--output",
@@ -292,7 +286,6 @@ def show(sweep: str, limit: int) -> None:
     Each node of the tree gives its kind, its exact size, its parameters and the
     distributions they are drawn from.
     """
-    from metalab._cli._nodes import format_size
     from metalab._cli._output import cases_table, iter_cases
     from metalab._cli._show import sweep_tree
 
@@ -303,7 +296,7 @@ def show(sweep: str, limit: int) -> None:
     console = _console()
     console.print(sweep_tree(source, sweep))
     if shown:
-        total = format_size(source.size)
+        total = format_count(source.size)
         title = f"first {shown:,} of {total} cases" if shown < source.size else f"all {total} cases"
         rows = iter_cases(source, 0, shown)
         console.print()
@@ -532,7 +525,6 @@ def array(sweep: str, done: Path | None, done_ids: Path | None, max_running: int
     standard output and a note goes to standard error, as it does when an index is
     beyond what SLURM accepts (MaxArraySize, read from scontrol show config).
     """
-    from metalab._cli._nodes import format_size
     from metalab._intstr import int_to_str
     from metalab.jobarray import parse_case_ids, parse_indices, pending_ranges, ranges_spec
 
@@ -548,7 +540,7 @@ def array(sweep: str, done: Path | None, done_ids: Path | None, max_running: int
     pending = pending_ranges(source, done_indices=finished, done_ids=finished_ids)
     if not pending:
         click.echo(
-            f"metalab: all {format_size(source.size)} cases are done; nothing to submit", err=True
+            f"metalab: all {format_count(source.size)} cases are done; nothing to submit", err=True
         )
         return
     click.echo(ranges_spec(pending, max_running=max_running))
@@ -617,7 +609,7 @@ def plot(
         console = Console(stderr=True)
     with _plot.plot_progress(console) as step:
         shown = min(source.size, max_points)
-        step(f"sampling {shown:,} of {_plot.format_count(source.size)} cases")
+        step(f"sampling {shown:,} of {format_count(source.size)} cases")
         try:
             coverage = _plot.sample_coverage(
                 source, max_points=max_points, params=chosen if params else None

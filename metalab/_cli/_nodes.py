@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Final
 import attrs
 
 from metalab._case import encode_value
-from metalab._intstr import digit_count, int_to_str
+from metalab._intstr import digit_count, format_count, int_to_str
 from metalab.params.grid import GridSource
 from metalab.params.manual import ManualSource
 from metalab.params.random import ALGORITHM, RandomSource
@@ -29,7 +29,6 @@ __all__ = [
     "Node",
     "describe_node",
     "distributions_by_key",
-    "format_size",
     "format_value",
     "printable",
 ]
@@ -43,8 +42,6 @@ _KINDS: Final = {
 
 _SHOWN_VALUES: Final = 8
 """How many values of a long grid axis or option list are shown."""
-_EXACT_DIGITS: Final = 24
-"""Sizes with more digits than this are shown in scientific notation."""
 _SHOWN_DIGITS: Final = 100
 """Int values with more digits than this are shown by their ends and their length."""
 _END_DIGITS: Final = 8
@@ -70,29 +67,6 @@ class Node:
     """
     children: tuple[tuple[str, ParamSource], ...]
     """The sources this node is built from, each with a label (empty, or a name)."""
-
-
-def format_size(size: int) -> str:
-    """An exact size with thousands separators (scientific notation when astronomically large).
-
-    The scientific form is computed in integers, so sizes beyond a float (1.8e308) or
-    beyond the 4,300 digits ``str`` accepts are shown too.
-
-    >>> format_size(1234567), format_size(7 * 10**24), format_size(2**1100)
-    ('1,234,567', '7.000e+24', '1.358e+331')
-    """
-    digits = digit_count(size)
-    if digits <= _EXACT_DIGITS:
-        return f"{size:,}"
-    exponent = digits - 1
-    scale = 10 ** (exponent - 3)
-    lead, rest = divmod(abs(size), scale)
-    if 2 * rest >= scale:
-        lead += 1
-    if lead == 10_000:  # 9.9995e+k rounds up to 1.000e+(k+1)
-        lead, exponent = 1000, exponent + 1
-    sign = "-" if size < 0 else ""
-    return f"{sign}{lead // 1000}.{lead % 1000:03d}e+{exponent}"
 
 
 def printable(text: str) -> str:
@@ -142,7 +116,7 @@ def _format_values(values: Sequence[object]) -> str:
         return f"range({format_value(values.start)}, {format_value(values.stop)}{step})"
     shown = [format_value(v) for v in values[:_SHOWN_VALUES]]
     if len(values) > _SHOWN_VALUES:
-        shown.append(f"... ({format_size(len(values))} values)")
+        shown.append(f"... ({format_count(len(values))} values)")
     return "[" + ", ".join(shown) + "]"
 
 
@@ -150,8 +124,10 @@ def format_distribution(dist: Distribution) -> str:
     """A distribution as the factory call that builds it (long option lists cut short).
 
     >>> from metalab import choice, loguniform
-    >>> format_distribution(loguniform(1e-4, 0.1)), format_distribution(choice(range(100)))
-    ('loguniform(0.0001, 0.1)', 'choice([0, 1, 2, 3, 4, 5, 6, 7, ... (100 values)])')
+    >>> format_distribution(loguniform(1e-4, 0.1))
+    'loguniform(0.0001, 0.1)'
+    >>> format_distribution(choice(list(range(100)))), format_distribution(choice(range(100)))
+    ('choice([0, 1, 2, 3, 4, 5, 6, 7, ... (100 values)])', 'choice(range(0, 100))')
     """
     options = getattr(dist, "options", None)
     if isinstance(options, tuple) and len(options) > _SHOWN_VALUES:
@@ -200,7 +176,7 @@ def _describe_algebra(source: ParamSource) -> Node | None:
         lines = tuple(f"{printable(str(k))}: {_format_values(v)}" for k, v in spec.items())
         return Node("zip", size, keys, (), lines, ())
     if name == "ReplicateSource":
-        lines = tuple(f"{printable(k)}: {format_size(size)} distinct seeds" for k in keys)
+        lines = tuple(f"{printable(k)}: {format_count(size)} distinct seeds" for k in keys)
         return Node("replicates", size, keys, (f"seed {getattr(source, 'seed', '?')}",), lines, ())
     inner = getattr(source, "source", None)
     if name == "SliceSource" and isinstance(inner, ParamSource):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Final
 
-from metalab._cli._nodes import describe_node, format_size, printable
+from metalab._cli._nodes import describe_node, printable
+from metalab._intstr import format_count
 
 if TYPE_CHECKING:
     from rich.text import Text
@@ -26,7 +27,7 @@ def _label(source: ParamSource, name: str) -> tuple[Text, list[str], list[tuple[
     if name:
         label.append(f"{printable(name)}: ", style="bold")
     label.append(printable(node.kind), style="bold cyan")
-    label.append(f"  {format_size(node.size)} case{'' if node.size == 1 else 's'}", style="green")
+    label.append(f"  {format_count(node.size)} case{'' if node.size == 1 else 's'}", style="green")
     for detail in node.details:
         label.append(f"  {printable(detail)}", style="yellow")
     if node.children and node.keys:
