@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 from typing import Final
 
-__all__ = ["digit_count", "format_count", "int_to_str", "parse_int"]
+__all__ = ["counted", "digit_count", "format_count", "int_to_str", "parse_int"]
 
 _LOG10_2: Final = 0.30102999566398120
 """log10(2): ``bit_length * _LOG10_2`` estimates the number of decimal digits."""
@@ -104,3 +104,12 @@ def format_count(count: int) -> str:
         lead, exponent = 1000, exponent + 1
     sign = "-" if count < 0 else ""
     return f"{sign}{lead // 1000}.{lead % 1000:03d}e+{exponent}"
+
+
+def counted(count: int, noun: str, plural: str | None = None) -> str:
+    """``count`` things for a message, the noun in the number it takes (``1 case``).
+
+    >>> counted(1, "case"), counted(2, "case"), counted(10**40, "index", "indices")
+    ('1 case', '2 cases', '1.000e+40 indices')
+    """
+    return f"{format_count(count)} {noun if count == 1 else plural or noun + 's'}"

@@ -28,7 +28,7 @@ import attrs
 import numpy as np
 
 from metalab._cli._nodes import distributions_by_key, format_value, walk
-from metalab._intstr import format_count
+from metalab._intstr import counted as count_text
 from metalab.errors import ParamError
 from metalab.params.grid import GridSource
 
@@ -384,9 +384,9 @@ def draw_coverage(coverage: Coverage, *, title: str | None = None) -> Figure:
             handles=handles, title=hue, loc="upper left", bbox_to_anchor=anchor, fontsize="small"
         )
     shown = (
-        f"all {format_count(coverage.size)} cases"
+        f"all {count_text(coverage.size, 'case')}"
         if coverage.shown == coverage.size
-        else f"a sample of {coverage.shown:,} of {format_count(coverage.size)} cases"
+        else f"a sample of {coverage.shown:,} of {count_text(coverage.size, 'case')}"
     )
     figure.suptitle(f"{title}: {shown}" if title else shown, y=1 - 0.2 / height)
     return figure

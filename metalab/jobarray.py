@@ -23,7 +23,7 @@ import re
 import sys
 from typing import TYPE_CHECKING, Final
 
-from metalab._intstr import int_to_str
+from metalab._intstr import counted, int_to_str
 from metalab._values import describe, is_integer
 from metalab.errors import CaseIndexError, CaseNotFoundError, ParamError
 
@@ -233,8 +233,8 @@ def pending_ranges(
     if outside:
         shown = ", ".join(map(int_to_str, outside[:_SHOWN]))
         msg = (
-            f"{_count(len(outside), 'done index lies', 'done indices lie')} outside this "
-            f"sweep of {int_to_str(size)} cases (e.g. {shown}); was the list written for "
+            f"{counted(len(outside), 'done index lies', 'done indices lie')} outside this "
+            f"sweep of {counted(size, 'case')} (e.g. {shown}); was the list written for "
             "another sweep?"
         )
         raise CaseIndexError(msg)
@@ -256,7 +256,7 @@ def _indices_of_ids(source: ParamSource, ids: set[str]) -> Iterator[int]:
     if unknown:
         shown = ", ".join(map(repr, unknown[:_SHOWN]))
         msg = (
-            f"{_count(len(unknown), 'done case_id is not a case', 'done case_ids are not cases')}"
+            f"{counted(len(unknown), 'done case_id is not a case', 'done case_ids are not cases')}"
             f" of this sweep (e.g. {shown}); was the list written for another sweep?"
         )
         raise CaseNotFoundError(msg)
@@ -271,10 +271,6 @@ def _gaps(done: list[int], size: int) -> Iterator[range]:
         start = i + 1
     if start < size:
         yield range(start, size)
-
-
-def _count(n: int, one: str, many: str) -> str:
-    return f"{n} {one if n == 1 else many}"
 
 
 def parse_indices(lines: str | Iterable[str], *, where: str = "done indices") -> list[int]:

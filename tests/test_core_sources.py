@@ -128,6 +128,17 @@ class TestSequence:
         with pytest.raises(IndexTypeError, match=r"must be int, got bool np\.False_"):
             grid(x=[1, 2])[np.False_]  # type: ignore[call-overload]
 
+    def test_out_of_range_messages_count_cases_and_shorten_huge_indices(self) -> None:
+        """One case is "1 case"; an index past str's digit limit is named, not a ValueError."""
+        with pytest.raises(
+            CaseIndexError, match=r"index 5 is out of range for a source of 1 case$"
+        ):
+            grid(x=[1])[5]
+        with pytest.raises(
+            CaseIndexError, match=r"index 3\.000e\+5000 is out of range .* 2 cases$"
+        ):
+            grid(x=[1, 2])[3 * 10**5000]
+
 
 class TestContains:
     """``x in source`` asks index_of, never enumerates, and refuses what it cannot answer."""

@@ -14,7 +14,7 @@ import click
 
 import metalab
 from metalab._cli._load import SWEEP_FORMS, CliError, load_sweep, user_code_error
-from metalab._intstr import format_count
+from metalab._intstr import counted
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -227,7 +227,7 @@ def _console(file: IO[str] | None = None) -> Console:
 
 def _too_long_for_a_table(count: int, fix: str) -> CliError:
     msg = (
-        f"a table of {format_count(count)} cases is too long to lay out (at most "
+        f"a table of {counted(count, 'case')} is too long to lay out (at most "
         f"{TABLE_MAX_ROWS:,} rows); {fix}"
     )
     return CliError(msg, 2)
@@ -296,8 +296,8 @@ def show(sweep: str, limit: int) -> None:
     console = _console()
     console.print(sweep_tree(source, sweep))
     if shown:
-        total = format_count(source.size)
-        title = f"first {shown:,} of {total} cases" if shown < source.size else f"all {total} cases"
+        total = counted(source.size, "case")
+        title = f"first {shown:,} of {total}" if shown < source.size else f"all {total}"
         rows = iter_cases(source, 0, shown)
         console.print()
         console.print(cases_table(source.keys, rows, title=title, width=console.width))
@@ -431,7 +431,7 @@ def list_(sweep: str, start: int, stop: int | None, fmt: str, output: Path | Non
 
 def _say_empty(start: int, stop: int | None, first: int, size: int) -> None:
     """Tell a person why nothing is listed; a script sees empty output and status 0."""
-    cases = f"this sweep of {format_count(size)} cases"
+    cases = f"this sweep of {counted(size, 'case')}"
     if first >= size:
         why = f"--start {start:,} is at or past the end of {cases}"
     else:
@@ -540,7 +540,7 @@ def array(sweep: str, done: Path | None, done_ids: Path | None, max_running: int
     pending = pending_ranges(source, done_indices=finished, done_ids=finished_ids)
     if not pending:
         click.echo(
-            f"metalab: all {format_count(source.size)} cases are done; nothing to submit", err=True
+            f"metalab: all {counted(source.size, 'case')} are done; nothing to submit", err=True
         )
         return
     click.echo(ranges_spec(pending, max_running=max_running))
@@ -609,7 +609,7 @@ def plot(
         console = Console(stderr=True)
     with _plot.plot_progress(console) as step:
         shown = min(source.size, max_points)
-        step(f"sampling {shown:,} of {format_count(source.size)} cases")
+        step(f"sampling {shown:,} of {counted(source.size, 'case')}")
         try:
             coverage = _plot.sample_coverage(
                 source, max_points=max_points, params=chosen if params else None

@@ -18,11 +18,12 @@ import gc
 import operator
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, ParamSpec, Self, TypeVar, overload
+from typing import TYPE_CHECKING, Any, ClassVar, Final, ParamSpec, Self, TypeVar, overload
 
 import numpy as np
 
 from metalab._case import ParamCase, make_case
+from metalab._intstr import counted, format_count, int_to_str
 from metalab._values import FrozenParams, ParamValue, column_array, describe
 from metalab.errors import (
     CaseIndexError,
@@ -97,6 +98,10 @@ def as_index(value: object, what: str) -> int:
     return operator.index(value)  # type: ignore[arg-type]
 
 
+_EXACT_INDEX_BITS: Final = 200
+"""Out-of-range indices below ``2**200`` (60 digits) are written out in full in errors."""
+
+
 def check_index(index: object, size: int) -> int:
     """Turn a user's index into ``0 <= i < size``, or raise (negative indices count back).
 
@@ -107,7 +112,9 @@ def check_index(index: object, size: int) -> int:
     given = as_index(index, "source indices")
     i = given + size if given < 0 else given
     if not 0 <= i < size:
-        msg = f"index {given} is out of range for a source of {size} cases"
+        # Exact, unless the index is too long to read (or for str to write) at all.
+        shown = int_to_str(given) if given.bit_length() < _EXACT_INDEX_BITS else format_count(given)
+        msg = f"index {shown} is out of range for a source of {counted(size, 'case')}"
         raise CaseIndexError(msg)
     return i
 
@@ -157,7 +164,7 @@ class ParamSource:
         size = self.size
         if size > sys.maxsize:
             msg = (
-                f"this source has {size} cases, more than len() can return "
+                f"this source has {counted(size, 'case')}, more than len() can return "
                 f"({sys.maxsize}); use source.size"
             )
             raise SizeOverflowError(msg)

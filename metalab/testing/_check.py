@@ -16,6 +16,7 @@ from itertools import islice
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from metalab._case import encode_value
+from metalab._intstr import counted
 from metalab.params._base import ParamSource
 
 if TYPE_CHECKING:
@@ -107,7 +108,7 @@ def _check_iteration(source: ParamSource, indices: Sequence[int]) -> None:
     limit = size if size <= ITERATION_LIMIT else PREFIX
     iterated = _call(law, "iterating the source", lambda: list(islice(iter(source), limit)))
     if len(iterated) != limit:
-        msg = f"iteration gave {len(iterated)} cases, but the source has size {size}"
+        msg = f"iteration gave {counted(len(iterated), 'case')}, but the source has size {size}"
         raise _fail(law, msg)
     checked = [i for i in indices if i < limit] + list(range(min(limit, 3)))
     for i in sorted(set(checked)):

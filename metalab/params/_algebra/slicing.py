@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, final
 import attrs
 import numpy as np
 
+from metalab._intstr import counted
 from metalab._values import ParamValue, check_int, describe
 from metalab.errors import ParamError
 from metalab.params._algebra._common import (
@@ -105,7 +106,7 @@ class SliceSource(ParamSource):
             if min(start_, last) < 0 or max(start_, last) >= source.size:
                 msg = (
                     f"slice range({start_}, {stop_}, {step_}) reaches outside a source of "
-                    f"{source.size} cases; use source[a:b:c] for Python's slice rules"
+                    f"{counted(source.size, 'case')}; use source[a:b:c] for Python's slice rules"
                 )
                 raise ParamError(msg)
         if isinstance(source, SliceSource):
