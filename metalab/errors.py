@@ -5,8 +5,6 @@ and also from the builtin exception a caller would naturally catch (``ValueError
 ``IndexError``, ...), so ``except ValueError`` keeps working.
 """
 
-from __future__ import annotations
-
 __all__ = [
     "CaseIndexError",
     "CaseNotFoundError",

@@ -611,7 +611,9 @@ def _random_values(source: RandomSource) -> Iterator[tuple[str, object, str]]:
     for key, dist in source.space.items():
         where = f"random draws for {key!r} from {dist!r}"
         if isinstance(dist, Choice):
-            for value in dist.options:
+            options = dist.options
+            # A range holds ints only: its first value stands for all of them.
+            for value in (options.start,) if isinstance(options, range) else options:
                 yield key, value, where
         elif isinstance(dist, Uniform | LogUniform):
             yield key, float(dist.low), where

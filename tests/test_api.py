@@ -42,7 +42,8 @@ class TestExports:
         assert set(module.__all__) == _public_names(module)
 
     @pytest.mark.parametrize(
-        ("module", "submodules"), [(metalab, {"params"}), (metalab.params, {"distributions"})]
+        ("module", "submodules"),
+        [(metalab, {"params"}), (metalab.params, {"distributions"}), (metalab.errors, set())],
     )
     def test_dir_lists_no_other_public_name(
         self, module: types.ModuleType, submodules: set[str]

@@ -259,6 +259,13 @@ class TestValidation:
         with pytest.raises(ParamError, match=r"^normal\(mu=0, sigma=0\): sigma"):
             normal(0, 0)
 
+    @pytest.mark.parametrize("factory", [uniform, normal])
+    def test_a_huge_argument_is_shortened_in_the_message(self, factory: Any) -> None:
+        """A 5,001-digit bound is named by its type and first digits, not all of them."""
+        with pytest.raises(ParamError, match="beyond the float range") as info:
+            factory(10**5000, 1)
+        assert len(str(info.value)) < 200
+
     def test_numpy_scalars_become_python_scalars(self) -> None:
         """Bounds, steps and weights given as NumPy scalars are stored as Python ones."""
         d = uniform(np.float64(0.5), np.int64(2), step=np.float32(0.5))

@@ -333,7 +333,7 @@ def _as_float(value: float, where: str) -> float:
     try:
         return float(value)
     except OverflowError:
-        msg = f"{where} is beyond the float range, got {show(value)}"
+        msg = f"{where} is beyond the float range, got {describe(value)}"
         raise ParamError(msg) from None
 
 
