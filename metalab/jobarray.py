@@ -41,6 +41,14 @@ __all__ = [
     "ranges_spec",
 ]
 
+MAX_ID_SCAN: Final = 10_000_000
+"""The largest sweep whose done ``case_id`` values are matched (by one pass over it).
+
+A case_id is known only by computing its case, so matching ids walks the sweep (about
+a minute for this many cases); a larger sweep is refused, with a pointer to done indices,
+which cost nothing to match.
+"""
+
 _CASE_ID: Final = re.compile(r"[0-9a-f]{16}")
 _SHOWN: Final = 3
 """How many offending values an error message quotes."""
@@ -205,8 +213,9 @@ def pending_ranges(
     The same indices as `pending_indices`, in increasing order, but each run is one
     ``range``: with done indices only, time and memory grow with the number of done
     indices, never with the size of the sweep, so a sweep of 10**40 cases is answered
-    at once. Matching ``done_ids`` still costs one pass over the sweep (a case_id is
-    known only by computing the case).
+    at once. Matching ``done_ids`` costs a pass over the sweep (a case_id is known only
+    by computing the case, and every case with a done id is done), and is refused for
+    sweeps of more than `MAX_ID_SCAN` cases.
 
     Args:
         source: the sweep.
@@ -221,7 +230,8 @@ def pending_ranges(
         CaseIndexError: a done index lies outside the sweep.
         CaseNotFoundError: a done ``case_id`` is not the id of any case of the sweep
             (the list was probably written for another sweep).
-        ParamError: a done index is not a non-negative int.
+        ParamError: a done index is not a non-negative int, or ``done_ids`` are given
+            for a sweep of more than `MAX_ID_SCAN` cases.
 
     >>> from metalab import grid
     >>> pending_ranges(grid(x=range(10**20)), done_indices=[0, 5, 6])
@@ -239,6 +249,14 @@ def pending_ranges(
         )
         raise CaseIndexError(msg)
     ids = set(done_ids)
+    if ids and size > MAX_ID_SCAN:
+        msg = (
+            f"matching {counted(len(ids), 'done case_id')} takes a pass over the sweep, and "
+            f"this one has {counted(size, 'case')}, more than the {MAX_ID_SCAN:,} metalab "
+            "walks through; give the indices of the finished cases instead (metalab array "
+            "--done FILE)"
+        )
+        raise ParamError(msg)
     if ids:
         done.update(_indices_of_ids(source, ids))
     return list(_gaps(sorted(done), size))

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from metalab import grid, manual
 from metalab.errors import CaseIndexError, CaseNotFoundError, ParamError
 from metalab.jobarray import (
+    MAX_ID_SCAN,
     array_spec,
     parse_case_ids,
     parse_indices,
@@ -186,6 +187,12 @@ class TestPendingRanges:
         sweep = grid(x=range(6))
         ranges = pending_ranges(sweep, done_indices=[0], done_ids=[sweep[3].case_id])
         assert ranges == [range(1, 3), range(4, 6)]
+
+    def test_done_ids_on_a_huge_sweep_are_refused_before_any_case(self) -> None:
+        """Matching ids walks the sweep: past MAX_ID_SCAN cases it is refused, not begun."""
+        sweep = grid(a=range(MAX_ID_SCAN), b=range(2))
+        with _never_enumerated(sweep), pytest.raises(ParamError, match="--done FILE"):
+            pending_ranges(sweep, done_ids=["0123456789abcdef"])
 
 
 class TestRangesSpec:
