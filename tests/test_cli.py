@@ -584,7 +584,7 @@ class TestTables:
     @pytest.mark.parametrize("width", [40, 80, 200])
     def test_no_value_is_split_and_no_line_is_too_wide(self, width: int) -> None:
         """At 40, 80 and 200 columns every value and case_id is printed whole on one line."""
-        from metalab._cli._output import cases_table, iter_cases
+        from metalab._cli._output import _table_cell, cases_table, iter_cases
 
         text = render(cases_table(TWELVE.keys, iter_cases(TWELVE, 0, 4), width=width), width)
         lines = text.splitlines()
@@ -593,7 +593,18 @@ class TestTables:
             assert case.case_id in text
             for key, value in case.params.items():
                 assert key in text
-                assert any(f" {value:.6g} " in line for line in lines)
+                assert any(f" {_table_cell(value)} " in line for line in lines)
+
+    def test_floats_that_differ_never_look_the_same_as_ints_or_each_other(self) -> None:
+        """2.0 is not shown as 2, and 1234567.0 and 1234568.0 stay apart."""
+        from metalab._cli._output import cases_table, iter_cases
+
+        sweep = manual([{"b": 1234567.0}, {"b": 1234568.0}, {"b": 2.0}, {"b": 2}])
+        text = render(cases_table(sweep.keys, iter_cases(sweep, 0, 4), width=80), 80)
+        assert " 1234567.0 " in text
+        assert " 1234568.0 " in text
+        assert " 2.0 " in text
+        assert " 2 " in text
 
     def test_columns_fold_into_more_tables_when_narrow(self) -> None:
         """At 80 columns the twelve parameters are folded under each other, not squeezed."""
@@ -768,7 +779,8 @@ class TestCase:
         """A $SLURM_ARRAY_TASK_ID that is not a non-negative integer is a usage error."""
         spec, _ = composite(tmp_path)
         result = run("case", spec, env={"SLURM_ARRAY_TASK_ID": value})
-        assert_one_line_error(result, 2, "SLURM_ARRAY_TASK_ID must be a non-negative integer")
+        assert_one_line_error(result, 2, "SLURM_ARRAY_TASK_ID: ", "is not a non-negative integer")
+        assert result.err.count("non-negative integer") == 1
 
     def test_an_index_out_of_range(self, tmp_path: Path) -> None:
         """An index past the end is a bad sweep for this job: exit 1 with the size."""
@@ -805,14 +817,14 @@ class TestCase:
         """A 5,000-digit INDEX is a short usage error, not a ValueError from int()."""
         spec, _ = composite(tmp_path)
         result = run("case", spec, "1" * 5000)
-        assert_one_line_error(result, 2, "INDEX", "at most 4300 digits, got one of 5000")
+        assert_one_line_error(result, 2, "INDEX", "at most 4,300 digits, got one of 5,000")
         assert len(result.err) < 300
 
     def test_a_slurm_task_of_thousands_of_digits(self, tmp_path: Path) -> None:
         """A 5,000-digit $SLURM_ARRAY_TASK_ID is a short usage error naming the variable."""
         spec, _ = composite(tmp_path)
         result = run("case", spec, env={"SLURM_ARRAY_TASK_ID": "1" * 5000})
-        assert_one_line_error(result, 2, "SLURM_ARRAY_TASK_ID", "at most 4300 digits")
+        assert_one_line_error(result, 2, "SLURM_ARRAY_TASK_ID", "at most 4,300 digits")
         assert len(result.err) < 300
 
     @settings(max_examples=CLI_EXAMPLES)
@@ -1362,6 +1374,16 @@ class TestPlot:
         assert result.code == 0
         assert "2 parameters left out" in result.err
         assert "p08, p09; choose with --params" in result.err
+
+    def test_one_left_out_parameter_is_one_parameter(self, tmp_path: Path) -> None:
+        """The note counts in the right number: "1 parameter left out"."""
+        pytest.importorskip("matplotlib")
+        sweep = grid(**{f"p{i:02d}": [1, 2] for i in range(9)})
+        target = tmp_path / "x.png"
+        with mock.patch("metalab._cli._app.load_sweep", return_value=sweep):
+            result = run("plot", "patched", "-o", target, "--max-points", 4)
+        assert result.code == 0
+        assert "metalab: 1 parameter left out of the plot" in result.err
 
     def test_chosen_parameters(self, tmp_path: Path) -> None:
         """--params picks the parameters, comma-separated or repeated; a typo is a usage error."""

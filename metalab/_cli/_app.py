@@ -99,7 +99,7 @@ def parse_index(text: str, *, signed: bool = True) -> int:
     if len(digits) > MAX_INDEX_DIGITS:
         # int() refuses such strings (CVE-2020-10735); no sweep a machine can list is that
         # large, so this is a typo or garbage rather than an index out of range.
-        msg = f"an index has at most {MAX_INDEX_DIGITS} digits, got one of {len(digits)}"
+        msg = f"an index has at most {MAX_INDEX_DIGITS:,} digits, got one of {len(digits):,}"
         raise ValueError(msg)
     return int(stripped)
 
@@ -324,7 +324,7 @@ def _task_index() -> int:
     try:
         return parse_index(raw, signed=False)
     except ValueError as error:
-        msg = f"SLURM_ARRAY_TASK_ID must be a non-negative integer: {error}"
+        msg = f"SLURM_ARRAY_TASK_ID: {error}"
         raise CliError(msg, 2) from None
 
 
@@ -624,7 +624,7 @@ def plot(
         left = coverage.left_out
         names = ", ".join(left[:10]) + (f" and {len(left) - 10} more" if len(left) > 10 else "")
         click.echo(
-            f"metalab: {len(left)} parameters left out of the plot (at most "
+            f"metalab: {counted(len(left), 'parameter')} left out of the plot (at most "
             f"{_plot.MAX_PARAMS} numeric and {_plot.MAX_PARAMS} counted): {names}; "
             "choose with --params",
             err=True,

@@ -77,7 +77,7 @@ def dumps_record(record: Mapping[str, Any], *, indent: int | None = None) -> str
         msg = (
             f"case {int_to_str(record['index'])} holds an int of more than "
             f"{sys.get_int_max_str_digits():,} digits, which JSON readers refuse; "
-            "use --format csv"
+            "metalab list SWEEP --format csv writes it"
         )
         raise CliError(msg) from None
 
@@ -117,10 +117,26 @@ def write_csv(out: IO[str], keys: tuple[str, ...], rows: Iterable[tuple[int, Par
 
 
 def _table_cell(value: object) -> str:
-    # Tables are for reading: floats get 6 significant digits (jsonl and csv are exact).
+    """A value for a table: floats exact when short, else to 6 significant digits.
+
+    Tables are for reading (jsonl and csv are exact). A float keeps its point or
+    exponent, so 2.0 never reads as the int 2.
+
+    >>> [_table_cell(v) for v in (2.0, 1234567.0, 0.03853236753379218, 123456.789012, 2)]
+    ['2.0', '1234567.0', '0.0385324', '1.23457e+05', '2']
+    """
     if isinstance(value, float):
-        return f"{value:.6g}"
+        exact = repr(value)
+        if len(exact) <= _EXACT_FLOAT_CHARS:
+            return exact
+        short = f"{value:.6g}"
+        # 123456.789 would read as the int 123457: the exponent form says it is rounded.
+        return short if any(c in short for c in ".enia") else f"{value:.5e}"
     return format_value(value)
+
+
+_EXACT_FLOAT_CHARS: Final = 12
+"""Floats whose repr is at most this long are shown exactly in tables."""
 
 
 @attrs.frozen
