@@ -19,7 +19,14 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final, final, overload
 import attrs
 import numpy as np
 
-from metalab._case import CASE_NAMESPACE, ParamCase, case_source, make_case, name_literal
+from metalab._case import ParamCase, make_case
+from metalab._codegen import (
+    CASE_NAMESPACE,
+    case_source,
+    compile_functions,
+    name_literal,
+    source_of,
+)
 from metalab._values import (
     INT64_MAX,
     FrozenDict,
@@ -201,7 +208,7 @@ def _compile_case(
         f"def raw(i):\n{body}    return {params}, {tags}\n"
     )
     namespace.update(CASE_NAMESPACE)
-    exec(compile(source, "<metalab.random case>", "exec"), namespace)  # noqa: S102
+    compile_functions(source, namespace, "random case")
     return namespace["case"], namespace["raw"]
 
 
@@ -238,7 +245,7 @@ def _compile_batches(
         f"    return [{params} for {values}in zip({columns})]\n"
     )
     namespace: dict[str, Any] = {**CASE_NAMESPACE}
-    exec(compile(source, "<metalab.random batch>", "exec"), namespace)  # noqa: S102
+    compile_functions(source, namespace, "random batch")
     return namespace["cases"], namespace["dicts"]
 
 
@@ -381,6 +388,12 @@ class RandomSource(ParamSource):
         object.__setattr__(self, "_case_function", case)
         object.__setattr__(self, "_raw_function", raw)
         return case, raw
+
+    def _generated_code(self) -> str:
+        if self._legacy:
+            return ""
+        case = self._case_function or self._compile()[0]
+        return source_of(case, *self._batch_functions())
 
     @overload
     def __getitem__(self, index: int) -> ParamCase: ...
