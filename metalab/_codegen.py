@@ -202,13 +202,20 @@ def generated_code(source: ParamSource) -> str:
     """The Python code metalab wrote out for ``source`` itself, or '' if it uses none.
 
     Grids, products and random sources write out functions for their exact shape (the
-    way attrs writes out an ``__init__``); this is their text, as it appears in
-    tracebacks. Values are never part of it: they are bound by name. The code of a
-    composite's parts is their own (call this on each part).
+    way attrs writes out an ``__init__``), so looking up a case runs no generic loop.
+    This is their text, as tracebacks show it. Values never appear in it: they are
+    bound by name (``a0`` is the first axis). The code of a composite's parts is their
+    own: call this on each part.
 
-    >>> from metalab import grid, manual
-    >>> print(generated_code(grid(lr=[0.1, 0.01], seed=[0, 1, 2])).splitlines()[1])
+    >>> from metalab import generated_code, grid, manual
+    >>> print(generated_code(grid(lr=[0.1, 0.01], seed=[0, 1, 2])))  # doctest: +ELLIPSIS
+    def lookup(i):
         v1 = a1[i % 3]
+        i //= 3
+        v0 = a0[i]
+        case = _new_case(_ParamCase)
+        _set_params(case, _FrozenParams({'lr': v0, 'seed': v1}))
+        ...
     >>> generated_code(manual([{"x": 1}]))
     ''
     """

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import attrs
 import pytest
 
+import metalab
 from metalab import ParamSource, grid, manual
 from metalab import _codegen as codegen
 
@@ -148,4 +149,41 @@ class TestGeneratedCode:
 
     def test_a_manual_source_has_none(self) -> None:
         """A source that writes out no code gives the empty string."""
-        assert codegen.generated_code(manual([{"x": 1}])) == ""
+        assert metalab.generated_code(manual([{"x": 1}])) == ""
+
+    def test_a_grid_shows_the_code_its_lookup_runs(self) -> None:
+        """The text is the one the grid's lookup was compiled from, as linecache holds it."""
+        source = grid(lr=[0.1, 0.01], seed=[0, 1, 2])
+        text = metalab.generated_code(source)
+        filename = source._lookup.__code__.co_filename
+        assert text == "".join(linecache.getlines(filename))
+        assert "def lookup(i):" in text
+        assert "{'lr': v0, 'seed': v1}" in text
+
+    def test_a_product_shows_its_case_function(self) -> None:
+        """A product's lookup is written out on first use; reading its code builds it."""
+        source = grid(a=[1, 2]) * manual([{"b": 0}, {"b": 1}])
+        text = metalab.generated_code(source)
+        assert "def raw(i):" in text
+        assert "def case(i):" in text
+        assert source[3].params == {"a": 2, "b": 1}
+
+    def test_a_random_source_shows_its_draws(self) -> None:
+        """A random source shows its single-trial and its batch functions."""
+        source = metalab.random({"n": metalab.randint(1, 8)}, 10, seed=0)
+        text = metalab.generated_code(source)
+        assert "v0 = d0_low + (b0 & d0_mask)" in text
+        assert "def cases(" in text
+        assert "def dicts(" in text
+
+    def test_the_legacy_algorithm_has_none(self) -> None:
+        """The earlier format's draws go through random.Random, not generated code."""
+        space = {"x": metalab.uniform(0, 1)}
+        source = metalab.RandomSource(space, 3, seed=0, algorithm="python-random-v0")
+        assert metalab.generated_code(source) == ""
+
+    def test_a_composite_shows_only_its_own_code(self) -> None:
+        """A concatenation writes out nothing itself; its grids keep their code."""
+        part = grid(x=[1, 2])
+        assert metalab.generated_code(part + part) == ""
+        assert metalab.generated_code(part) != ""
