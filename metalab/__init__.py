@@ -9,6 +9,7 @@
 from typing import TYPE_CHECKING, Final
 
 from metalab import errors
+from metalab._codegen import generated_code
 from metalab.params import (
     Choice,
     ConcatSource,
@@ -76,6 +77,7 @@ __all__ = [
     "ZipSource",
     "choice",
     "errors",
+    "generated_code",
     "grid",
     "lognormal",
     "loguniform",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Iterable, Mapping
 from typing import Any, Final, final
 
@@ -21,13 +20,9 @@ from metalab._values import (
 from metalab.errors import ParamError
 
 __all__ = [
-    "CASE_NAMESPACE",
     "ParamCase",
-    "case_source",
     "encode_item",
     "fingerprint",
-    "int_literal",
-    "name_literal",
 ]
 
 CASE_ID_PERSON: Final = b"metalab.case.v1"
@@ -188,71 +183,3 @@ def make_case(
     _set_tags(case, tags)
     _set_id(case, encoded)
     return case
-
-
-CASE_NAMESPACE: Final[Mapping[str, object]] = {
-    "_new_case": _new,
-    "_ParamCase": ParamCase,
-    "_FrozenParams": FrozenParams,
-    "_set_params": _set_params,
-    "_set_tags": _set_tags,
-    "_set_id": _set_id,
-}
-"""The names that `case_source` code uses; a generated function's namespace includes them."""
-
-
-def name_literal(name: str) -> str:
-    """The literal that spells parameter name ``name`` in generated code.
-
-    Only an exact ``str`` is written (its ``repr`` is then a string literal of the same
-    text); anything else is a bug in the caller, which must normalize names first, so
-    no user-defined ``__repr__`` ever ends up in generated code.
-
-    >>> name_literal("model.lr")
-    "'model.lr'"
-    """
-    if type(name) is not str:
-        msg = f"generated code takes exact str names, got {type(name).__name__}"
-        raise TypeError(msg)
-    return repr(name)
-
-
-_LITERAL_INT_MAX: Final = 2**63
-"""Ints below this in magnitude are written as literals; larger ones are bound by name,
-since the compiler refuses literals beyond Python's int-to-str limit."""
-
-
-def int_literal(value: int, name: str, namespace: dict[str, object]) -> str:
-    """Text for the int ``value`` in generated code: a literal, or ``name`` bound to it.
-
-    >>> ns: dict[str, object] = {}
-    >>> int_literal(3, "n0", ns), int_literal(10**5000, "n1", ns), list(ns)
-    ('3', 'n1', ['n1'])
-    """
-    exact = int.__int__(operator.index(value))
-    if -_LITERAL_INT_MAX < exact < _LITERAL_INT_MAX:
-        return "%d" % exact  # noqa: UP031 - exact int, never a subclass's __format__
-    namespace[name] = exact
-    return name
-
-
-def case_source(params: str, tags: str, encoded: str, indent: str) -> str:
-    """Source lines that build the local ``case`` as `make_case` does, for generated code.
-
-    Sources that write out a function for their exact parameters (as attrs writes out an
-    ``__init__``) build cases inline with these lines, saving a call per case. ``params``
-    is an expression giving a fresh dict, ``tags`` a tuple of str and ``encoded`` the
-    pre-encoded items or ``None``.
-
-    >>> print(case_source("{'x': 1}", "()", "None", ""), end="")
-    case = _new_case(_ParamCase)
-    _set_params(case, _FrozenParams({'x': 1}))
-    _set_tags(case, ())
-    _set_id(case, None)
-    """
-    return (
-        f"{indent}case = _new_case(_ParamCase)\n"
-        f"{indent}_set_params(case, _FrozenParams({params}))\n"
-        f"{indent}_set_tags(case, {tags})\n"
-        f"{indent}_set_id(case, {encoded})\n"
-    )

@@ -15,6 +15,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import metalab
 from metalab import (
     Choice,
     Distribution,
@@ -35,6 +36,7 @@ from metalab import (
     uniform,
 )
 from metalab._case import encode_value
+from metalab._codegen import source_of
 from metalab.errors import ParamError, UnsupportedOperationError
 from metalab.params import distributions as dist_module
 from metalab.params._rng import (
@@ -793,3 +795,42 @@ class TestRangeOptions:
             choice(range(3), weights=[1, 2])
         assert repr(choice(range(0, 10, 2))) == "choice(range(0, 10, 2))"
         assert eval(repr(choice(range(3))), FACTORIES) == choice(range(3))  # noqa: S307
+
+
+BUILT_IN_LAWS: list[Distribution] = [
+    uniform(0, 1),
+    uniform(1.0, 1.0000000000000002),
+    uniform(0.0, 1.0, step=0.25),
+    loguniform(1e-4, 1e-1),
+    loguniform(1e-4, 1e-1, step=1e-4),
+    loguniform_int(1, 1024),
+    loguniform_int(2, 20, step=2),
+    randint(1, 6),
+    randint(0, 100, step=25),
+    choice(["a", "b", "c"]),
+    choice(["a", "b"], weights=[3, 1]),
+    normal(0.0, 1.0),
+    lognormal(-2.0, 0.5),
+]
+"""One law of each built-in kind and option: each spells its scalar draw once."""
+
+
+class TestOneScalarSpelling:
+    """A built-in law's kernel and its inline draw are compiled from one text."""
+
+    @pytest.mark.parametrize("law", BUILT_IN_LAWS, ids=repr)
+    def test_the_kernel_runs_the_written_draw(self, law: Distribution) -> None:
+        """The kernel is generated code whose body is the statements `inline_draw` writes."""
+        stream = Stream(7, "x")
+        code = dist_module.ScalarCode(0)
+        assert dist_module.inline_draw(law, stream, code)
+        kernel = law.kernel(stream)
+        assert kernel.__code__.co_filename.startswith("<metalab generated law ")
+        assert source_of(kernel).splitlines()[1:-1] == [f"    {line}" for line in code.lines]
+
+    @pytest.mark.parametrize("law", [normal(0.0, 1.0), lognormal(-2.0, 0.5)], ids=repr)
+    def test_a_gaussian_is_drawn_inline(self, law: Distribution) -> None:
+        """A random source's trial function writes the Box-Muller draw out, no kernel call."""
+        source = random({"x": law}, 50, seed=3)
+        assert "d0_kernel" not in metalab.generated_code(source)
+        assert [source[i].params["x"] for i in range(50)] == source.columns()["x"].tolist()

@@ -143,6 +143,9 @@ assert_type(g.index_of({"lr": 0.1, "seed": 0}), int)
 assert_type(source.shard(0, 4), SliceSource)
 assert_type(source.shuffled(seed=0), ShuffledSource)
 
+# -- generated code ----------------------------------------------------------------------
+assert_type(metalab.generated_code(g), str)
+
 # -- manifests ---------------------------------------------------------------------------
 assert_type(to_manifest(source), dict[str, Any])
 assert_type(source.to_manifest_dict(), dict[str, Any])

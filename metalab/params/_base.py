@@ -158,6 +158,10 @@ class ParamSource:
         msg = f"index_of is not defined for a {type(self).__name__}"
         raise UnsupportedOperationError(msg)
 
+    def _generated_code(self) -> str:
+        """The code written out for this source (see `metalab.generated_code`); '' for none."""
+        return ""
+
     # -- sequence protocol -------------------------------------------------------------
     def __len__(self) -> int:
         """The number of cases; see `size` for sources larger than ``sys.maxsize``."""

@@ -34,6 +34,9 @@ from typing import TYPE_CHECKING, Final, final
 
 import numpy as np
 
+# The SplitMix64 finalizer and its constants are the random streams' own.
+from metalab.params._rng import GOLDEN, M1, M2, MASK64, mix64, mix64_array
+
 if TYPE_CHECKING:
     import numpy.typing as npt
 
@@ -48,35 +51,10 @@ ROUNDS: Final = 6
 SALT: Final = 0x6D6574616C61622E
 """Separates permutation keys from other uses of the seed (``b"metalab."`` as an int)."""
 
-MASK64: Final = (1 << 64) - 1
-GOLDEN: Final = 0x9E3779B97F4A7C15
-_M1: Final = 0xBF58476D1CE4E5B9
-_M2: Final = 0x94D049BB133111EB
-
 _MAX_VECTOR_HALF: Final = 32
 """The widest half the vectorized path handles: two halves must fit in a ``uint64``."""
 
-_U30: Final = np.uint64(30)
-_U27: Final = np.uint64(27)
-_U31: Final = np.uint64(31)
-_NM1: Final = np.uint64(_M1)
-_NM2: Final = np.uint64(_M2)
 _NGOLDEN: Final = np.uint64(GOLDEN)
-
-
-def _mix(z: int) -> int:
-    z = ((z ^ (z >> 30)) * _M1) & MASK64
-    z = ((z ^ (z >> 27)) * _M2) & MASK64
-    return z ^ (z >> 31)
-
-
-def _mix_array(z: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
-    z = z ^ (z >> _U30)
-    z *= _NM1
-    z ^= z >> _U27
-    z *= _NM2
-    z ^= z >> _U31
-    return z
 
 
 def half_bits(n: int) -> int:
@@ -111,11 +89,11 @@ class Permutation:
         self.seed: Final = seed
         self.size: Final = size
         m = half_bits(size)
-        base = _mix(seed ^ SALT)
+        base = mix64(seed ^ SALT)
         self._m = m
         self._mask = (1 << m) - 1
         self._words = max(1, -(-m // 64))
-        self._keys = tuple(_mix((base + (r + 1) * GOLDEN + m) & MASK64) for r in range(ROUNDS))
+        self._keys = tuple(mix64((base + (r + 1) * GOLDEN + m) & MASK64) for r in range(ROUNDS))
 
     def __reduce__(self) -> tuple[type[Permutation], tuple[int, int]]:
         """Pickle the seed and the size (with every protocol; slots alone need >= 2)."""
@@ -129,10 +107,10 @@ class Permutation:
         """``F_r`` for halves wider than 64 bits (narrower ones are inlined below)."""
         h = key
         for j in range(self._words):
-            h = _mix((h + ((half >> (64 * j)) & MASK64) * GOLDEN) & MASK64)
+            h = mix64((h + ((half >> (64 * j)) & MASK64) * GOLDEN) & MASK64)
         out = h
         for j in range(1, self._words):
-            out |= _mix((h + j * GOLDEN) & MASK64) << (64 * j)
+            out |= mix64((h + j * GOLDEN) & MASK64) << (64 * j)
         return out & self._mask
 
     def _forward(self, x: int) -> int:
@@ -144,8 +122,8 @@ class Permutation:
             return (left << m) | right
         for key in self._keys:  # the single-word F_r, inlined: this is the hot loop
             z = (key + right * GOLDEN) & MASK64
-            z = ((z ^ (z >> 30)) * _M1) & MASK64
-            z = ((z ^ (z >> 27)) * _M2) & MASK64
+            z = ((z ^ (z >> 30)) * M1) & MASK64
+            z = ((z ^ (z >> 27)) * M2) & MASK64
             left, right = right, left ^ ((z ^ (z >> 31)) & mask)
         return (left << m) | right
 
@@ -158,8 +136,8 @@ class Permutation:
             return (left << m) | right
         for key in reversed(self._keys):
             z = (key + left * GOLDEN) & MASK64
-            z = ((z ^ (z >> 30)) * _M1) & MASK64
-            z = ((z ^ (z >> 27)) * _M2) & MASK64
+            z = ((z ^ (z >> 30)) * M1) & MASK64
+            z = ((z ^ (z >> 27)) * M2) & MASK64
             left, right = right ^ ((z ^ (z >> 31)) & mask), left
         return (left << m) | right
 
@@ -206,6 +184,6 @@ class Permutation:
         mask = np.uint64(self._mask)
         left, right = x >> m, x & mask
         for key in self._keys:
-            mixed = _mix_array(right * _NGOLDEN + np.uint64(key)) & mask
+            mixed = mix64_array(right * _NGOLDEN + np.uint64(key)) & mask
             left, right = right, left ^ mixed
         return (left << m) | right

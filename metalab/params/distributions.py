@@ -34,6 +34,7 @@ import attrs
 import numpy as np
 
 from metalab._case import encode_value
+from metalab._codegen import compile_functions
 from metalab._values import (
     INT64_MAX,
     INT64_MIN,
@@ -235,6 +236,20 @@ class ScalarCode:
         self.namespace[key] = value
         return key
 
+    def function(self) -> Callable[[int, int], Any]:
+        """The statements as a function ``(i, bits) -> value``: the law's scalar kernel.
+
+        >>> code = ScalarCode(0)
+        >>> code.line(f"{code.value} = {code.const('lo', 2.5)} + ({code.bits} >> 11)")
+        >>> code.function()(0, 2048)
+        3.5
+        """
+        body = "".join(f"    {line}\n" for line in self.lines)
+        text = f"def draw(i, {self.bits}):\n{body}    return {self.value}\n"
+        namespace = compile_functions(text, dict(self.namespace), "law")
+        draw: Callable[[int, int], Any] = namespace["draw"]
+        return draw
+
     def below(self, stream: Stream, n: int) -> str:
         """An expression for `Stream.below_kernel`: the integer below ``n`` from `bits`.
 
@@ -254,9 +269,8 @@ class ScalarCode:
 def inline_draw(dist: Distribution, stream: Stream, code: ScalarCode) -> bool:
     """Write the scalar draw of ``dist`` on ``stream`` into ``code``, if it has a written form.
 
-    The statements compute exactly what ``dist.kernel(stream)`` returns. Built-in laws
-    have one (the Gaussians excepted); for the others this returns False and the source
-    calls the kernel.
+    Every built-in law has one, and its `kernel` is compiled from the same statements;
+    for laws defined elsewhere this returns False and the source calls their kernel.
 
     >>> from metalab.params._rng import Stream
     >>> code = ScalarCode(0)
@@ -273,13 +287,24 @@ class _Base:
     manifest_type: ClassVar[str]
 
     def _scalar_source(self, stream: Stream, code: ScalarCode) -> bool:
-        """Write the statements of `kernel` into ``code``; False when there are none."""
-        del stream, code
-        return False
+        """Write the statements of the scalar draw into ``code`` (True when written).
+
+        This one text is both the law's `kernel` and its part of the function a random
+        source writes out for a trial, so the scalar path is spelled once.
+        """
+        raise NotImplementedError  # pragma: no cover - every subclass overrides it
 
     def kernel(self, stream: Stream) -> Callable[[int, int], ParamValue]:
-        """The scalar path bound to ``stream``: ``(index, bits of sub-stream 0) -> value``."""
-        raise NotImplementedError  # pragma: no cover - every subclass overrides it
+        """The scalar path bound to ``stream``: ``(index, bits of sub-stream 0) -> value``.
+
+        >>> from metalab.params._rng import Stream
+        >>> stream = Stream(seed=0, name="n")
+        >>> randint(1, 8).kernel(stream)(0, stream.bits(0)) in range(1, 9)
+        True
+        """
+        code = ScalarCode(0)
+        self._scalar_source(stream, code)
+        return code.function()
 
     def sample(self, stream: Stream, index: int) -> ParamValue:
         """The draw for one trial, as a Python scalar.
@@ -532,22 +557,6 @@ class Uniform(_Base):
             _grid=grid,
         )
 
-    def kernel(self, stream: Stream) -> Callable[[int, int], float]:
-        """The scalar path bound to ``stream``: ``(index, bits) -> value``."""
-        lo, scale, top, grid = self._lo, self._scale, self._top, self._grid
-        if grid is not None:
-            below = stream.below_kernel(grid.count)
-            num, num_step, denom = grid.num, grid.num_step, grid.denom
-            return lambda index, bits: (num + below(index, bits) * num_step) / denom
-        if top is None:
-            return lambda _, bits: lo + (bits >> 11) * scale
-
-        def draw(_: int, bits: int) -> float:
-            x = lo + (bits >> 11) * scale
-            return x if x <= top else top  # noqa: FURB136 - faster than min() here
-
-        return draw
-
     def _scalar_source(self, stream: Stream, code: ScalarCode) -> bool:
         v, b, grid = code.value, code.bits, self._grid
         if grid is not None:
@@ -636,26 +645,6 @@ class LogUniform(_Base):
             _grid=grid,
         )
 
-    def kernel(self, stream: Stream) -> Callable[[int, int], float]:
-        """The scalar path bound to ``stream``: ``(index, bits) -> value``."""
-        del stream
-        lo, top, log_lo, scale = self._lo, self._top, self._log_lo, self._scale
-
-        def draw(_: int, bits: int) -> float:
-            x = float(_exp(log_lo + (bits >> 11) * scale))
-            return lo if x < lo else top if x > top else x  # noqa: FURB136 - hot path
-
-        grid = self._grid
-        if grid is None or self.step is None:
-            return draw
-        step, kmax, point = float(self.step), grid.count - 1, grid.point
-
-        def draw_stepped(index: int, bits: int) -> float:
-            k = math.floor((draw(index, bits) - lo) / step)
-            return point(min(k, kmax))
-
-        return draw_stepped
-
     def _scalar_source(self, stream: Stream, code: ScalarCode) -> bool:
         del stream
         v, b = code.value, code.bits
@@ -742,18 +731,26 @@ class _Gaussian(_Base):
     mu: int | float
     sigma: int | float
 
-    def _normal_kernel(self, stream: Stream) -> Callable[[int, int], float]:
+    _exponentiated: ClassVar[bool] = False
+    """Whether a draw is ``exp`` of the normal one (`LogNormal`)."""
+
+    def _scalar_source(self, stream: Stream, code: ScalarCode) -> bool:
         """``mu + sigma * sqrt(-2 log u1) * cos(2 pi u2)`` from sub-streams 0 and 1."""
-        bits1 = stream.bits_function(1)
-        mu, sigma = float(self.mu), float(self.sigma)
-
-        def draw(index: int, bits: int) -> float:
-            u1 = ((bits >> 11) + 1) * UNIT
-            angle = (bits1(index) >> 11) * TAU_UNIT
-            z = math.sqrt(-2.0 * float(_log(u1))) * float(_cos(angle))
-            return mu + sigma * z
-
-        return draw
+        v, b = code.value, code.bits
+        sqrt, log, cos = (
+            code.const("sqrt", math.sqrt),
+            code.const("log", _log),
+            code.const("cos", _cos),
+        )
+        u1 = f"(({b} >> 11) + 1) * {code.const('unit', UNIT)}"
+        bits1, tau_unit = code.const("bits1", stream.bits_function(1)), code.const("tau", TAU_UNIT)
+        angle = f"({bits1}(i) >> 11) * {tau_unit}"
+        code.line(f"{v} = {sqrt}(-2.0 * float({log}({u1}))) * float({cos}({angle}))")
+        mu, sigma = code.const("mu", float(self.mu)), code.const("sigma", float(self.sigma))
+        code.line(f"{v} = {mu} + {sigma} * {v}")
+        if self._exponentiated:
+            code.line(f"{v} = float({code.const('exp', _exp)}({v}))")
+        return True
 
     def _normal_fill(self, stream: Stream, ig: U64, out: F64, work: Work) -> None:
         z = stream.bits_into(ig, 0, work)
@@ -802,10 +799,6 @@ class Normal(_Gaussian):
         mu, sigma = _check_normal("normal", self.mu, self.sigma)
         _set(self, mu=mu, sigma=sigma)
 
-    def kernel(self, stream: Stream) -> Callable[[int, int], float]:
-        """The scalar path bound to ``stream``: ``(index, bits) -> value``."""
-        return self._normal_kernel(stream)
-
     def fill(self, stream: Stream, ig: U64, out: F64, work: Work) -> None:
         """The array path: write the draws of a batch of trials into ``out``."""
         self._normal_fill(stream, ig, out, work)
@@ -827,6 +820,7 @@ class LogNormal(_Gaussian):
     """
 
     manifest_type: ClassVar[str] = "LogNormal"
+    _exponentiated: ClassVar[bool] = True
 
     mu: int | float = attrs.field(converter=_scalar, eq=_value_key)
     sigma: int | float = attrs.field(converter=_scalar, eq=_value_key)
@@ -835,11 +829,6 @@ class LogNormal(_Gaussian):
         """Check the parameters (every draw must be a finite float)."""
         mu, sigma = _check_normal("lognormal", self.mu, self.sigma)
         _set(self, mu=mu, sigma=sigma)
-
-    def kernel(self, stream: Stream) -> Callable[[int, int], float]:
-        """The scalar path bound to ``stream``: ``(index, bits) -> value``."""
-        normal_draw = self._normal_kernel(stream)
-        return lambda index, bits: float(_exp(normal_draw(index, bits)))
 
     def fill(self, stream: Stream, ig: U64, out: F64, work: Work) -> None:
         """The array path: write the draws of a batch of trials into ``out``."""
@@ -879,14 +868,6 @@ class RandInt(_Base):
         if self.step is not None:
             _set(self, step=step)
         _set(self, low=lo, high=hi, _step=step, _count=count)
-
-    def kernel(self, stream: Stream) -> Callable[[int, int], int]:
-        """The scalar path bound to ``stream``: ``(index, bits) -> value``."""
-        below = stream.below_kernel(self._count)
-        low, step = self.low, self._step
-        if step == 1:
-            return lambda index, bits: low + below(index, bits)
-        return lambda index, bits: low + below(index, bits) * step
 
     def _scalar_source(self, stream: Stream, code: ScalarCode) -> bool:
         k = code.below(stream, self._count)
@@ -968,20 +949,6 @@ class LogUniformInt(_Base):
             _scale=(_ln(hi + step) - log_lo) * UNIT,
             _jmax=jmax,
         )
-
-    def kernel(self, stream: Stream) -> Callable[[int, int], int]:
-        """The scalar path bound to ``stream``: ``(index, bits) -> value``."""
-        del stream
-        low, step = self.low, self._step
-        lo, log_lo, scale, step_f = self._lo, self._log_lo, self._scale, float(self._step)
-        jmax = int(self._jmax)
-
-        def draw(_: int, bits: int) -> int:
-            x = float(_exp(log_lo + (bits >> 11) * scale))
-            j = math.floor((max(x, lo) - lo) / step_f)
-            return low + min(j, jmax) * step
-
-        return draw
 
     def _scalar_source(self, stream: Stream, code: ScalarCode) -> bool:
         del stream
@@ -1176,15 +1143,6 @@ class Choice(_Base):
             _cum=cum,
             _cum_array=np.array(cum, dtype=np.float64),
         )
-
-    def kernel(self, stream: Stream) -> Callable[[int, int], ParamValue]:
-        """The scalar path bound to ``stream``: ``(index, bits) -> value``."""
-        options = self.options
-        if self.weights is None:
-            below = stream.below_kernel(self._count)
-            return lambda index, bits: options[below(index, bits)]
-        cum, find = self._cum, bisect.bisect_right
-        return lambda _, bits: options[find(cum, (bits >> 11) * UNIT)]
 
     def _scalar_source(self, stream: Stream, code: ScalarCode) -> bool:
         # A range is indexed exactly like the tuple of its ints, at any size.

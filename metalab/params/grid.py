@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from itertools import product
@@ -10,15 +11,15 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final, TypeAlias, final, overlo
 import attrs
 import numpy as np
 
-from metalab._case import (
+from metalab._case import ParamCase, encode_item, encode_value, make_case
+from metalab._codegen import (
+    CACHE_SIZE,
     CASE_NAMESPACE,
-    ParamCase,
     case_source,
-    encode_item,
-    encode_value,
+    compile_functions,
     int_literal,
-    make_case,
     name_literal,
+    source_of,
 )
 from metalab._values import (
     FrozenDict,
@@ -149,7 +150,11 @@ class GridSource(ParamSource):
     """The values of each parameter, keys sorted."""
 
     _sizes: tuple[int, ...] = attrs.field(init=False, eq=False, repr=False)
-    _encoded: tuple[tuple[bytes, ...] | None, ...] = attrs.field(init=False, eq=False, repr=False)
+    # The id encodings of every listed value, computed on first use (iteration, index_of):
+    # building a grid stays cheap when only single cases are looked up.
+    _encoded_cache: tuple[tuple[bytes, ...] | None, ...] | None = attrs.field(
+        init=False, eq=False, repr=False
+    )
     _size: int = attrs.field(init=False, eq=False, repr=False)
     _keys: tuple[str, ...] = attrs.field(init=False, eq=False, repr=False)
     _lookup: Callable[[int], ParamCase] = attrs.field(init=False, eq=False, repr=False)
@@ -163,20 +168,28 @@ class GridSource(ParamSource):
         self.__attrs_init__(_to_spec(merge_named("grid", spec, values)))
 
     def __attrs_post_init__(self) -> None:
-        """Precompute sizes and the id encodings of every listed value."""
+        """Precompute the sizes and write out the lookup and streaming functions."""
         sizes = tuple(range_len(a) if isinstance(a, range) else len(a) for a in self.spec.values())
-        encoded = tuple(
-            None if isinstance(a, range) else tuple(encode_item(k, v) for v in a)
-            for k, a in self.spec.items()
-        )
         object.__setattr__(self, "_sizes", sizes)
-        object.__setattr__(self, "_encoded", encoded)
+        object.__setattr__(self, "_encoded_cache", None)
         object.__setattr__(self, "_size", math.prod(sizes))
         object.__setattr__(self, "_keys", tuple(self.spec))
         lookup, stream, stream_dicts = _compile(self._keys, tuple(self.spec.values()), sizes)
         object.__setattr__(self, "_lookup", lookup)
         object.__setattr__(self, "_stream", stream)
         object.__setattr__(self, "_stream_dicts", stream_dicts)
+
+    @property
+    def _encoded(self) -> tuple[tuple[bytes, ...] | None, ...]:
+        """The id encodings of every listed value, axis by axis (None for a range)."""
+        encoded = self._encoded_cache
+        if encoded is None:
+            encoded = tuple(
+                None if isinstance(a, range) else tuple(encode_item(k, v) for v in a)
+                for k, a in self.spec.items()
+            )
+            object.__setattr__(self, "_encoded_cache", encoded)
+        return encoded
 
     @property
     def size(self) -> int:
@@ -270,6 +283,9 @@ class GridSource(ParamSource):
             i = i * n + d
         return i
 
+    def _generated_code(self) -> str:
+        return source_of(self._lookup)
+
     def __reduce__(self) -> tuple[type[GridSource], tuple[dict[str, Axis]]]:
         """Pickle the spec; the generated lookup and stream functions are built again."""
         return GridSource, (dict(self.spec),)
@@ -317,11 +333,24 @@ def _compile(
     """
     if len(keys) > _GENERATED_AXES:
         return _generic(keys, axes, sizes)
+    text, bound = _text(keys, sizes)
     namespace: dict[str, Any] = {**CASE_NAMESPACE, "product": product}
+    namespace.update(bound)
+    namespace.update((f"a{j}", axis) for j, axis in enumerate(axes))
+    compile_functions(text, namespace, "grid")
+    return namespace["lookup"], namespace["stream"], namespace["stream_dicts"]
+
+
+@functools.lru_cache(maxsize=CACHE_SIZE)
+def _text(
+    keys: tuple[str, ...], sizes: tuple[int, ...]
+) -> tuple[str, tuple[tuple[str, object], ...]]:
+    """`_compile`'s text for a grid's shape, and the ints it binds by name (built once)."""
+    bound: dict[str, object] = {}
     params = "{" + ", ".join(f"{name_literal(key)}: v{j}" for j, key in enumerate(keys)) + "}"
     lookup = ["def lookup(i):\n"]
     for j in range(len(keys) - 1, 0, -1):
-        size = int_literal(sizes[j], f"n{j}", namespace)
+        size = int_literal(sizes[j], f"n{j}", bound)
         lookup.append(f"    v{j} = a{j}[i % {size}]\n    i //= {size}\n")
     if keys:
         lookup.append("    v0 = a0[i]\n")
@@ -336,10 +365,7 @@ def _compile(
         f"    for ({targets}) in product(*values):\n",
         f"        yield {params}\n",
     ]
-    namespace.update((f"a{j}", axis) for j, axis in enumerate(axes))
-    code = compile("".join(lookup) + "".join(stream), "<metalab.grid>", "exec")
-    exec(code, namespace)  # noqa: S102
-    return namespace["lookup"], namespace["stream"], namespace["stream_dicts"]
+    return "".join(lookup) + "".join(stream), tuple(bound.items())
 
 
 _GENERATED_AXES: Final = 256

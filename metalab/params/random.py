@@ -19,7 +19,14 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final, final, overload
 import attrs
 import numpy as np
 
-from metalab._case import CASE_NAMESPACE, ParamCase, case_source, make_case, name_literal
+from metalab._case import ParamCase, make_case
+from metalab._codegen import (
+    CASE_NAMESPACE,
+    case_source,
+    compile_functions,
+    name_literal,
+    source_of,
+)
 from metalab._values import (
     INT64_MAX,
     FrozenDict,
@@ -149,7 +156,6 @@ def _compile_case(
     names: tuple[str, ...],
     dists: tuple[Distribution, ...],
     streams: tuple[Stream, ...],
-    kernels: tuple[Callable[[int, int], ParamValue], ...],
     lanes: Lanes,
 ) -> tuple[Callable[[int], ParamCase], Callable[[int], Raw]]:
     """Case ``i`` of a random source, as one function written out for its parameters.
@@ -157,9 +163,10 @@ def _compile_case(
     Like the ``__init__`` that attrs and dataclasses generate, the function is spelled
     out for the exact parameters, so a single lookup calls no generic code: the bits of
     every parameter are mixed in one pass (`Lanes.source`), each built-in law's draw is
-    written inline (`inline_draw`; the Gaussians and laws defined outside metalab call
-    their kernel), and the case is built the way `make_case` builds it. For the space
-    ``{"lr": loguniform(1e-5, 1e-1), "n": randint(1, 8), "x": normal(0, 1)}`` it reads::
+    written inline (`inline_draw`; a law defined outside metalab calls its kernel), and
+    the case is built the way `make_case` builds it. For the space
+    ``{"lr": loguniform(1e-5, 1e-1), "n": randint(1, 8), "x": law}``, with ``law``
+    defined outside metalab, it reads::
 
         def case(i):
             z = (i * lanes_gamma + lanes_offsets) & lanes_mask
@@ -186,9 +193,10 @@ def _compile_case(
     mixing, constants = lanes.source([code.bits for code in codes])
     namespace: dict[str, Any] = dict(constants)
     lines = mixing.splitlines()
-    for code, dist, stream, kernel in zip(codes, dists, streams, kernels, strict=True):
+    for code, dist, stream in zip(codes, dists, streams, strict=True):
         if not inline_draw(dist, stream, code):
-            code.line(f"{code.value} = {code.const('kernel', kernel)}(i, {code.bits})")
+            kernel = code.const("kernel", dist.kernel(stream))
+            code.line(f"{code.value} = {kernel}(i, {code.bits})")
         lines += code.lines
         namespace.update(code.namespace)
     params = (
@@ -201,7 +209,7 @@ def _compile_case(
         f"def raw(i):\n{body}    return {params}, {tags}\n"
     )
     namespace.update(CASE_NAMESPACE)
-    exec(compile(source, "<metalab.random case>", "exec"), namespace)  # noqa: S102
+    compile_functions(source, namespace, "random case")
     return namespace["case"], namespace["raw"]
 
 
@@ -238,7 +246,7 @@ def _compile_batches(
         f"    return [{params} for {values}in zip({columns})]\n"
     )
     namespace: dict[str, Any] = {**CASE_NAMESPACE}
-    exec(compile(source, "<metalab.random batch>", "exec"), namespace)  # noqa: S102
+    compile_functions(source, namespace, "random batch")
     return namespace["cases"], namespace["dicts"]
 
 
@@ -278,9 +286,6 @@ class RandomSource(ParamSource):
 
     _names: tuple[str, ...] = attrs.field(init=False, eq=False, repr=False)
     _streams: tuple[Stream, ...] = attrs.field(init=False, eq=False, repr=False)
-    _kernels: tuple[Callable[[int, int], ParamValue], ...] = attrs.field(
-        init=False, eq=False, repr=False
-    )
     _lanes: Lanes = attrs.field(init=False, eq=False, repr=False)
     _legacy: bool = attrs.field(init=False, eq=False, repr=False)
     # The written-out functions of one trial (see `_compile_case`), built on first use.
@@ -324,19 +329,13 @@ class RandomSource(ParamSource):
         self.__attrs_init__(frozen, trials, seed_, algorithm)
 
     def __attrs_post_init__(self) -> None:
-        """Derive one random stream and one scalar kernel per parameter."""
+        """Derive one random stream per parameter."""
         legacy = self.algorithm == LEGACY_ALGORITHM
         streams: tuple[Stream, ...] = ()
-        kernels: tuple[Callable[[int, int], ParamValue], ...] = ()
         if not legacy:
             streams = tuple(Stream(self.seed, name) for name in self.space)
-            kernels = tuple(
-                dist.kernel(stream)
-                for dist, stream in zip(self.space.values(), streams, strict=True)
-            )
         object.__setattr__(self, "_names", tuple(self.space))
         object.__setattr__(self, "_streams", streams)
-        object.__setattr__(self, "_kernels", kernels)
         object.__setattr__(self, "_lanes", Lanes(streams))
         object.__setattr__(self, "_legacy", legacy)
         object.__setattr__(self, "_case_function", None)
@@ -377,10 +376,16 @@ class RandomSource(ParamSource):
 
     def _compile(self) -> tuple[Callable[[int], ParamCase], Callable[[int], Raw]]:
         dists = tuple(self.space.values())
-        case, raw = _compile_case(self._names, dists, self._streams, self._kernels, self._lanes)
+        case, raw = _compile_case(self._names, dists, self._streams, self._lanes)
         object.__setattr__(self, "_case_function", case)
         object.__setattr__(self, "_raw_function", raw)
         return case, raw
+
+    def _generated_code(self) -> str:
+        if self._legacy:
+            return ""
+        case = self._case_function or self._compile()[0]
+        return source_of(case, *self._batch_functions())
 
     @overload
     def __getitem__(self, index: int) -> ParamCase: ...

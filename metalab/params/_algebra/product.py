@@ -11,7 +11,15 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final, TypeAlias, final
 import attrs
 import numpy as np
 
-from metalab._case import CASE_NAMESPACE, case_source, int_literal, make_case, name_literal
+from metalab._case import make_case
+from metalab._codegen import (
+    CASE_NAMESPACE,
+    case_source,
+    compile_functions,
+    int_literal,
+    name_literal,
+    source_of,
+)
 from metalab._values import FrozenParams, ParamValue, describe
 from metalab.errors import ParamError
 from metalab.params._algebra._common import (
@@ -203,7 +211,7 @@ def _exec_case(
         f"def raw(i):\n{body}    return {params}, {tags}\n"
         f"def case(i):\n{body}{case_source(params, tags, 'None', '    ')}    return case\n"
     )
-    exec(compile(source, "<metalab.product>", "exec"), namespace)  # noqa: S102
+    compile_functions(source, namespace, "product")
     return namespace["raw"], namespace["case"]
 
 
@@ -352,6 +360,9 @@ class ProductSource(ParamSource):
         compiled = _compile(self._factors, self._keys, blocks, presorted=self._sorted)
         object.__setattr__(self, "_compiled", compiled)
         return compiled
+
+    def _generated_code(self) -> str:
+        return source_of(*(self._compiled or self._compile()))
 
     def _tables(self) -> list[list[Raw]] | None:
         """Every factor but the first as a list of raw cases, or None if one is too large."""
