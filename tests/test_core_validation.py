@@ -53,7 +53,7 @@ BAD: list[tuple[str, Callable[[], object], tuple[str, ...]]] = [
     ("grid set", lambda: grid(x=_any({1, 2})), ("'x'", "ordered sequence", "set")),
     ("grid dict", lambda: grid(x=_any({"a": 1})), ("'x'", "sequence", "dict")),
     ("grid generator", lambda: grid(x=_any(iter([1]))), ("'x'", "sequence")),
-    ("grid 0-d array", lambda: grid(x=np.array(3)), ("'x'", "0-d array")),
+    ("grid 0-d array", lambda: grid(x=np.array(3)), ("'x'", "0-d NumPy array holding 3")),
     ("choice str", lambda: choice(_any("abc")), ("choice(options)", "list", "str 'abc'")),
     # NaN and infinite floats
     ("grid nan", lambda: grid(x=[NAN]), ("'x'", "NaN and infinite", "nan")),

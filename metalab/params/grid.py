@@ -85,7 +85,8 @@ def value_list(values: object, where: str) -> tuple[ParamValue, ...]:
         raise ParamError(msg)
     if isinstance(values, np.ndarray):
         if values.ndim == 0:
-            msg = f"{where} must be a non-empty sequence, got a 0-d array {values!r}"
+            held = show(values.item())
+            msg = f"{where} must be a non-empty sequence, got a 0-d NumPy array holding {held}"
             raise ParamError(msg)
         if values.ndim != 1:
             msg = (
