@@ -26,7 +26,6 @@ import difflib
 import enum
 import functools
 import math
-import operator
 import types
 import typing
 from collections.abc import (
@@ -57,7 +56,7 @@ import attrs
 
 from metalab._values import describe
 from metalab.errors import SchemaError
-from metalab.params._base import ParamSource, check_index
+from metalab.params._base import ParamSource, check_index, checked_list
 
 if TYPE_CHECKING:
     import numpy as np
@@ -693,7 +692,7 @@ class Structured(Generic[SchemaT]):
 
     def take(self, indices: Iterable[int] | npt.NDArray[np.integer[Any]]) -> list[SchemaT]:
         """The ``schema`` instances at many indices at once (same as indexing one by one)."""
-        return [self[operator.index(i)] for i in indices]
+        return [self[i] for i in checked_list(indices, self.source.size)]
 
     def _structure(self, i: int, params: Mapping[str, object]) -> SchemaT:
         from metalab.manifest import converter

@@ -259,3 +259,85 @@ class TestGeneratedCode:
         assert copy == source
         assert list(copy) == list(source)
         assert [copy[i] for i in range(-6, 6)] == [source[i] for i in range(-6, 6)]
+
+
+def _generic_columns(source: GridSource, indices: Any = None) -> dict[str, Any]:
+    """What every source's generic ``columns`` gives: column_array over each case's params."""
+    from metalab import ParamSource
+
+    return ParamSource.columns(source, indices)
+
+
+def _same_columns(got: dict[str, Any], want: dict[str, Any]) -> bool:
+    """Same keys, dtypes and values, with 1, 1.0 and True told apart."""
+    return list(got) == list(want) and all(
+        got[k].dtype == want[k].dtype
+        and [encode_value(v) for v in got[k].tolist()]
+        == [encode_value(v) for v in want[k].tolist()]
+        for k in want
+    )
+
+
+MIXED_GRID = grid(
+    {
+        "a": [1, 2.0, True, "x", None, (1, 2)],
+        "b": ["", "abc", "de"],
+        "c": range(-3, 9, 4),
+        "d": [2**70, 1],
+        "e": [0.5, -0.0],
+        "f": ["nul\0", "y"],
+    }
+)
+"""Axes of every column kind: mixed (object), str of several widths, ranges, huge ints."""
+
+
+class TestVectorizedBatches:
+    """A grid's columns() and take() work per axis value, not per case, and agree with cases."""
+
+    @given(source=grids(), data=st.data())
+    def test_columns_and_take_agree_with_cases(
+        self, source: GridSource, data: st.DataObject
+    ) -> None:
+        """columns() (all or at indices) equals the generic path exactly, dtypes included."""
+        assert _same_columns(source.columns(), _generic_columns(source))
+        n = source.size
+        indices = data.draw(st.lists(st.integers(-n, n - 1), max_size=8))
+        assert _same_columns(source.columns(indices), _generic_columns(source, indices))
+        assert source.take(indices) == [source[i] for i in indices]
+
+    @pytest.mark.parametrize(
+        "indices", [None, [], [0], [1, 1], [5, 0, -1], [7, 8, 9, 10, 11]], ids=repr
+    )
+    def test_dtypes_follow_the_chosen_values(self, indices: Any) -> None:
+        """A mixed or wide axis gives the dtype column_array gives for the chosen values only."""
+        want = _generic_columns(MIXED_GRID, indices)
+        assert _same_columns(MIXED_GRID.columns(indices), want)
+        if indices is not None:
+            assert MIXED_GRID.take(indices) == [MIXED_GRID[i] for i in indices]
+
+    def test_huge_grid_uses_exact_digits(self) -> None:
+        """Beyond int64 sizes, take() and columns() at indices use exact Python ints."""
+        g = grid(a=range(2**40), b=range(2**40), c=["p", "q"])
+        indices = [g.size - 1, 0, 2**63 + 5]
+        assert g.take(indices) == [g[i] for i in indices]
+        assert _same_columns(g.columns(indices), _generic_columns(g, indices))
+        with pytest.raises(SizeOverflowError):
+            g.columns()
+
+    def test_no_case_is_built(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """columns() of 400,000 cases and take() never build cases one index at a time."""
+        g = grid(a=range(100), b=[0.5, 1.5, 2.5, 3.5], c=["x", "y"] * 25, d=range(20))
+        calls: list[int] = []
+
+        def one_at_a_time(_: GridSource, i: int) -> Any:
+            calls.append(i)
+            raise AssertionError
+
+        monkeypatch.setattr(GridSource, "_raw", one_at_a_time)
+        monkeypatch.setattr(GridSource, "_case", one_at_a_time)
+        columns = g.columns()
+        assert [len(c) for c in columns.values()] == [400_000] * 4
+        assert columns["d"][:3].tolist() == [0, 1, 2]
+        assert len(g.columns(np.arange(0, 400_000, 7))["a"]) == len(range(0, 400_000, 7))
+        assert len(g.take(range(1000))) == 1000
+        assert calls == []

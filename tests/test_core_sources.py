@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 import pickle
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from metalab import ParamCase, ParamSource, choice, grid, manual, random, uniform
+from metalab import ParamCase, ParamSource, choice, grid, manual, random, replicates, uniform
 from metalab import zip as zip_
 from metalab._case import encode_value
 from metalab.errors import CaseIndexError, IndexTypeError, ParamError, UnsupportedOperationError
@@ -257,3 +257,102 @@ class TestBulkTake:
         with pytest.raises(CaseIndexError):
             grid(x=[1, 2]).take([0, 5])
         assert gc.isenabled()
+
+
+def _every_kind() -> dict[str, ParamSource]:
+    """One small source of each kind, six cases each, so an index means the same in all."""
+    g = grid(x=[1, 2, 3], y=["a", "b"])
+    return {
+        "grid": g,
+        "random": random({"u": uniform(0, 1)}, 6, seed=0),
+        "random-legacy": random({"u": uniform(0, 1)}, 6, seed=0, algorithm="python-random-v0"),
+        "manual": manual([{"x": i} for i in range(6)]),
+        "concat": g[:3] + g[3:],
+        "product": grid(x=[1, 2, 3]) * grid(y=[1, 2]),
+        "zip": zip_(x=range(6), y=list("abcdef")),
+        "replicates": replicates(6, seed=1),
+        "shuffled": g.shuffled(3),
+        "slice": grid(x=range(12))[::2],
+        "huge-random": random({"u": uniform(0, 1)}, 2**64, seed=0)[:6],
+    }
+
+
+_BAD_INDICES: list[Any] = [
+    "ab",
+    b"ab",
+    5,
+    2.5,
+    {"a": 1},
+    [1.0],
+    [True],
+    [np.int64(1), "x"],
+    np.array([1.5]),
+    np.array([[1]]),
+    np.array(1),
+    [6],
+    [-7],
+    np.array([6]),
+    np.array([2**64 - 1], dtype=np.uint64),
+]
+
+
+class TestBatchValidation:
+    """take() and columns() validate an index list once, the same way for every source."""
+
+    @pytest.mark.parametrize("indices", _BAD_INDICES, ids=repr)
+    def test_every_kind_gives_the_same_error(self, indices: Any) -> None:
+        """The same bad index list raises the same error type and message from every source."""
+        outcomes: dict[tuple[type[BaseException], str], list[str]] = {}
+        for name, source in _every_kind().items():
+            for method in (source.take, source.columns):
+                with pytest.raises((IndexTypeError, CaseIndexError)) as caught:
+                    method(indices)
+                outcome = (caught.type, str(caught.value))
+                outcomes.setdefault(outcome, []).append(f"{name}.{method.__name__}")
+        assert len(outcomes) == 1, outcomes
+
+    def test_take_refuses_none_which_columns_reads_as_all(self) -> None:
+        """take(None) is an IndexTypeError everywhere; columns(None) gives every case."""
+        for source in _every_kind().values():
+            with pytest.raises(IndexTypeError, match="indices must be an iterable of ints"):
+                source.take(None)  # type: ignore[arg-type]
+            assert all(len(column) == 6 for column in source.columns(None).values())
+
+    def test_good_indices_agree_across_list_array_and_generator(self) -> None:
+        """A list, an int64 array, a uint8 array and a generator of the same indices agree."""
+        for source in _every_kind().values():
+            expected = [source[i] for i in (0, 5, 2, 5)]
+            for indices in (
+                [0, -1, 2, 5],
+                np.array([0, -1, 2, 5]),
+                np.array([0, 5, 2, 5], dtype=np.uint8),
+                (i for i in [0, 5, 2, -1]),
+            ):
+                assert source.take(indices) == expected
+
+
+class TestSeedValidation:
+    """Every seed is checked by one function with one wording."""
+
+    @pytest.mark.parametrize(
+        ("seed", "problem"),
+        [
+            (-1, "must be an int in [0, 2**64), got -1"),
+            (2**64, "must be an int in [0, 2**64), got 18446744073709551616"),
+            (True, "must be an int, got bool True"),
+            (1.0, "must be an int, got float 1.0"),
+            ("1", "must be an int, got str '1'"),
+        ],
+        ids=repr,
+    )
+    def test_every_seeded_source_words_a_bad_seed_alike(self, seed: Any, problem: str) -> None:
+        """random, shuffled and replicates name their seed, then state the same problem."""
+        builders: dict[str, Callable[[], object]] = {
+            "random seed": lambda: random({"u": uniform(0, 1)}, 3, seed=seed),
+            "shuffled seed": lambda: grid(x=[1, 2]).shuffled(seed),
+            "replicates seed": lambda: replicates(3, seed=seed),
+        }
+        for where, build in builders.items():
+            with pytest.raises(ParamError) as caught:
+                build()
+            assert str(caught.value) == f"{where} {problem}"

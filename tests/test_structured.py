@@ -5,10 +5,12 @@ from __future__ import annotations
 import dataclasses
 import enum
 import pickle
+import re
 from collections.abc import Mapping
 from typing import Any, Literal, NewType, NotRequired, TypedDict
 
 import attrs
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -27,7 +29,7 @@ from metalab import (
     replicates,
     uniform,
 )
-from metalab.errors import CaseIndexError, ParamError, SchemaError
+from metalab.errors import CaseIndexError, IndexTypeError, ParamError, SchemaError
 from metalab.manifest import dumps, from_manifest, loads, to_manifest
 from metalab.testing import sources
 
@@ -240,6 +242,15 @@ class TestStructuring:
         """Take gives the instances at many indices, negative ones included."""
         view = grid(lr=[0.1, 0.2, 0.3]).structured(Config)
         assert view.take([2, 0, -1]) == [Config(0.3), Config(0.1), Config(0.3)]
+
+    @pytest.mark.parametrize("indices", [[True], "ab", np.array([1.5]), [3]], ids=repr)
+    def test_take_validates_indices_as_its_source_does(self, indices: Any) -> None:
+        """A bad index list raises from a view exactly what its source's take raises."""
+        source = grid(lr=[0.1, 0.2, 0.3])
+        with pytest.raises((IndexTypeError, CaseIndexError)) as expected:
+            source.take(indices)
+        with pytest.raises(expected.type, match=f"^{re.escape(str(expected.value))}$"):
+            source.structured(Config).take(indices)
 
     def test_size_len_and_bool(self) -> None:
         """size, len and truthiness follow the source."""

@@ -24,7 +24,14 @@ import numpy as np
 
 from metalab._case import ParamCase, make_case
 from metalab._intstr import counted, format_count, int_to_str
-from metalab._values import FrozenParams, ParamValue, column_array, describe
+from metalab._values import (
+    INT64_MAX,
+    FrozenParams,
+    ParamValue,
+    check_int,
+    column_array,
+    describe,
+)
 from metalab.errors import (
     CaseIndexError,
     CaseNotFoundError,
@@ -46,10 +53,23 @@ if TYPE_CHECKING:
     )
     from metalab.structured import SchemaT, Structured
 
-__all__ = ["ParamSource", "Raw", "as_index", "bulk", "check_index"]
+__all__ = [
+    "Indices",
+    "ParamSource",
+    "Raw",
+    "as_index",
+    "bulk",
+    "check_index",
+    "check_seed",
+    "checked_array",
+    "checked_list",
+]
 
 Raw = tuple[dict[str, ParamValue], tuple[str, ...]]
 """A case before it becomes a `ParamCase`: a fresh params dict the caller owns, and tags."""
+
+Indices = Iterable[int] | np.ndarray[Any, np.dtype[np.integer[Any]]]
+"""What ``take`` and ``columns`` accept: an iterable of ints or a 1-d integer NumPy array."""
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
@@ -117,6 +137,74 @@ def check_index(index: object, size: int) -> int:
         msg = f"index {shown} is out of range for a source of {counted(size, 'case')}"
         raise CaseIndexError(msg)
     return i
+
+
+def checked_list(indices: object, size: int) -> list[int]:
+    """The indices as Python ints in ``[0, size)``, each checked like ``source[i]``.
+
+    The one validation of an index list: every source's ``take`` and ``columns`` (and
+    the typed views') go through it or `checked_array`, so the same bad input gives the
+    same error everywhere.
+
+    >>> checked_list([0, -1], 3)
+    [0, 2]
+
+    Raises:
+        IndexTypeError: ``indices`` is not an iterable of ints (a str, a mapping, a
+            number, ``None``), is an array of another dtype or of more dimensions, or
+            holds a non-int (see `check_index`).
+        CaseIndexError: an index lies outside the source.
+    """
+    if isinstance(indices, np.ndarray):
+        if indices.dtype.kind not in "iu":
+            msg = f"indices must be integers, got an array of dtype {indices.dtype}"
+            raise IndexTypeError(msg)
+        if indices.ndim != 1:
+            msg = f"indices must be a 1-d array, got an array of shape {indices.shape}"
+            raise IndexTypeError(msg)
+        values: list[Any] = indices.tolist()
+    else:
+        # A str or a mapping iterates, but as characters or keys: never what was meant.
+        if not isinstance(indices, Iterable) or isinstance(indices, str | bytes | Mapping):
+            msg = f"indices must be an iterable of ints, got {describe(indices)}"
+            raise IndexTypeError(msg)
+        values = list(indices)
+    if values and set(map(type, values)) == {int} and min(values) >= 0 and max(values) < size:
+        return values  # the common case, checked in bulk
+    return [check_index(i, size) for i in values]
+
+
+def checked_array(indices: object, size: int) -> npt.NDArray[np.int64]:
+    """The checked indices as an ``int64`` array; the source must have ``size <= INT64_MAX``.
+
+    Integer arrays are checked in one vectorized pass; anything else, or an array with
+    an index out of range, goes through `checked_list` (which raises the precise error).
+    """
+    if isinstance(indices, np.ndarray) and indices.dtype.kind in "iu" and indices.ndim == 1:
+        if indices.dtype.kind == "u" and indices.size and int(indices.max()) > INT64_MAX:
+            return np.array(checked_list(indices, size), dtype=np.int64)
+        out = indices.astype(np.int64)
+        out[out < 0] += size
+        if out.size == 0 or (int(out.min()) >= 0 and int(out.max()) < size):
+            return out
+    return np.array(checked_list(indices, size), dtype=np.int64)
+
+
+def check_seed(seed: object, where: str) -> int:
+    """A seed: an int (not a bool) in ``[0, 2**64)``, or `ParamError`; the one seed check.
+
+    ``where`` names the seed for the message, e.g. ``"shuffled seed"``.
+
+    >>> check_seed(2**64, "shuffled seed")
+    Traceback (most recent call last):
+    ...
+    metalab.errors.ParamError: shuffled seed must be an int in [0, 2**64), got 18446744073709551616
+    """
+    value = check_int(seed, where)
+    if not 0 <= value < 2**64:
+        msg = f"{where} must be an int in [0, 2**64), got {value}"
+        raise ParamError(msg)
+    return value
 
 
 class ParamSource:
@@ -241,24 +329,18 @@ class ParamSource:
 
     # -- batches -----------------------------------------------------------------------
     @bulk
-    def take(self, indices: Iterable[int] | npt.NDArray[np.integer[Any]]) -> list[ParamCase]:
+    def take(self, indices: Indices) -> list[ParamCase]:
         """The cases at many indices at once (same as indexing one by one)."""
-        size = self.size
-        case = self._case
-        return [case(check_index(i, size)) for i in _index_list(indices)]
+        return list(map(self._case, checked_list(indices, self.size)))
 
-    def columns(
-        self, indices: Iterable[int] | npt.NDArray[np.integer[Any]] | None = None
-    ) -> dict[str, npt.NDArray[Any]]:
+    def columns(self, indices: Indices | None = None) -> dict[str, npt.NDArray[Any]]:
         """One NumPy array per parameter over the cases at ``indices`` (default: all).
 
         Cases that lack a parameter hold ``None`` there (the column is then of dtype
         object). Integer, float, bool and str columns get the matching dtype.
         """
         size = self.size
-        idx = (
-            range(size) if indices is None else [check_index(i, size) for i in _index_list(indices)]
-        )
+        idx = range(size) if indices is None else checked_list(indices, size)
         raws = [self._raw(i)[0] for i in idx]
         return {key: column_array([p.get(key) for p in raws]) for key in self.keys}
 
@@ -346,12 +428,3 @@ def _lookup_params(params: object, expected: str) -> Mapping[str, ParamValue]:
         msg = f"{expected}, got {describe(params)}"
         raise ParamError(msg)
     return params
-
-
-def _index_list(indices: Iterable[int] | npt.NDArray[np.integer[Any]]) -> list[int]:
-    if isinstance(indices, np.ndarray):
-        if indices.dtype.kind not in "iu":
-            msg = f"indices must be integers, got an array of dtype {indices.dtype}"
-            raise TypeError(msg)
-        return indices.tolist()  # type: ignore[no-any-return]
-    return list(indices)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from itertools import product
+from itertools import product, repeat
 from typing import TYPE_CHECKING, Any, ClassVar, Final, TypeAlias, final, overload
 
 import attrs
@@ -22,10 +22,12 @@ from metalab._codegen import (
     source_of,
 )
 from metalab._values import (
+    INT64_MAX,
     FrozenDict,
     FrozenParams,
     ParamInput,
     ParamValue,
+    column_array,
     describe,
     merge_named,
     named_items,
@@ -33,7 +35,7 @@ from metalab._values import (
     show,
 )
 from metalab.errors import ParamError
-from metalab.params._base import ParamSource, Raw
+from metalab.params._base import Indices, ParamSource, Raw, bulk, checked_array, checked_list
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -287,6 +289,77 @@ class GridSource(ParamSource):
     def _generated_code(self) -> str:
         return source_of(self._lookup)
 
+    # -- batches: vectorized digit arithmetic, beside the generated per-case functions --
+    def _digit_arrays(self, indices: Indices) -> tuple[int, list[Any]]:
+        """Checked ``indices`` split into one digit sequence per axis (the last fastest).
+
+        ``np.divmod`` on ``int64`` arrays when the grid's size fits, else lists of exact
+        Python ints (a grid may have more than ``2**63`` cases).
+        """
+        sizes = self._sizes
+        digits: list[Any] = [None] * len(sizes)
+        if self._size <= INT64_MAX:
+            rest = checked_array(indices, self._size)
+            for j in range(len(sizes) - 1, 0, -1):
+                rest, digits[j] = np.divmod(rest, sizes[j])
+            if sizes:
+                digits[0] = rest
+            return len(rest), digits
+        values = checked_list(indices, self._size)
+        exact = [[0] * len(values) for _ in sizes]
+        for row, index in enumerate(values):
+            rest_ = index
+            for j in range(len(sizes) - 1, 0, -1):
+                rest_, exact[j][row] = divmod(rest_, sizes[j])
+            exact[0][row] = rest_
+        return len(values), exact
+
+    @bulk
+    def take(self, indices: Indices) -> list[ParamCase]:
+        """The cases at ``indices``: digits for all at once, then one case per row.
+
+        >>> g = grid(x=[1, 2], y=range(3))
+        >>> g.take([5, 0]) == [g[5], g[0]]
+        True
+        """
+        count, digits = self._digit_arrays(indices)
+        keys = self._keys
+        if not keys:
+            return [make_case(FrozenParams(), ()) for _ in range(count)]
+        values = [_axis_values(a, d) for a, d in zip(self.spec.values(), digits, strict=True)]
+        # Loops in C: a Python frame per case only for make_case itself.
+        rows = map(zip, repeat(keys), zip(*values, strict=True))
+        return list(map(make_case, map(FrozenParams, rows), repeat(())))
+
+    def columns(self, indices: Indices | None = None) -> dict[str, npt.NDArray[Any]]:
+        """One NumPy array per parameter over the cases at ``indices`` (default: all).
+
+        Each axis's values become one array, spread by ``np.repeat`` and ``np.tile``
+        (all cases) or picked by vectorized digits (``indices``): no case is built. The dtypes are
+        those of ``column_array`` over the same values.
+
+        >>> cols = grid(x=[1, 2], y=["a", "bc"]).columns()
+        >>> cols["x"].tolist(), cols["y"].tolist(), cols["y"].dtype
+        ([1, 1, 2, 2], ['a', 'bc', 'a', 'bc'], dtype('<U2'))
+        """
+        if indices is None:
+            size = len(self)  # SizeOverflowError beyond sys.maxsize, as for random sources
+            out: dict[str, npt.NDArray[Any]] = {}
+            inner, outer = size, 1
+            for (key, axis), n in zip(self.spec.items(), self._sizes, strict=True):
+                inner //= n
+                column = _axis_column(axis, np.arange(n, dtype=np.int64), every=True)
+                out[key] = np.tile(np.repeat(column, inner), outer)
+                outer *= n
+            return out
+        count, digits = self._digit_arrays(indices)
+        if count == 0:
+            return {key: column_array([]) for key in self._keys}
+        return {
+            key: _axis_column(axis, d, every=False)
+            for (key, axis), d in zip(self.spec.items(), digits, strict=True)
+        }
+
     def __reduce__(self) -> tuple[type[GridSource], tuple[dict[str, Axis]]]:
         """Pickle the spec; the generated lookup and stream functions are built again."""
         return GridSource, (dict(self.spec),)
@@ -294,6 +367,49 @@ class GridSource(ParamSource):
     def __repr__(self) -> str:
         """The factory call that builds this grid."""
         return f"grid({_format_kwargs(self.spec)})"
+
+
+def _int64_range(axis: range) -> bool:
+    """Whether every value of ``axis``, and each step from its start, fits in ``int64``."""
+    last = axis.start + (range_len(axis) - 1) * axis.step
+    return max(abs(axis.start), abs(last), abs(last - axis.start)) <= INT64_MAX
+
+
+def _axis_values(axis: Axis, digits: Any) -> list[ParamValue]:
+    """The values of ``axis`` at ``digits`` (an ``int64`` array or a list of ints)."""
+    if isinstance(digits, np.ndarray):
+        if isinstance(axis, range):
+            if _int64_range(axis):
+                return (axis.start + digits * axis.step).tolist()  # type: ignore[no-any-return]
+        else:
+            column = column_array(axis)
+            if column.dtype != object:  # plain int, float, bool or str: tolist gives them back
+                return column[digits].tolist()  # type: ignore[no-any-return]
+        digits = digits.tolist()
+    return list(map(axis.__getitem__, digits))
+
+
+def _axis_column(axis: Axis, digits: Any, *, every: bool) -> npt.NDArray[Any]:
+    """``column_array`` of the values of ``axis`` at ``digits``, computed per axis value.
+
+    ``every`` says the digits hold every position of the axis, so the column has the
+    types of the whole axis and needs no second look.
+    """
+    if isinstance(axis, range):
+        if _int64_range(axis):
+            return axis.start + np.asarray(digits, dtype=np.int64) * axis.step
+        return column_array(_axis_values(axis, digits))
+    column = column_array(axis)[np.asarray(digits, dtype=np.intp)]
+    if every:
+        return column
+    if column.dtype == object:
+        # Mixed over the axis, perhaps not over the chosen cases: column_array decides.
+        return column_array(column.tolist())
+    if column.dtype.kind == "U":
+        # A str array is as wide as its longest str: that of the chosen cases.
+        width = max(1, int(np.char.str_len(column).max()))
+        return column.astype(f"<U{width}")
+    return column
 
 
 def _compile(

@@ -37,7 +37,15 @@ from metalab._values import (
     named_items,
 )
 from metalab.errors import ParamError
-from metalab.params._base import ParamSource, Raw, bulk, check_index
+from metalab.params._base import (
+    Indices,
+    ParamSource,
+    Raw,
+    bulk,
+    check_seed,
+    checked_array,
+    checked_list,
+)
 from metalab.params._rng import (
     ALGORITHM,
     LEGACY_ALGORITHM,
@@ -314,15 +322,13 @@ class RandomSource(ParamSource):
         if trials < 0:
             msg = f"random n_trials must be >= 0, got {trials}"
             raise ParamError(msg)
-        seed_ = check_int(seed, "random seed")
         if algorithm == ALGORITHM:
-            if not 0 <= seed_ < 2**64:
-                msg = f"random seed must be an int in [0, 2**64), got {seed_}"
-                raise ParamError(msg)
+            seed_ = check_seed(seed, "random seed")
             if trials > 2**64:
                 msg = f"random n_trials must be <= 2**64, got {trials}"
                 raise ParamError(msg)
         else:
+            seed_ = check_int(seed, "random seed")
             # Any int, negative ones included: the earlier format's random.Random(seed *
             # 1_000_000_007 + i) is defined for them, and its manifests hold them.
             _check_legacy_space(frozen)
@@ -465,7 +471,7 @@ class RandomSource(ParamSource):
         return functions
 
     @bulk
-    def take(self, indices: Iterable[int] | npt.NDArray[np.integer[Any]]) -> list[ParamCase]:
+    def take(self, indices: Indices) -> list[ParamCase]:
         """The cases at many indices, drawn in one vectorized pass (same as indexing).
 
         >>> src = random({"x": uniform(0, 1)}, 100, seed=1)
@@ -479,9 +485,7 @@ class RandomSource(ParamSource):
         spans = _chunks(0, len(index), CHUNK)
         return list(chain.from_iterable(self._case_batches(spans, index, size)))
 
-    def columns(
-        self, indices: Iterable[int] | npt.NDArray[np.integer[Any]] | None = None
-    ) -> dict[str, npt.NDArray[Any]]:
+    def columns(self, indices: Indices | None = None) -> dict[str, npt.NDArray[Any]]:
         """One NumPy array per parameter over the trials at ``indices`` (default: all).
 
         No case objects are built: each column comes straight from its distribution's
@@ -502,33 +506,12 @@ class RandomSource(ParamSource):
             pass
         return out
 
-    def _index_array(self, indices: Iterable[int] | npt.NDArray[np.integer[Any]]) -> U64:
+    def _index_array(self, indices: Indices) -> U64:
         """Validated trial indices (negative ones count back) as a ``uint64`` array."""
         size = self.n_trials
-        if isinstance(indices, np.ndarray):
-            if indices.dtype.kind not in "iu":
-                msg = f"indices must be integers, got an array of dtype {indices.dtype}"
-                raise TypeError(msg)
-            if indices.ndim != 1:
-                msg = f"indices must be a 1-d array, got shape {indices.shape}"
-                raise TypeError(msg)
-            if size <= INT64_MAX and indices.dtype.kind == "i":
-                signed = indices.astype(np.int64)
-                signed[signed < 0] += size
-                if signed.size and not (signed.min() >= 0 and signed.max() < size):
-                    bad = int(indices[(signed < 0) | (signed >= size)][0])
-                    check_index(bad, size)
-                return signed.astype(np.uint64)
-            listed: list[Any] = indices.tolist()
-        else:
-            listed = list(indices)
-        if listed and set(map(type, listed)) == {int}:
-            low, high = min(listed), max(listed)
-            if low >= 0 and high < size:
-                return np.array(listed, dtype=np.uint64)
-            if low >= -size and high < size:
-                return np.array([i + size if i < 0 else i for i in listed], dtype=np.uint64)
-        return np.array([check_index(i, size) for i in listed], dtype=np.uint64)
+        if size <= INT64_MAX:
+            return checked_array(indices, size).astype(np.uint64)
+        return np.array(checked_list(indices, size), dtype=np.uint64)
 
     def __reduce__(self) -> tuple[Callable[..., RandomSource], tuple[Any, ...]]:
         """Pickle the defining fields; the streams and kernels are derived again."""

@@ -8,16 +8,12 @@ from typing import TYPE_CHECKING, Any, Final
 import numpy as np
 
 from metalab._case import encode_value
-from metalab._values import (
-    INT64_MAX,
-    ParamValue,
-    check_int,
-    column_array,
-    describe,
-    normalize_value,
-)
+from metalab._values import INT64_MAX, ParamValue, column_array, describe, normalize_value
 from metalab.errors import ParamError
-from metalab.params._base import ParamSource, check_index
+
+# The index and seed checks live with the base, which every source shares; the
+# composites import them from here with the rest of their shared pieces.
+from metalab.params._base import Indices, ParamSource, check_seed, checked_array, checked_list
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -34,52 +30,8 @@ __all__ = [
     "matcher",
 ]
 
-Indices = Iterable[int] | np.ndarray[Any, np.dtype[np.integer[Any]]]
-"""What ``take`` and ``columns`` accept: an iterable of ints or an integer NumPy array."""
-
 _VECTOR_KINDS: Final = frozenset("biuU")
 """Column dtype kinds that concatenate without changing meaning (object columns do not)."""
-
-
-def check_seed(seed: object, where: str) -> int:
-    """A seed: an int (not a bool) in ``[0, 2**64)``, or `ParamError`."""
-    value = check_int(seed, where)
-    if not 0 <= value < 2**64:
-        msg = f"{where} must be an int in [0, 2**64), got {value}"
-        raise ParamError(msg)
-    return value
-
-
-def checked_list(indices: Indices, size: int) -> list[int]:
-    """The indices as Python ints in ``[0, size)``, each checked like ``source[i]``."""
-    if isinstance(indices, np.ndarray):
-        if indices.dtype.kind not in "iu":
-            msg = f"indices must be integers, got an array of dtype {indices.dtype}"
-            raise TypeError(msg)
-        values: list[Any] = indices.tolist()
-    else:
-        raw: object = indices  # checked at run time for untyped callers
-        if not isinstance(raw, Iterable) or isinstance(raw, str | bytes | Mapping):
-            msg = f"indices must be an iterable of ints, got {describe(indices)}"
-            raise TypeError(msg)
-        values = list(indices)
-    return [check_index(i, size) for i in values]
-
-
-def checked_array(indices: Indices, size: int) -> npt.NDArray[np.int64]:
-    """The checked indices as an ``int64`` array; the source must have ``size <= INT64_MAX``.
-
-    Integer arrays are checked in one vectorized pass; anything else, or an array with
-    an index out of range, goes through `checked_list` (which raises the precise error).
-    """
-    if isinstance(indices, np.ndarray) and indices.dtype.kind in "iu" and indices.ndim == 1:
-        if indices.dtype.kind == "u" and indices.size and int(indices.max()) > INT64_MAX:
-            return np.array(checked_list(indices, size), dtype=np.int64)
-        out = indices.astype(np.int64)
-        out[out < 0] += size
-        if out.size == 0 or (int(out.min()) >= 0 and int(out.max()) < size):
-            return out
-    return np.array(checked_list(indices, size), dtype=np.int64)
 
 
 def empty_columns(keys: Sequence[str]) -> dict[str, npt.NDArray[Any]]:

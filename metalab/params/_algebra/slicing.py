@@ -179,6 +179,9 @@ class SliceSource(ParamSource):
     @bulk
     def take(self, indices: Indices) -> list[ParamCase]:
         """The cases at ``indices``, taken from ``source`` in one batch."""
+        given: object = indices  # None means "all" to _mapped, so untyped callers are checked
+        if given is None:
+            checked_list(given, 0)  # raises, as take(None) does for every source
         return self.source.take(self._mapped(indices))
 
     def columns(self, indices: Indices | None = None) -> dict[str, npt.NDArray[Any]]:
