@@ -228,7 +228,9 @@ def _problems(error: BaseException) -> list[_PathError]:
 
 def _node_first(problem: _PathError) -> int:
     """Sort key: unknown and missing fields first, as a reader fixes them first."""
-    return 0 if problem.problem.startswith(("unknown field", "required field")) else 1
+    if problem.problem.startswith("unknown field"):
+        return 0
+    return 1 if problem.problem.startswith("required field") else 2
 
 
 def _prefixed(key: str | int, problems: list[_PathError]) -> list[_PathError]:
