@@ -545,41 +545,46 @@ class _Annotated:
 
 
 def _is_tuple_of(t: Any) -> bool:
+    """``tuple[X, ...]``: an array, each item checked (cattrs' own would take a string)."""
     args = get_args(t)
-    return get_origin(t) in (tuple, Sequence) and len(args) in (1, 2) and args[-1] in (..., args[0])
+    return get_origin(t) is tuple and len(args) == 2 and args[1] is ...
 
 
 def _is_field_union(t: Any) -> bool:
-    """A union in a field's annotation; the tagged unions of model classes are not."""
+    """A union of a model class's field that needs metalab's hook: numbers, or with a range.
+
+    Other unions (``X | None`` included) keep cattrs' own handling, which calls the
+    strict hooks of their members; `metalab.structured` relies on it for user schemas.
+    """
     if get_origin(t) not in (Union, UnionType):
         return False
-    return not any(hasattr(arg, "manifest_type") for arg in get_args(t))
+    args = set(get_args(t)) - {type(None)}
+    return args == {int, float} or range in args
 
 
 def _is_mapping(t: Any) -> bool:
+    """``Mapping[str, X]``: an object, its keys sorted, each value checked."""
     return get_origin(t) is Mapping
 
 
 def _union_hook(conv: cattrs.Converter, t: Any) -> Callable[..., Any]:
-    """Unions of fields: ``X | None``, ``int | float`` and ``values | range``."""
+    """``int | float`` (ints stay ints) and ``values | range`` (choice options)."""
     args = set(get_args(t))
     if type(None) in args:
-        inner = conv.get_structure_hook(Union[tuple(args - {type(None)})])  # noqa: UP007
+        inner = _hook_of(conv, Union[tuple(args - {type(None)})])  # noqa: UP007
 
         def optional(value: Any, _: object = None) -> Any:
-            return None if value is None else inner(value, None)
+            return None if value is None else inner(value)
 
         return optional
     if args == {int, float}:
         return _number
-    if range in args:
-        array = conv.get_structure_hook(Union[tuple(args - {range})])  # noqa: UP007
+    array = _hook_of(conv, Union[tuple(args - {range})])  # noqa: UP007
 
-        def array_or_range(value: Any, _: object = None) -> Any:
-            return _structure_range(value) if isinstance(value, Mapping) else array(value, None)
+    def array_or_range(value: Any, _: object = None) -> Any:
+        return _structure_range(value) if isinstance(value, Mapping) else array(value)
 
-        return array_or_range
-    return _value
+    return array_or_range
 
 
 def _register_leaves(conv: cattrs.Converter) -> None:
