@@ -534,10 +534,14 @@ def _resolved_fields(cls: type[Any]) -> list[attrs.Attribute[Any]]:
     fields = [f for f in attrs.fields(cls) if f.init]
     holder = _Annotated()
     holder.__annotations__ = {f.name: f.type for f in fields}
-    hints = get_type_hints(
-        holder, globalns=vars(sys.modules[cls.__module__]), localns=_ANNOTATION_NAMES
-    )
+    hints = get_type_hints(holder, globalns=_module_names(cls), localns=_ANNOTATION_NAMES)
     return [f.evolve(type=hints[f.name]) for f in fields]
+
+
+def _module_names(cls: type[Any]) -> dict[str, Any]:
+    """The globals of the module ``cls`` was defined in (none, for an unlisted module)."""
+    module = sys.modules.get(cls.__module__)
+    return dict(vars(module)) if module is not None else {}
 
 
 class _Annotated:
@@ -1014,6 +1018,8 @@ def register(cls: type[S]) -> type[S]:
     types the converter knows (ints, floats, strings, bools, parameter values, sources,
     distributions, and tuples and mappings of these). Its node holds those fields by
     name, and it is rebuilt with ``cls(**fields)``. Returns ``cls``, so it can decorate.
+    A class of the same module and name defined again (a module reloaded) replaces the
+    earlier one.
 
     Raises:
         UnsupportedOperationError: ``cls`` is no attrs source class with a new tag.
@@ -1028,7 +1034,11 @@ def register(cls: type[S]) -> type[S]:
         raise UnsupportedOperationError(msg)
     if cls in _SOURCES:
         return cls
-    if tag in _source_tags() or tag in _DISTRIBUTION_TAGS or tag == "range":
+    taken = _source_tags().get(tag)
+    if taken is not None and _same_definition(taken, cls) and taken not in SOURCE_TYPES:
+        # The same class defined again (a module reloaded, a notebook cell run twice).
+        _SOURCES.remove(taken)
+    elif taken is not None or tag in _DISTRIBUTION_TAGS or tag == "range":
         msg = f"{cls.__name__}: the manifest type {tag!r} is already taken"
         raise UnsupportedOperationError(msg)
     structure = _generate(converter, cls, extras=("format_version",))
@@ -1036,6 +1046,10 @@ def register(cls: type[S]) -> type[S]:
     _SOURCES.append(cls)
     _configure_unions(converter)
     return cls
+
+
+def _same_definition(a: type[Any], b: type[Any]) -> bool:
+    return (a.__module__, a.__qualname__) == (b.__module__, b.__qualname__)
 
 
 # -- public functions ------------------------------------------------------------------

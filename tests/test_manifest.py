@@ -1135,6 +1135,25 @@ class TestRegister:
         assert register(Steps) is Steps
         assert loads(dumps(Steps(1, 1))) == Steps(1, 1)
 
+    def test_a_class_defined_again_replaces_the_earlier_one(self) -> None:
+        """A class of the same module and name registered again (a reload) takes the tag."""
+
+        def define() -> type[ParamSource]:
+            @attrs.frozen
+            class Again(ParamSource):
+                manifest_type: ClassVar[str] = "TestAgain"
+                n: int
+
+                @property
+                def size(self) -> int:
+                    return self.n
+
+            return register(Again)
+
+        first, second = define(), define()
+        assert first is not second
+        assert type(loads(dumps(second(2)))) is second  # type: ignore[call-arg]
+
     def test_a_taken_tag_is_refused(self) -> None:
         """A second class cannot take the tag of a registered one."""
 
