@@ -1,11 +1,31 @@
 """Manifests: JSON documents that rebuild a source exactly, in any process, years later.
 
 Every source and distribution is (un)structured by one cattrs converter, `converter`,
-built once in `_make_converter`. Sources and distributions are tagged unions: each JSON
-node names its class under ``"type"`` with the class's stable ``manifest_type``, so
-renaming a class never changes a manifest. A new source type is registered by adding
-its class to `SOURCE_TYPES`; a new distribution by adding it to
-`metalab.params.distributions.DISTRIBUTIONS`.
+built once in `_make_converter`. Sources and distributions are tagged unions
+(`cattrs.strategies.configure_tagged_union`): each JSON node names its class under
+``"type"`` with the class's stable ``manifest_type``, so renaming a class never changes
+a manifest. cattrs generates the hook of each class from its attrs fields (detailed
+validation, extra keys forbidden); strict leaf hooks (int, float, str, bool, parameter
+values: no ``int("3")``, no ``int(True)``) are registered once, and `_problems` is the
+one place that turns cattrs' exception groups into ``path: problem`` lines, all the
+problems of a manifest in one `ManifestError`. A new source type is one call,
+`register`; a new distribution is added to `metalab.params.distributions.DISTRIBUTIONS`.
+
+Hand-written code remains only where the JSON layout differs from the fields:
+
+- ``format_version`` (top of a document) and ``total_cases`` (GridSource, ManualSource)
+  are keys that are no field: checked by the wrapper in `_generate`, written by
+  `_unstructure_fields`;
+- a ``range`` is no attrs class and its node is tagged ``"range"``: `_structure_range`;
+- RandomSource: a node without ``"algorithm"`` is of the earlier format, whose seed may
+  be any int and whose distributions are fewer (`_random_hook`); writing one names the
+  parameter of a distribution that has no manifest form (`_unstructure_random`);
+- GridSource and ZipSource take ``spec`` positionally, Concat/ProductSource their parts
+  spread (`_positional`, `_of`): how they are built, not how they are read;
+- the tag check before a union dispatches (`_tagged`), for messages that say which
+  types exist (and that a distribution's tag is no source's);
+- per-field checks stricter than the field's type (a size is a non-negative int, a
+  grid axis a non-empty array or a range), passed as overrides to `_generate`.
 
 Reading is strict and safe: it never evaluates code, unpickles or imports anything
 named in the data, and every malformed manifest raises `metalab.errors.ManifestError`
@@ -26,13 +46,21 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Callable, Iterator, Mapping
+import sys
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextvars import ContextVar
 from functools import partial
-from typing import Any, Final, TypeVar, Union
+from types import UnionType
+from typing import Any, Final, NoReturn, TypeVar, Union, get_args, get_origin, get_type_hints
 
 import attrs
 import cattrs
+from cattrs.errors import AttributeValidationNote, ForbiddenExtraKeysError
+from cattrs.gen import (
+    make_dict_structure_fn_from_attrs,
+    make_dict_unstructure_fn_from_attrs,
+    override,
+)
 from cattrs.strategies import configure_tagged_union
 
 from metalab._intstr import int_to_str, parse_int
@@ -68,6 +96,7 @@ __all__ = [
     "from_manifest",
     "from_manifest_of",
     "loads",
+    "register",
     "to_manifest",
 ]
 
@@ -125,6 +154,14 @@ class _PathError(ManifestError):
         return _message(self.path, self.problem)
 
 
+class _ProblemsError(ManifestError):
+    """Several problems found in one pass, each a `_PathError` relative to the same node."""
+
+    def __init__(self, problems: list[_PathError]) -> None:
+        super().__init__("\n".join(str(p) for p in problems))
+        self.problems = problems
+
+
 _ROOT: Final = "the manifest"
 """How an error message names the manifest as a whole, where another names a path."""
 
@@ -151,13 +188,69 @@ def _format_path(path: tuple[str | int, ...]) -> str:
     return "".join(out)
 
 
+def _problems(error: BaseException) -> list[_PathError]:
+    """Every problem an error stands for, as path errors: the one place cattrs' errors go.
+
+    cattrs reports the fields of a node together in a `ClassValidationError` whose
+    members carry an `AttributeValidationNote` naming the field; a missing field is a
+    bare `KeyError` so noted, unknown keys a `ForbiddenExtraKeysError`, and a constructor
+    that refuses the fields a metalab error with no note, which is a problem of the node.
+    """
+    if isinstance(error, _PathError):
+        return [error]
+    if isinstance(error, _ProblemsError):
+        problems: list[_PathError] = error.problems
+        return problems
+    if isinstance(error, cattrs.ClassValidationError):
+        found: list[_PathError] = []
+        for member in error.exceptions:
+            notes = [
+                n
+                for n in getattr(member, "__notes__", ())
+                if isinstance(n, AttributeValidationNote)
+            ]
+            if not notes:
+                found.extend(_problems(member))
+            elif isinstance(member, KeyError) and not isinstance(member, ManifestError):
+                name = _LAYOUTS[error.cl].cls.__name__
+                found.append(_PathError(f"required field of a {name} is missing", notes[-1].name))
+            else:
+                found.extend(_prefixed(notes[-1].name, _problems(member)))
+        return sorted(found, key=_node_first)
+    if isinstance(error, ForbiddenExtraKeysError):
+        return [_unknown_fields(_LAYOUTS[error.cl], error.extra_fields)]
+    if isinstance(error, MetalabError):
+        problem = _PathError(str(error))
+        problem.__cause__ = error
+        return [problem]
+    raise error
+
+
+def _node_first(problem: _PathError) -> int:
+    """Sort key: unknown and missing fields first, as a reader fixes them first."""
+    if problem.problem.startswith("unknown field"):
+        return 0
+    return 1 if problem.problem.startswith("required field") else 2
+
+
+def _prefixed(key: str | int, problems: list[_PathError]) -> list[_PathError]:
+    for problem in problems:
+        problem.path = (key, *problem.path)
+    return problems
+
+
+def _raise(problems: list[_PathError]) -> NoReturn:
+    if len(problems) == 1:
+        raise problems[0]
+    raise _ProblemsError(problems)
+
+
 def _at(key: str | int, check: Callable[[Any], T], value: Any) -> T:
     """``check(value)``, with ``key`` prepended to the path of any error it raises."""
     try:
         return check(value)
-    except _PathError as error:
-        error.path = (key, *error.path)
-        raise
+    except (ManifestError, cattrs.ClassValidationError) as error:
+        _raise(_prefixed(key, _problems(error)))
 
 
 def _show(value: object) -> str:  # noqa: PLR0911
@@ -182,25 +275,15 @@ def _show(value: object) -> str:  # noqa: PLR0911
     return f"a Python {type(value).__name__}"
 
 
-def _build(factory: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """Call a public constructor, turning its own errors into errors at this node."""
-    try:
-        return factory(*args, **kwargs)
-    except _PathError:
-        raise
-    except MetalabError as error:
-        raise _PathError(str(error)) from error
-
-
-# -- leaf checks -----------------------------------------------------------------------
-def _int(value: Any) -> int:
+# -- strict leaf hooks: registered once, used for every field of their type --------------
+def _int(value: Any, _: object = None) -> int:
     if not is_integer(value):
         msg = f"expected an int, got {_show(value)}"
         raise _PathError(msg)
     return int(value)
 
 
-def _size(value: Any) -> int:
+def _size(value: Any, _: object = None) -> int:
     size = _int(value)
     if size < 0:
         msg = f"expected a non-negative int, got {_show(size)}"
@@ -208,7 +291,7 @@ def _size(value: Any) -> int:
     return size
 
 
-def _number(value: Any) -> int | float:
+def _number(value: Any, _: object = None) -> int | float:
     if is_integer(value):
         return int(value)
     if not isinstance(value, float):
@@ -220,7 +303,12 @@ def _number(value: Any) -> int | float:
     return float(value)
 
 
-def _str(value: Any) -> str:
+def _float(value: Any, _: object = None) -> float:
+    """A field annotated ``float`` (``int | float`` keeps ints, this does not)."""
+    return float(_number(value))
+
+
+def _str(value: Any, _: object = None) -> str:
     if not isinstance(value, str):
         msg = f"expected a string, got {_show(value)}"
         raise _PathError(msg)
@@ -233,7 +321,7 @@ def _str(value: Any) -> str:
     return value
 
 
-def _bool(value: Any) -> bool:
+def _bool(value: Any, _: object = None) -> bool:
     if not isinstance(value, bool):
         msg = f"expected true or false, got {_show(value)}"
         raise _PathError(msg)
@@ -259,24 +347,52 @@ def _array(value: Any) -> list[Any] | tuple[Any, ...]:
     return value
 
 
-def _array_of(check: Callable[[Any], T]) -> Callable[[Any], tuple[T, ...]]:
-    def array_of(value: Any) -> tuple[T, ...]:
-        return tuple(_at(i, check, item) for i, item in enumerate(_array(value)))
+def _each(items: Iterable[tuple[str | int, Any]], check: Callable[[Any], T]) -> list[T]:
+    """``check`` every item, reporting the problems of all of them together."""
+    out: list[T] = []
+    found: list[_PathError] = []
+    for key, item in items:
+        try:
+            out.append(_at(key, check, item))
+        except ManifestError as error:
+            found.extend(_problems(error))
+    if found:
+        _raise(found)
+    return out
+
+
+def _array_of(check: Callable[[Any], T]) -> Callable[..., tuple[T, ...]]:
+    def array_of(value: Any, _: object = None) -> tuple[T, ...]:
+        return tuple(_each(enumerate(_array(value)), check))
 
     return array_of
 
 
-def _optional(check: Check) -> Check:
-    def optional(value: Any) -> Any:
-        return None if value is None else check(value)
+def _object_of(check: Callable[[Any], T]) -> Callable[..., dict[str, T]]:
+    """An object whose values ``check`` accepts, as a dict in sorted key order."""
 
-    return optional
+    def object_of(value: Any, _: object = None) -> dict[str, T]:
+        data = _object(value)
+        names = sorted(data)
+        return dict(zip(names, _each(((k, data[k]) for k in names), check), strict=True))
+
+    return object_of
+
+
+def _non_empty(check: Callable[..., T], problem: str) -> Callable[..., T]:
+    def non_empty(value: Any, _: object = None) -> T:
+        out = check(value)
+        if not out:
+            raise _PathError(problem)
+        return out
+
+    return non_empty
 
 
 _JSON_SCALARS: Final = frozenset({int, bool, type(None)})
 
 
-def _value(value: Any) -> ParamValue:
+def _value(value: Any, _: object = None) -> ParamValue:
     """A parameter value from JSON: arrays become tuples, objects sorted `FrozenParams`.
 
     The constructors normalize values again; this checks them first, to report a path.
@@ -309,7 +425,7 @@ def _value(value: Any) -> ParamValue:
         raise _PathError(msg) from None
 
 
-def _params(value: Any) -> ParamValue:
+def _params(value: Any, _: object = None) -> ParamValue:
     """The params of one case: an object of parameter values."""
     return _value(_object(value))
 
@@ -323,7 +439,6 @@ def _plain(value: Any) -> Any:
     return value
 
 
-# -- node layout -----------------------------------------------------------------------
 def _check_version(value: Any) -> str:
     text = _str(value)
     match = _VERSION_RE.fullmatch(text)
@@ -341,62 +456,23 @@ def _check_version(value: Any) -> str:
     return text
 
 
-def _fields(
-    node: Any,
-    tag: str,
-    required: tuple[str, ...],
-    optional: tuple[str, ...] = (),
-    *,
-    versioned: bool = True,
-) -> Mapping[str, Any]:
-    """Check a node's shape: an object of type ``tag``, no missing or unknown fields."""
-    data = _object(node)
-    if "type" in data and data["type"] != tag:
-        msg = f"expected {json.dumps(tag)}, got {_show(data['type'])}"
-        raise _PathError(msg, "type")
-    allowed = {"type", *required, *optional}
-    if versioned:
-        allowed.add("format_version")
-    unknown = sorted(set(data) - allowed)
-    if unknown:
-        names = ", ".join(json.dumps(k) for k in unknown)
-        msg = (
-            f"unknown field{'s' if len(unknown) > 1 else ''} {names} in a {tag} "
-            f"(it has: {', '.join(sorted(allowed))})"
-        )
-        raise _PathError(msg)
-    for key in required:
-        if key not in data:
-            msg = f"required field of a {tag} is missing"
-            raise _PathError(msg, key)
-    if versioned and "format_version" in data:
-        _at("format_version", _check_version, data["format_version"])
-    return data
-
-
-def _check_total(data: Mapping[str, Any], source: ParamSource) -> None:
-    """A ``total_cases`` field, when present, must agree with the source."""
-    if "total_cases" in data:
-        total = _at("total_cases", _size, data["total_cases"])
-        if total != source.size:
-            msg = (
-                f"the manifest says {_show(total)} cases, but its definition gives "
-                f"{_show(source.size)}"
-            )
-            raise _PathError(msg, "total_cases")
-
-
-# -- grid axes -------------------------------------------------------------------------
 def _unstructure_range(axis: range) -> dict[str, Any]:
     return {"type": "range", "start": axis.start, "stop": axis.stop, "step": axis.step}
 
 
 def _structure_range(node: Any, _: object = None) -> range:
+    """A range object; hand-written: a range is no attrs class, and its tag is checked."""
     data = _object(node)
     if data.get("type") != "range":
         msg = f'expected "range", got {_show(data.get("type"))}'
         raise _PathError(msg, "type")
-    data = _fields(data, "range", ("start", "stop", "step"), versioned=False)
+    unknown = set(data) - _RANGE.allowed
+    if unknown:
+        raise _unknown_fields(_RANGE, unknown)
+    for key in ("start", "stop", "step"):
+        if key not in data:
+            msg = "required field of a range is missing"
+            raise _PathError(msg, key)
     start, stop, step = (_at(k, _int, data[k]) for k in ("start", "stop", "step"))
     if step == 0:
         msg = "a range step must not be zero"
@@ -408,7 +484,7 @@ def _structure_range(node: Any, _: object = None) -> range:
     return axis
 
 
-def _axis(node: Any) -> tuple[ParamValue, ...] | range:
+def _axis(node: Any, _: object = None) -> tuple[ParamValue, ...] | range:
     if isinstance(node, Mapping):
         return _structure_range(node)
     if not isinstance(node, list | tuple):
@@ -420,56 +496,7 @@ def _axis(node: Any) -> tuple[ParamValue, ...] | range:
     return _array_of(_value)(node)
 
 
-# -- seed sources ----------------------------------------------------------------------
-def _unstructure_grid(conv: cattrs.Converter, source: GridSource) -> dict[str, Any]:
-    return {
-        "type": GridSource.manifest_type,
-        "spec": {k: conv.unstructure(axis) for k, axis in source.spec.items()},
-        "total_cases": source.size,
-    }
-
-
-def _structure_grid(node: Any, _: object) -> GridSource:
-    data = _fields(node, GridSource.manifest_type, ("spec",), ("total_cases",))
-    spec = _at("spec", _object, data["spec"])
-    axes = {name: _at("spec", partial(_at, name, _axis), spec[name]) for name in sorted(spec)}
-    source = _build(GridSource, axes)
-    _check_total(data, source)
-    return source
-
-
-def _unstructure_manual(conv: cattrs.Converter, source: ManualSource) -> dict[str, Any]:
-    return {
-        "type": ManualSource.manifest_type,
-        "cases": [conv.unstructure(case) for case in source.cases],
-        "tags": list(source.tags),
-        "total_cases": source.size,
-    }
-
-
-def _structure_manual(node: Any, _: object) -> ManualSource:
-    data = _fields(node, ManualSource.manifest_type, ("cases",), ("tags", "total_cases"))
-    cases = _at("cases", _array_of(_params), data["cases"])
-    tags = _at("tags", _array_of(_str), data["tags"]) if "tags" in data else ()
-    source = _build(ManualSource, cases, tags)
-    _check_total(data, source)
-    return source
-
-
-def _unstructure_random(conv: cattrs.Converter, source: RandomSource) -> dict[str, Any]:
-    for name, dist in source.space.items():
-        if type(dist) not in DISTRIBUTIONS:
-            raise _unknown_distribution(dist, f"random space {name!r}: ")
-    return {
-        "type": RandomSource.manifest_type,
-        "space": {k: conv.unstructure(d, Distribution) for k, d in source.space.items()},
-        "n_trials": source.n_trials,
-        "seed": source.seed,
-        "algorithm": source.algorithm,
-    }
-
-
-def _algorithm(value: Any) -> str:
+def _algorithm(value: Any, _: object = None) -> str:
     name = _str(value)
     if name not in ALGORITHMS:
         known = ", ".join(json.dumps(a) for a in ALGORITHMS)
@@ -481,239 +508,223 @@ def _algorithm(value: Any) -> str:
     return name
 
 
-def _structure_random(conv: cattrs.Converter, node: Any, _: object) -> RandomSource:
-    data = _fields(node, RandomSource.manifest_type, ("space", "n_trials", "seed"), ("algorithm",))
-    versioned = _VERSIONED.get()
-    if versioned is None:  # structured on its own, not inside a document
-        versioned = "format_version" in data
-    if versioned and "algorithm" not in data:
-        # Only the earlier format (no format_version) leaves the algorithm implicit:
-        # in a versioned document the legacy default would silently change the values.
-        msg = f"required field of a {RandomSource.manifest_type} is missing"
-        raise _PathError(msg, "algorithm")
-    algorithm = _at("algorithm", _algorithm, data["algorithm"]) if "algorithm" in data else None
-    space_node = _at("space", _object, data["space"])
-    if not space_node:
-        msg = "a random space needs at least one parameter"
-        raise _PathError(msg, "space")
-    legacy = {cls.manifest_type for cls in LEGACY_DISTRIBUTIONS}
-    space = {}
-    for name in sorted(space_node):
-        node = space_node[name]
-        if algorithm is None and (
-            (tag := _at("space", partial(_at, name, _distribution_tag), node)) not in legacy
-        ):
-            msg = (
-                f'{_show(tag)} needs a manifest that names its "algorithm"; one without is '
-                f"of the earlier format, which knows only {', '.join(sorted(legacy))}"
-            )
-            raise _PathError(msg, "space", name, "type")
-        space[name] = _at("space", partial(_at, name, partial(_distribution, conv)), node)
-    n_trials = _at("n_trials", _size, data["n_trials"])
-    algorithm = algorithm or LEGACY_ALGORITHM
-    # The legacy algorithm takes any int seed (the earlier format wrote negative ones).
-    seed = _at("seed", _int if algorithm == LEGACY_ALGORITHM else _size, data["seed"])
-    return _build(RandomSource, space, n_trials, seed, algorithm=algorithm)
+# -- types: what each field of a model class holds, read from its annotation ---------------
+class _ParamValueType:
+    """Stands for `ParamValue` (a recursive alias, written as a string) in resolved fields."""
 
 
-# -- composite sources -----------------------------------------------------------------
-def _unstructure_zip(conv: cattrs.Converter, source: ZipSource) -> dict[str, Any]:
-    return {
-        "type": ZipSource.manifest_type,
-        "spec": {k: conv.unstructure(values) for k, values in source.spec.items()},
-    }
+_ANNOTATION_NAMES: Final[dict[str, Any]] = {
+    "Mapping": Mapping,
+    "Sequence": Sequence,
+    "Callable": Callable,
+    "ParamValue": _ParamValueType,
+    "ParamSource": ParamSource,
+    "Distribution": Distribution,
+}
+"""Names annotations use that their modules import only for type checking."""
 
 
-def _zip_values(node: Any) -> tuple[ParamValue, ...]:
-    values = _array_of(_value)(node)
-    if not values:
-        msg = "expected a non-empty array of values, got an empty one"
-        raise _PathError(msg)
-    return values
+def _resolved_fields(cls: type[Any]) -> list[attrs.Attribute[Any]]:
+    """The init fields of ``cls`` with their annotations evaluated to real types.
 
-
-def _structure_zip(node: Any, _: object) -> ZipSource:
-    data = _fields(node, ZipSource.manifest_type, ("spec",))
-    spec = _at("spec", _object, data["spec"])
-    columns = {
-        name: _at("spec", partial(_at, name, _zip_values), spec[name]) for name in sorted(spec)
-    }
-    return _build(ZipSource, columns)
-
-
-def _unstructure_replicate(source: ReplicateSource) -> dict[str, Any]:
-    return {
-        "type": ReplicateSource.manifest_type,
-        "n": source.n,
-        "seed": source.seed,
-        "key": source.key,
-    }
-
-
-def _structure_replicate(node: Any, _: object) -> ReplicateSource:
-    data = _fields(node, ReplicateSource.manifest_type, ("n", "seed"), ("key",))
-    n = _at("n", _size, data["n"])
-    seed = _at("seed", _size, data["seed"])
-    if "key" in data:
-        return _build(ReplicateSource, n, seed, _at("key", _str, data["key"]))
-    return _build(ReplicateSource, n, seed)
-
-
-def _unstructure_parts(
-    conv: cattrs.Converter, source: ConcatSource | ProductSource
-) -> dict[str, Any]:
-    return {
-        "type": source.manifest_type,
-        "parts": [conv.unstructure(part, ParamSource) for part in source.parts],
-    }
-
-
-def _parts(conv: cattrs.Converter, node: Any) -> tuple[ParamSource, ...]:
-    parts = _array_of(partial(_source, conv))(node)
-    if not parts:
-        msg = "expected at least one source, got an empty array"
-        raise _PathError(msg)
-    return parts
-
-
-def _structure_concat(conv: cattrs.Converter, node: Any, _: object) -> ConcatSource:
-    data = _fields(node, ConcatSource.manifest_type, ("parts",))
-    return _build(ConcatSource.of, *_at("parts", partial(_parts, conv), data["parts"]))
-
-
-def _structure_product(conv: cattrs.Converter, node: Any, _: object) -> ProductSource:
-    data = _fields(node, ProductSource.manifest_type, ("parts",))
-    return _build(ProductSource.of, *_at("parts", partial(_parts, conv), data["parts"]))
-
-
-def _unstructure_slice(conv: cattrs.Converter, source: SliceSource) -> dict[str, Any]:
-    return {
-        "type": SliceSource.manifest_type,
-        "source": conv.unstructure(source.source, ParamSource),
-        "start": source.start,
-        "stop": source.stop,
-        "step": source.step,
-    }
-
-
-def _structure_slice(conv: cattrs.Converter, node: Any, _: object) -> SliceSource:
-    data = _fields(node, SliceSource.manifest_type, ("source", "start", "stop", "step"))
-    inner = _at("source", partial(_source, conv), data["source"])
-    start, stop, step = (_at(k, _int, data[k]) for k in ("start", "stop", "step"))
-    return _build(SliceSource, inner, start, stop, step)
-
-
-def _unstructure_shuffled(conv: cattrs.Converter, source: ShuffledSource) -> dict[str, Any]:
-    return {
-        "type": ShuffledSource.manifest_type,
-        "source": conv.unstructure(source.source, ParamSource),
-        "seed": source.seed,
-    }
-
-
-def _structure_shuffled(conv: cattrs.Converter, node: Any, _: object) -> ShuffledSource:
-    data = _fields(node, ShuffledSource.manifest_type, ("source", "seed"))
-    inner = _at("source", partial(_source, conv), data["source"])
-    seed = _at("seed", _size, data["seed"])
-    return _build(ShuffledSource, inner, seed)
-
-
-# -- distributions ---------------------------------------------------------------------
-def _split_union(annotation: str) -> list[str]:
-    """Split ``"tuple[int | float, ...] | None"`` on its top-level ``|``."""
-    parts, depth, start = [], 0, 0
-    for i, char in enumerate(annotation):
-        depth += (char == "[") - (char == "]")
-        if char == "|" and depth == 0:
-            parts.append(annotation[start:i].strip())
-            start = i + 1
-    parts.append(annotation[start:].strip())
-    return parts
-
-
-_TUPLE_RE: Final = re.compile(r"(?:tuple|Sequence)\[(.*),\s*\.\.\.\]")
-
-
-def _array_or_range(array: Check) -> Check:
-    """A range object (``{"type": "range", ...}``), or what ``array`` checks."""
-
-    def check(node: Any) -> Any:
-        return _structure_range(node) if isinstance(node, Mapping) else array(node)
-
-    return check
-
-
-def _check_for(annotation: object) -> Check:  # noqa: PLR0911
-    """The JSON check for a distribution field, read from its annotation's text.
-
-    Fields annotated ``int`` refuse floats and bools, ``float`` or ``int | float``
-    refuse strings and bools, ``X | None`` also take null, ``tuple[X, ...]`` take an
-    array; anything else takes any JSON value, which the constructor then validates.
+    Only init fields: the private caches of a source name types its module imports for
+    type checking alone. The annotations are this package's (or a registering user's)
+    code, never manifest data.
     """
-    if isinstance(annotation, type):
-        annotation = annotation.__name__
-    text = str(annotation).replace("typing.", "")
-    parts = _split_union(text)
-    if "None" in parts:
-        rest = " | ".join(p for p in parts if p != "None")
-        return _optional(_check_for(rest)) if rest else _value
-    kinds = set(parts)
-    if "range" in kinds:  # choice options: an array of values or a range object
-        return _array_or_range(_check_for(" | ".join(p for p in parts if p != "range")))
-    if kinds == {"int"}:
-        return _int
-    if kinds in ({"float"}, {"int", "float"}):
+    fields = [f for f in attrs.fields(cls) if f.init]
+    holder = _Annotated()
+    holder.__annotations__ = {f.name: f.type for f in fields}
+    hints = get_type_hints(holder, globalns=_module_names(cls), localns=_ANNOTATION_NAMES)
+    return [f.evolve(type=hints[f.name]) for f in fields]
+
+
+def _module_names(cls: type[Any]) -> dict[str, Any]:
+    """The globals of the module ``cls`` was defined in (none, for an unlisted module)."""
+    module = sys.modules.get(cls.__module__)
+    return dict(vars(module)) if module is not None else {}
+
+
+class _Annotated:
+    """An object that only carries annotations, for `typing.get_type_hints`."""
+
+
+def _is_tuple_of(t: Any) -> bool:
+    """``tuple[X, ...]``: an array, each item checked (cattrs' own would take a string)."""
+    args = get_args(t)
+    return get_origin(t) is tuple and len(args) == 2 and args[1] is ...
+
+
+def _is_field_union(t: Any) -> bool:
+    """A union of a model class's field that needs metalab's hook: numbers, or with a range.
+
+    Other unions (``X | None`` included) keep cattrs' own handling, which calls the
+    strict hooks of their members; `metalab.structured` relies on it for user schemas.
+    """
+    if get_origin(t) not in (Union, UnionType):
+        return False
+    args = set(get_args(t)) - {type(None)}
+    return args == {int, float} or range in args
+
+
+def _is_mapping(t: Any) -> bool:
+    """``Mapping[str, X]``: an object, its keys sorted, each value checked."""
+    return get_origin(t) is Mapping
+
+
+def _union_hook(conv: cattrs.Converter, t: Any) -> Callable[..., Any]:
+    """``int | float`` (ints stay ints) and ``values | range`` (choice options)."""
+    args = set(get_args(t))
+    if type(None) in args:
+        inner = _hook_of(conv, Union[tuple(args - {type(None)})])  # noqa: UP007
+
+        def optional(value: Any, _: object = None) -> Any:
+            return None if value is None else inner(value)
+
+        return optional
+    if args == {int, float}:
         return _number
-    if kinds == {"str"}:
-        return _str
-    if kinds == {"bool"}:
-        return _bool
-    if len(parts) == 1 and (match := _TUPLE_RE.fullmatch(parts[0])):
-        return _array_of(_check_for(match[1]))
-    return _value
+    array = _hook_of(conv, Union[tuple(args - {range})])  # noqa: UP007
+
+    def array_or_range(value: Any, _: object = None) -> Any:
+        return _structure_range(value) if isinstance(value, Mapping) else array(value)
+
+    return array_or_range
 
 
+def _register_leaves(conv: cattrs.Converter) -> None:
+    """Strict hooks for leaves and containers: no ``int("3")``, no ``int(True)``."""
+    for cls, hook in ((int, _int), (float, _float), (str, _str), (bool, _bool)):
+        conv.register_structure_hook(cls, hook)
+    conv.register_structure_hook(_ParamValueType, _value)
+    conv.register_structure_hook(range, _structure_range)
+    conv.register_structure_hook_factory(_is_field_union, lambda t: _union_hook(conv, t))
+    conv.register_structure_hook_factory(
+        _is_tuple_of, lambda t: _array_of(_hook_of(conv, get_args(t)[0]))
+    )
+    conv.register_structure_hook_factory(
+        _is_mapping, lambda t: _object_of(_hook_of(conv, get_args(t)[1]))
+    )
+    conv.register_unstructure_hook(tuple, _plain)
+    conv.register_unstructure_hook(FrozenDict, _plain)
+    conv.register_unstructure_hook(range, _unstructure_range)
+    conv.register_unstructure_hook(_ParamValueType, _plain)
+
+
+def _drop_type(check: Check, value: Any, _: object) -> Any:
+    """A check as a structure hook, which cattrs calls with the type too."""
+    return check(value)
+
+
+def _hook_of(conv: cattrs.Converter, t: Any) -> Check:
+    """The structure hook of ``t`` as a one-argument check."""
+    hook = conv.get_structure_hook(t)
+    return lambda value: hook(value, t)
+
+
+# -- model classes: hooks generated from the attrs fields ---------------------------------
 @attrs.frozen
-class _DistributionLayout:
-    """How one distribution class maps to its manifest node: one key per init field."""
+class _Layout:
+    """How one model class maps to its JSON node; the generated hook does the fields."""
 
     cls: type[Any]
-    required: tuple[str, ...]
-    optional: tuple[str, ...]
-    names: tuple[tuple[str, str], ...]
-    """``(manifest key, attribute name)`` of every field, in declaration order."""
-    checks: Mapping[str, Check]
+    allowed: frozenset[str]
+    """Every key its node may hold: the fields, ``type`` and `extras`."""
+    extras: tuple[str, ...]
+    """Keys of the node that are no field (the layout differs): checked here, not passed on."""
 
-    @classmethod
-    def of(cls, dist: type[Any]) -> _DistributionLayout:
-        """Read the layout off the attrs fields of ``dist``."""
-        fields = [f for f in attrs.fields(dist) if f.init]
-        return cls(
-            cls=dist,
-            required=tuple(f.alias for f in fields if f.default is attrs.NOTHING),
-            optional=tuple(f.alias for f in fields if f.default is not attrs.NOTHING),
-            names=tuple((f.alias, f.name) for f in fields),
-            checks={f.alias: _check_for(f.type) for f in fields},
-        )
 
-    def unstructure(self, dist: Any) -> dict[str, Any]:
-        """The node of ``dist``; optional fields that hold None are left out."""
-        out: dict[str, Any] = {"type": self.cls.manifest_type}
-        for key, name in self.names:
-            value = getattr(dist, name)
-            if value is None and key in self.optional:
-                continue
-            out[key] = _unstructure_range(value) if isinstance(value, range) else _plain(value)
-        return out
+_RANGE: Final = _Layout(range, frozenset({"type", "start", "stop", "step"}), ())
 
-    def structure(self, node: Any, _: object) -> Any:
-        """Build the distribution through its constructor, so every validation runs."""
-        tag = self.cls.manifest_type
-        data = _fields(node, tag, self.required, self.optional, versioned=False)
-        kwargs = {
-            key: _at(key, self.checks[key], data[key]) for key, _ in self.names if key in data
-        }
-        return _build(self.cls, **kwargs)
+_LAYOUTS: Final[dict[Any, _Layout]] = {}
+"""The layout of each builder (the callable a generated hook constructs with)."""
+
+
+def _unknown_fields(layout: _Layout, unknown: Iterable[str]) -> _PathError:
+    names = sorted(unknown)
+    listed = ", ".join(json.dumps(k) for k in names)
+    msg = (
+        f"unknown field{'s' if len(names) > 1 else ''} {listed} in a {layout.cls.__name__} "
+        f"(it has: {', '.join(sorted(layout.allowed))})"
+    )
+    return _PathError(msg)
+
+
+def _generate(
+    conv: cattrs.Converter,
+    cls: type[Any],
+    *,
+    build: Callable[..., Any] | None = None,
+    extras: tuple[str, ...] = (),
+    optional: tuple[str, ...] = (),
+    **hooks: Any,
+) -> Callable[[Any], Any]:
+    """The structure function cattrs generates for ``cls``, detailed and strict.
+
+    ``hooks`` replace the type's hook for fields whose manifest check is stricter than
+    their type (a size is a non-negative int); ``optional`` fields may be left out of
+    the node, so the constructor's default applies; ``build`` constructs in place of
+    ``cls(**fields)``.
+    """
+    fields = [f.evolve(default=None) if f.name in optional else f for f in _resolved_fields(cls)]
+
+    def construct(**kwargs: Any) -> Any:
+        return (build or cls)(**kwargs)
+
+    construct.__name__ = cls.__name__
+    construct.__qualname__ = cls.__qualname__
+    keys = {"type", *extras, *(f.alias or f.name for f in fields)}
+    layout = _Layout(cls, frozenset(keys), extras)
+    _LAYOUTS[construct] = layout
+    overrides: dict[str, Any] = {
+        name: override(struct_hook=partial(_drop_type, h)) for name, h in hooks.items()
+    }
+    generated = make_dict_structure_fn_from_attrs(
+        fields,
+        construct,  # type: ignore[arg-type]
+        conv,
+        _cattrs_forbid_extra_keys=True,
+        _cattrs_detailed_validation=True,
+        _cattrs_use_alias=True,
+        **overrides,
+    )
+
+    def structure(node: Any) -> Any:
+        data = _object(node)
+        if "type" in data and data["type"] != cls.manifest_type:
+            msg = f"expected {json.dumps(cls.manifest_type)}, got {_show(data['type'])}"
+            raise _PathError(msg, "type")
+        found: list[_PathError] = []
+        if "format_version" in data and "format_version" in extras:
+            try:
+                _at("format_version", _check_version, data["format_version"])
+            except ManifestError as error:
+                found.extend(_problems(error))
+        skip = {"type", *extras}
+        try:
+            built = generated({k: v for k, v in data.items() if k not in skip}, cls)
+        except cattrs.ClassValidationError as error:
+            found.extend(_problems(error))
+        if found:
+            _raise(sorted(found, key=_node_first))
+        if "total_cases" in data and "total_cases" in extras:
+            total = _at("total_cases", _size, data["total_cases"])
+            if total != built.size:
+                msg = (
+                    f"the manifest says {_show(total)} cases, but its definition gives "
+                    f"{_show(built.size)}"
+                )
+                raise _PathError(msg, "total_cases")
+        return built
+
+    return structure
+
+
+# -- unions: the "type" of a node picks its class ------------------------------------------
+_SOURCES: Final[list[type[ParamSource]]] = list(SOURCE_TYPES)
+"""Every source class a manifest can hold: the built-in ones, then those `register`ed."""
+
+_STRUCTURE: Final[dict[type[Any], Callable[[Any], Any]]] = {}
+"""The structure function of every model class, by class."""
 
 
 def _tagged(node: Any, tags: Mapping[str, type[Any]], kind: str, others: Mapping[str, str]) -> str:
@@ -733,19 +744,22 @@ def _tagged(node: Any, tags: Mapping[str, type[Any]], kind: str, others: Mapping
     return tag
 
 
+def _source_tags() -> dict[str, type[Any]]:
+    return {cls.manifest_type: cls for cls in _SOURCES}
+
+
 _DISTRIBUTION_TAGS: Final = {cls.manifest_type: cls for cls in DISTRIBUTIONS}
-_SOURCE_TAGS: Final = {cls.manifest_type: cls for cls in SOURCE_TYPES}
-_DISTRIBUTION_UNION: Final[Any] = Union[DISTRIBUTIONS]  # noqa: UP007 - built from a tuple
-_SOURCE_UNION: Final[Any] = Union[SOURCE_TYPES]  # noqa: UP007 - built from a tuple
 
 
 def _distribution_tag(node: Any) -> str:
-    return _tagged(node, _DISTRIBUTION_TAGS, "distribution", dict.fromkeys(_SOURCE_TAGS, "source"))
+    return _tagged(
+        node, _DISTRIBUTION_TAGS, "distribution", dict.fromkeys(_source_tags(), "source")
+    )
 
 
-def _distribution(conv: cattrs.Converter, node: Any) -> Distribution:
+def _distribution(conv: cattrs.Converter, node: Any, _: object = None) -> Distribution:
     _distribution_tag(node)
-    dist: Distribution = conv.structure(node, _DISTRIBUTION_UNION)
+    dist: Distribution = conv.structure(node, _union(DISTRIBUTIONS))
     return dist
 
 
@@ -759,16 +773,61 @@ without a version.
 
 
 def _source(conv: cattrs.Converter, node: Any, _: object = None) -> ParamSource:
-    _tagged(node, _SOURCE_TAGS, "source", dict.fromkeys(_DISTRIBUTION_TAGS, "distribution"))
+    _tagged(node, _source_tags(), "source", dict.fromkeys(_DISTRIBUTION_TAGS, "distribution"))
+    union = _union(tuple(_SOURCES))
     if _VERSIONED.get() is not None:
-        source: ParamSource = conv.structure(node, _SOURCE_UNION)
+        source: ParamSource = conv.structure(node, union)
         return source
     token = _VERSIONED.set("format_version" in node)  # the top-level node of a document
     try:
-        source = conv.structure(node, _SOURCE_UNION)
+        source = conv.structure(node, union)
     finally:
         _VERSIONED.reset(token)
     return source
+
+
+def _union(classes: tuple[type[Any], ...]) -> Any:
+    return Union[classes]  # noqa: UP007 - built from a tuple
+
+
+def _random_hook(conv: cattrs.Converter) -> Callable[[Any], RandomSource]:
+    """RandomSource: hand-written around the generated hook for the earlier format.
+
+    A node without ``"algorithm"`` is of the earlier format (only in a document without
+    a version), whose algorithm takes any int seed and knows fewer distributions.
+    """
+    space = _non_empty(
+        _object_of(partial(_distribution, conv)), "a random space needs at least one parameter"
+    )
+    common: dict[str, Any] = {"space": space, "n_trials": _size, "algorithm": _algorithm}
+    current = _generate(conv, RandomSource, extras=("format_version",), seed=_size, **common)
+    legacy = _generate(conv, RandomSource, extras=("format_version",), seed=_int, **common)
+    legacy_tags = {cls.manifest_type for cls in LEGACY_DISTRIBUTIONS}
+
+    def structure(node: Any) -> RandomSource:
+        data = _object(node)
+        if "algorithm" in data:
+            hook = legacy if data["algorithm"] == LEGACY_ALGORITHM else current
+            return hook(data)  # type: ignore[no-any-return]
+        versioned = _VERSIONED.get()
+        if versioned is None:  # structured on its own, not inside a document
+            versioned = "format_version" in data
+        if versioned:  # the legacy default would silently change the values
+            return current(data)  # type: ignore[no-any-return]
+        space_node = data.get("space")
+        names = sorted(space_node) if isinstance(space_node, Mapping) else []
+        for name in names:
+            assert isinstance(space_node, Mapping)
+            tag = _at("space", partial(_at, name, _distribution_tag), space_node[name])
+            if tag not in legacy_tags:
+                msg = (
+                    f'{_show(tag)} needs a manifest that names its "algorithm"; one without '
+                    f"is of the earlier format, which knows only {', '.join(sorted(legacy_tags))}"
+                )
+                raise _PathError(msg, "space", name, "type")
+        return legacy({**data, "algorithm": LEGACY_ALGORITHM})  # type: ignore[no-any-return]
+
+    return structure
 
 
 def _unknown_distribution(dist: object, where: str = "") -> UnsupportedOperationError:
@@ -791,71 +850,154 @@ def _unknown_distribution(dist: object, where: str = "") -> UnsupportedOperation
 def _unstructure_distribution(conv: cattrs.Converter, dist: Distribution) -> dict[str, Any]:
     if type(dist) not in DISTRIBUTIONS:
         raise _unknown_distribution(dist)
-    out: dict[str, Any] = conv.get_unstructure_hook(_DISTRIBUTION_UNION)(dist)
+    out: dict[str, Any] = conv.unstructure(dist, _union(DISTRIBUTIONS))
     return out
 
 
 def _unstructure_source(conv: cattrs.Converter, source: ParamSource) -> dict[str, Any]:
-    if type(source) not in SOURCE_TYPES:
+    if type(source) not in _SOURCES:
         msg = (
             f"{type(source).__name__} has no manifest form; a source type is registered "
-            "in metalab.manifest.SOURCE_TYPES"
+            "with metalab.manifest.register"
         )
         raise UnsupportedOperationError(msg)
-    out: dict[str, Any] = conv.get_unstructure_hook(_SOURCE_UNION)(source)
+    out: dict[str, Any] = conv.unstructure(source, _union(tuple(_SOURCES)))
     return out
 
 
+def _unstructure_fields(
+    conv: cattrs.Converter, cls: type[Any], *, total: bool = False
+) -> Callable[[Any], dict[str, Any]]:
+    """The unstructure function cattrs generates for ``cls``; None optionals left out.
+
+    With ``total``, the node also says how many cases the source has (a check for
+    readers; the layout differs from the fields).
+    """
+    fields = _resolved_fields(cls)
+    omit: dict[str, Any] = {
+        f.name: override(omit_if_default=True) for f in fields if f.default is None
+    }
+    generated = make_dict_unstructure_fn_from_attrs(fields, cls, conv, **omit)
+    tag = {"type": cls.manifest_type}
+
+    def unstructure(value: Any) -> dict[str, Any]:
+        out: dict[str, Any] = {**tag, **generated(value)}
+        if total:
+            out["total_cases"] = value.size
+        return out
+
+    return unstructure
+
+
+def _unstructure_random(conv: cattrs.Converter) -> Callable[[RandomSource], dict[str, Any]]:
+    """RandomSource: name the parameter of a distribution that has no manifest form."""
+    generated = _unstructure_fields(conv, RandomSource)
+
+    def unstructure(source: RandomSource) -> dict[str, Any]:
+        for name, dist in source.space.items():
+            if type(dist) not in DISTRIBUTIONS:
+                raise _unknown_distribution(dist, f"random space {name!r}: ")
+        return generated(source)
+
+    return unstructure
+
+
 # -- the converter -----------------------------------------------------------------------
-def _register(
+def _predicate(cls: type[Any]) -> Callable[[Any], bool]:
+    # Predicate hooks: a class registered directly would have cattrs resolve its
+    # annotations itself, which name what its module imports only for type checking.
+    return lambda t: t is cls
+
+
+def _register_class(
     conv: cattrs.Converter,
     cls: type[Any],
-    structure: Callable[[Any, Any], Any],
+    structure: Callable[[Any], Any],
     unstructure: Callable[[Any], Any],
 ) -> None:
-    # Predicate hooks: registering an attrs class directly makes cattrs resolve its
-    # annotations, which need names the source modules import only for type checking.
-    conv.register_structure_hook_func(lambda t: t is cls, structure)
-    conv.register_unstructure_hook_func(lambda t: t is cls, unstructure)
+    _STRUCTURE[cls] = structure
+    conv.register_structure_hook_func(_predicate(cls), lambda node, _: structure(node))
+    conv.register_unstructure_hook_func(_predicate(cls), unstructure)
+
+
+def _configure_unions(conv: cattrs.Converter) -> None:
+    """Tagged unions last: `configure_tagged_union` captures the member hooks."""
+    configure_tagged_union(
+        _union(DISTRIBUTIONS), conv, tag_generator=_manifest_type, tag_name="type"
+    )
+    configure_tagged_union(
+        _union(tuple(_SOURCES)), conv, tag_generator=_manifest_type, tag_name="type"
+    )
+
+
+def _builtin_hooks(conv: cattrs.Converter) -> None:
+    """The built-in sources: generated hooks, with each field's manifest check."""
+    source = partial(_source, conv)
+    parts = _non_empty(_array_of(source), "expected at least one source, got an empty array")
+    values = _non_empty(_array_of(_value), "expected a non-empty array of values, got an empty one")
+    versioned = ("format_version",)
+    counted = ("format_version", "total_cases")
+    structure: dict[type[Any], Callable[[Any], Any]] = {
+        GridSource: _generate(
+            conv, GridSource, build=_positional(GridSource), extras=counted, spec=_object_of(_axis)
+        ),
+        ManualSource: _generate(
+            conv, ManualSource, extras=counted, optional=("tags",), cases=_array_of(_params)
+        ),
+        RandomSource: _random_hook(conv),
+        ZipSource: _generate(
+            conv, ZipSource, build=_positional(ZipSource), extras=versioned, spec=_object_of(values)
+        ),
+        ReplicateSource: _generate(
+            conv, ReplicateSource, extras=versioned, optional=("key",), n=_size, seed=_size
+        ),
+        ConcatSource: _generate(
+            conv, ConcatSource, build=_of(ConcatSource.of), extras=versioned, parts=parts
+        ),
+        ProductSource: _generate(
+            conv, ProductSource, build=_of(ProductSource.of), extras=versioned, parts=parts
+        ),
+        SliceSource: _generate(conv, SliceSource, extras=versioned, source=source),
+        ShuffledSource: _generate(
+            conv, ShuffledSource, extras=versioned, source=source, seed=_size
+        ),
+    }
+    for cls in SOURCE_TYPES:
+        counts = cls in (GridSource, ManualSource)
+        unstructure = _unstructure_fields(conv, cls, total=counts)
+        if cls is RandomSource:
+            unstructure = _unstructure_random(conv)
+        _register_class(conv, cls, structure[cls], unstructure)
+
+
+def _positional(factory: Callable[..., ParamSource]) -> Callable[..., ParamSource]:
+    """A builder for a constructor whose ``spec`` is positional-only (``**values`` is axes)."""
+
+    def build(spec: Any) -> ParamSource:
+        return factory(spec)
+
+    return build
+
+
+def _of(factory: Callable[..., ParamSource]) -> Callable[..., ParamSource]:
+    """A builder from the ``parts`` field for a constructor that takes the parts spread."""
+    return lambda parts: factory(*parts)
 
 
 def _make_converter() -> cattrs.Converter:
     """Build metalab's one converter, registering hooks from the simplest types up."""
-    conv = cattrs.Converter()
-    # Parameter values: tuples become arrays and read-only mappings objects.
-    conv.register_unstructure_hook(tuple, _plain)
-    conv.register_unstructure_hook(FrozenDict, _plain)
-    _register(conv, range, _structure_range, _unstructure_range)
-    for dist in DISTRIBUTIONS:
-        layout = _DistributionLayout.of(dist)
-        _register(conv, dist, layout.structure, layout.unstructure)
-    # Composites hold sources: their hooks go through the source union at call time.
-    source_hooks: dict[type[Any], tuple[Callable[[Any, Any], Any], Callable[[Any], Any]]] = {
-        GridSource: (_structure_grid, partial(_unstructure_grid, conv)),
-        ManualSource: (_structure_manual, partial(_unstructure_manual, conv)),
-        RandomSource: (partial(_structure_random, conv), partial(_unstructure_random, conv)),
-        ZipSource: (_structure_zip, partial(_unstructure_zip, conv)),
-        ReplicateSource: (_structure_replicate, _unstructure_replicate),
-        ConcatSource: (partial(_structure_concat, conv), partial(_unstructure_parts, conv)),
-        ProductSource: (partial(_structure_product, conv), partial(_unstructure_parts, conv)),
-        SliceSource: (partial(_structure_slice, conv), partial(_unstructure_slice, conv)),
-        ShuffledSource: (partial(_structure_shuffled, conv), partial(_unstructure_shuffled, conv)),
-    }
-    for cls in SOURCE_TYPES:
-        if cls not in source_hooks:  # pragma: no cover - caught by the test suite at import
-            msg = f"{cls.__name__} is in SOURCE_TYPES but has no hooks in _make_converter"
-            raise TypeError(msg)
-        _register(conv, cls, *source_hooks[cls])
-    # Tagged unions last: they capture the member hooks registered above.
-    configure_tagged_union(_DISTRIBUTION_UNION, conv, tag_generator=_manifest_type, tag_name="type")
-    configure_tagged_union(_SOURCE_UNION, conv, tag_generator=_manifest_type, tag_name="type")
-    _register(
-        conv,
-        Distribution,
-        partial(_distribution_hook, conv),
-        partial(_unstructure_distribution, conv),
+    conv = cattrs.Converter(detailed_validation=True, forbid_extra_keys=True)
+    _register_leaves(conv)
+    conv.register_structure_hook_func(_predicate(Distribution), partial(_distribution, conv))
+    conv.register_unstructure_hook_func(
+        _predicate(Distribution), partial(_unstructure_distribution, conv)
     )
-    _register(conv, ParamSource, partial(_source, conv), partial(_unstructure_source, conv))
+    conv.register_structure_hook_func(_predicate(ParamSource), partial(_source, conv))
+    conv.register_unstructure_hook_func(_predicate(ParamSource), partial(_unstructure_source, conv))
+    for dist in DISTRIBUTIONS:
+        _register_class(conv, dist, _generate(conv, dist), _unstructure_fields(conv, dist))
+    _builtin_hooks(conv)
+    _configure_unions(conv)
     return conv
 
 
@@ -864,12 +1006,50 @@ def _manifest_type(cls: type[Any]) -> str:
     return tag
 
 
-def _distribution_hook(conv: cattrs.Converter, node: Any, _: object) -> Distribution:
-    return _distribution(conv, node)
-
-
 converter: Final = _make_converter()
 """metalab's one cattrs converter: every manifest is read and written through it."""
+
+
+def register(cls: type[S]) -> type[S]:
+    """Give a source class a manifest form: cattrs-generated hooks, in the source union.
+
+    ``cls`` is a frozen attrs subclass of `ParamSource` with a ``manifest_type``
+    ClassVar (its stable tag under ``"type"``) whose init fields are annotated with
+    types the converter knows (ints, floats, strings, bools, parameter values, sources,
+    distributions, and tuples and mappings of these). Its node holds those fields by
+    name, and it is rebuilt with ``cls(**fields)``. Returns ``cls``, so it can decorate.
+    A class of the same module and name defined again (a module reloaded) replaces the
+    earlier one.
+
+    Raises:
+        UnsupportedOperationError: ``cls`` is no attrs source class with a new tag.
+    """
+    raw: object = cls
+    tag = getattr(cls, "manifest_type", None)
+    if not (isinstance(raw, type) and issubclass(raw, ParamSource) and attrs.has(raw)):
+        msg = f"register takes an attrs subclass of ParamSource, got {raw!r}"
+        raise UnsupportedOperationError(msg)
+    if not isinstance(tag, str) or not tag:
+        msg = f"{cls.__name__} needs a manifest_type ClassVar, a non-empty str"
+        raise UnsupportedOperationError(msg)
+    if cls in _SOURCES:
+        return cls
+    taken = _source_tags().get(tag)
+    if taken is not None and _same_definition(taken, cls) and taken not in SOURCE_TYPES:
+        # The same class defined again (a module reloaded, a notebook cell run twice).
+        _SOURCES.remove(taken)
+    elif taken is not None or tag in _DISTRIBUTION_TAGS or tag == "range":
+        msg = f"{cls.__name__}: the manifest type {tag!r} is already taken"
+        raise UnsupportedOperationError(msg)
+    structure = _generate(converter, cls, extras=("format_version",))
+    _register_class(converter, cls, structure, _unstructure_fields(converter, cls))
+    _SOURCES.append(cls)
+    _configure_unions(converter)
+    return cls
+
+
+def _same_definition(a: type[Any], b: type[Any]) -> bool:
+    return (a.__module__, a.__qualname__) == (b.__module__, b.__qualname__)
 
 
 # -- public functions ------------------------------------------------------------------
@@ -994,8 +1174,9 @@ def from_manifest(data: Mapping[str, Any]) -> ParamSource:
     try:
         _check_shape(data)
         source: ParamSource = converter.structure(data, ParamSource)
-    except _PathError as error:
-        raise ManifestError(str(error)) from error.__cause__
+    except (_PathError, _ProblemsError) as error:
+        problems = _problems(error)
+        raise ManifestError(str(error)) from problems[0].__cause__
     except RecursionError:
         msg = f"{_ROOT}: nests too deeply"
         raise ManifestError(msg) from None
@@ -1017,7 +1198,7 @@ def from_manifest_of(cls: type[S], data: Mapping[str, Any]) -> S:
     ...
     metalab.errors.ManifestError: type: expected a "ManualSource" manifest, got "GridSource"
     """
-    if cls is not ParamSource and cls not in SOURCE_TYPES:
+    if cls is not ParamSource and cls not in _SOURCES:
         msg = f"{cls.__name__} has no manifest form"
         raise UnsupportedOperationError(msg)
     raw: object = data  # checked at run time: manifests come from files

@@ -6,7 +6,7 @@ import dataclasses
 import enum
 import pickle
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal, NewType, NotRequired, TypedDict
 
 import attrs
@@ -147,8 +147,36 @@ class NeedsAB:
     c: int = 0
 
 
+@attrs.frozen
+class Sgd:
+    """A schema told apart from `Adam` by its one field."""
+
+    momentum: float
+
+
+@attrs.frozen
+class EitherOptimizer:
+    """A schema whose field is a union of two schemas, and a mapping and a sequence."""
+
+    optimizer: Adam | Sgd
+    sizes: Sequence[int] = ()
+    scales: Mapping[str, float] = attrs.field(factory=dict)
+
+
 class TestStructuring:
     """Cases read as instances of the schema, through the one converter."""
+
+    def test_union_of_schemas_and_containers(self) -> None:
+        """A union of schemas gets the class that fits; mappings and sequences keep cattrs' way."""
+        view = manual(
+            [
+                {"optimizer": {"opt": "adam", "beta1": 0.9}, "sizes": [1, 2], "scales": {"b": 1}},
+                {"optimizer": {"momentum": 0.5}},
+            ]
+        ).structured(EitherOptimizer)
+        assert view[0] == EitherOptimizer(Adam("adam", 0.9), (1, 2), {"b": 1.0})
+        assert view[1] == EitherOptimizer(Sgd(0.5))
+        assert type(view[0].scales["b"]) is float
 
     def test_attrs_class(self) -> None:
         """Each case becomes an attrs instance; absent optional fields take their defaults."""
