@@ -405,6 +405,9 @@ def _value(value: Any, _: object = None) -> ParamValue:
     if cls is float:
         if not math.isfinite(value):
             msg = f"NaN and infinite floats cannot go into a manifest, got {_show(value)}"
+            if math.isinf(value):
+                # JSON has no infinity: in a manifest's text it is a number too large.
+                msg += " (a number beyond the float range, such as 1e400, reads as that)"
             raise _PathError(msg)
         return value  # type: ignore[no-any-return]
     if isinstance(value, list | tuple):

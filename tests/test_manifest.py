@@ -750,6 +750,10 @@ class TestErrors:
                 + "]}}",
                 r"spec\.x(\[0\])+: the manifest nests more than",
             ),
+            (
+                '{"type": "GridSource", "spec": {"x": [1e400]}}',
+                r"spec\.x\[0\]: .* got Infinity \(a number beyond the float range, such as 1e400",
+            ),
         ],
     )
     def test_bad_text(self, text: str, pattern: str) -> None:
