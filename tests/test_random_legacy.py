@@ -8,6 +8,8 @@ sorted name order.
 
 from __future__ import annotations
 
+import importlib
+import inspect
 import json
 import math
 import random as stdlib_random
@@ -31,8 +33,12 @@ from metalab import (
 from metalab._case import encode_value
 from metalab.errors import ParamError
 from metalab.manifest import dumps, from_manifest, loads
+from metalab.params import _random_legacy
 
 LEGACY = "python-random-v0"
+
+# The module, not the function `metalab.params.random` that shadows it as an attribute.
+random_module = importlib.import_module("metalab.params.random")
 
 SPEC: dict[str, tuple[str, tuple[Any, ...]]] = {
     "b_lr": ("loguniform", (1e-5, 1e-1)),
@@ -242,3 +248,47 @@ class TestLegacyManifests:
             assert (source[i].params["a"], source[i].params["b"]) == (2.0, 1.0)
         assert loads(dumps(source)) == source
         assert [c.params for c in loads(dumps(source))] == [c.params for c in source]
+
+
+class TestEngines:
+    """Each algorithm draws through its own engine, chosen once when the source is built."""
+
+    @staticmethod
+    def _every_path(source: Any) -> None:
+        """Index, iterate, stream dicts, take and fill columns of ``source``."""
+        assert source[3] == source[-2]
+        assert len(list(source)) == len(list(source.dicts())) == len(source)
+        assert len(source.take([1, 2])) == 2
+        assert all(len(column) == len(source) for column in source.columns().values())
+
+    def test_only_the_earlier_format_seeds_random_random(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A legacy source seeds one random.Random per trial drawn; a current source none."""
+        seeds: list[int] = []
+
+        def recording(seed: int) -> stdlib_random.Random:
+            seeds.append(seed)
+            return stdlib_random.Random(seed)
+
+        monkeypatch.setattr(_random_legacy, "_mersenne_twister", recording)
+        space = {"x": uniform(0, 1), "n": randint(1, 8)}
+        self._every_path(random(space, 5, seed=7))
+        assert seeds == []
+        self._every_path(random(space, 5, seed=7, algorithm=LEGACY))
+        # Indexing draws trial 3 twice, iteration and dicts draw all five, take trials 1
+        # and 2, and columns all five again.
+        trials = [3, 3, *range(5), *range(5), 1, 2, *range(5)]
+        assert seeds == [7 * 1_000_000_007 + i for i in trials]
+
+    def test_the_current_algorithm_never_tests_for_the_earlier_one(self) -> None:
+        """RandomSource and the current engine hold no branch on the legacy algorithm."""
+        for cls in (random_module.RandomSource, random_module._SplitMixEngine):
+            text = inspect.getsource(cls)
+            assert "legacy" not in text.lower(), cls.__name__
+
+    def test_the_earlier_format_names_stay_importable_from_random(self) -> None:
+        """metalab.params.random re-exports the legacy module's public names, as is."""
+        for name in ("LEGACY_ALGORITHM", "LEGACY_DISTRIBUTIONS", "LEGACY_SEED_MULTIPLIER"):
+            assert getattr(random_module, name) is getattr(_random_legacy, name)
+            assert name in random_module.__all__

@@ -8,18 +8,22 @@ the space leaves the values of the others unchanged.
 Many trials at once (`RandomSource.take`, `RandomSource.columns`, iteration and
 `RandomSource.dicts`) go through the distributions' NumPy kernels in bounded chunks;
 single trials go through their scalar kernels, which give the same bits.
+
+That is the current algorithm, `ALGORITHM`. Each algorithm is an engine (`_Engine`):
+the current one is written here, the earlier format's (``python-random-v0``) in
+`metalab.params._random_legacy`. A source picks its engine by ``algorithm`` once, when
+it is built, so no code path of the current algorithm tests for the other one.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from itertools import chain
-from typing import TYPE_CHECKING, Any, ClassVar, Final, final, overload
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Protocol, final, overload
 
 import attrs
 import numpy as np
 
-from metalab._case import ParamCase, make_case
 from metalab._codegen import (
     CASE_NAMESPACE,
     case_source,
@@ -30,7 +34,6 @@ from metalab._codegen import (
 from metalab._values import (
     INT64_MAX,
     FrozenDict,
-    FrozenParams,
     ParamValue,
     check_int,
     describe,
@@ -46,9 +49,14 @@ from metalab.params._base import (
     checked_array,
     checked_list,
 )
+from metalab.params._random_legacy import (
+    LEGACY_ALGORITHM,
+    LEGACY_DISTRIBUTIONS,
+    LEGACY_SEED_MULTIPLIER,
+    LegacyEngine,
+)
 from metalab.params._rng import (
     ALGORITHM,
-    LEGACY_ALGORITHM,
     Lanes,
     Stream,
     Work,
@@ -77,12 +85,16 @@ from metalab.params.distributions import (
 if TYPE_CHECKING:
     import numpy.typing as npt
 
+    from metalab._case import ParamCase
     from metalab.params._algebra import SliceSource
     from metalab.params._rng import U64
 
 __all__ = [
     "ALGORITHM",
     "LEGACY_ALGORITHM",
+    # The earlier format's names, re-exported: they stay importable from here.
+    "LEGACY_DISTRIBUTIONS",
+    "LEGACY_SEED_MULTIPLIER",
     "Choice",
     "Distribution",
     "LogNormal",
@@ -101,13 +113,6 @@ __all__ = [
     "random",
     "uniform",
 ]
-
-ALGORITHMS: Final = (ALGORITHM, LEGACY_ALGORITHM)
-"""Every random algorithm metalab can replay, newest first."""
-
-LEGACY_SEED_MULTIPLIER: Final = 1_000_000_007
-LEGACY_DISTRIBUTIONS: Final = (Uniform, LogUniform, LogUniformInt, RandInt, Choice)
-"""The distributions the earlier format knew (without ``step`` or ``weights``)."""
 
 CHUNK: Final = 8192
 """Trials per NumPy pass when iterating or taking cases: bounds the memory in use."""
@@ -140,24 +145,6 @@ def _to_space(space: object) -> FrozenDict[str, Distribution]:
             )
             raise ParamError(msg)
     return FrozenDict(items)
-
-
-def _check_legacy_space(space: Mapping[str, Distribution]) -> None:
-    for name, dist in space.items():
-        if type(dist) not in LEGACY_DISTRIBUTIONS:
-            msg = (
-                f"random space {name!r}: algorithm {LEGACY_ALGORITHM!r} knows only "
-                f"Uniform, LogUniform, LogUniformInt, RandInt and Choice, got "
-                f"{type(dist).__name__}"
-            )
-            raise ParamError(msg)
-        for option in ("step", "weights"):
-            if getattr(dist, option, None) is not None:
-                msg = (
-                    f"random space {name!r}: algorithm {LEGACY_ALGORITHM!r} has no "
-                    f"{option!r} option, got {dist!r}"
-                )
-                raise ParamError(msg)
 
 
 def _compile_case(
@@ -273,136 +260,94 @@ def _growing_chunks(stop: int) -> Iterator[tuple[int, int]]:
         start, size = end, min(2 * size, CHUNK)
 
 
-@final
-@attrs.frozen(init=False, repr=False)
-class RandomSource(ParamSource):
-    """``n_trials`` replayable random draws from ``space``; case ``i`` is tagged ``trial_{i}``.
+class _Engine(Protocol):
+    """How a random algorithm draws the trials of a `RandomSource` (one per algorithm).
 
-    >>> src = RandomSource({"lr": loguniform(1e-4, 1e-1)}, n_trials=4, seed=0)
-    >>> src[2] == RandomSource({"lr": loguniform(1e-4, 1e-1)}, 4, seed=0)[2]
-    True
+    `RandomSource` picks its engine by ``algorithm`` once, when it is built, and hands
+    every draw to it: no code path tests which algorithm it runs.
     """
 
-    manifest_type: ClassVar[str] = "RandomSource"
+    def single(self) -> tuple[Callable[[int], ParamCase], Callable[[int], Raw]]:
+        """Case ``i`` and the raw form of trial ``i``, as functions of ``i``."""
+        ...
+
+    def iterate(self, source: RandomSource) -> Iterator[ParamCase]:
+        """Every case of ``source`` in order."""
+        ...
+
+    def dicts(self, source: RandomSource) -> Iterator[dict[str, ParamValue]]:
+        """Every case's params of ``source`` as fresh dicts."""
+        ...
+
+    def take(self, source: RandomSource, indices: Indices) -> list[ParamCase]:
+        """The cases of ``source`` at ``indices``."""
+        ...
+
+    def columns(self, source: RandomSource, indices: Indices | None) -> dict[str, npt.NDArray[Any]]:
+        """One array per parameter of ``source`` over ``indices`` (default: all)."""
+        ...
+
+    def generated_code(self) -> str:
+        """The code written out for the draws; '' for none."""
+        ...
+
+
+@final
+@attrs.frozen(repr=False)
+class _SplitMixEngine:
+    """The draws of the current algorithm, `ALGORITHM`, for one space and seed.
+
+    One random stream per parameter (`Stream`); single trials go through functions
+    written out for the space (`_compile_case`), batches through the distributions'
+    NumPy kernels in bounded chunks.
+    """
 
     space: Mapping[str, Distribution]
-    """The distribution of each parameter, names sorted."""
-    n_trials: int
     seed: int
-    algorithm: str
-    """The name of the algorithm that turns (seed, name, trial) into values."""
 
-    _names: tuple[str, ...] = attrs.field(init=False, eq=False, repr=False)
-    _streams: tuple[Stream, ...] = attrs.field(init=False, eq=False, repr=False)
-    _lanes: Lanes = attrs.field(init=False, eq=False, repr=False)
-    _legacy: bool = attrs.field(init=False, eq=False, repr=False)
-    # The written-out functions of one trial (see `_compile_case`), built on first use.
-    _case_function: Callable[[int], ParamCase] | None = attrs.field(
-        init=False, eq=False, repr=False
+    _names: tuple[str, ...] = attrs.field(init=False, eq=False)
+    _streams: tuple[Stream, ...] = attrs.field(init=False, eq=False)
+    _lanes: Lanes = attrs.field(init=False, eq=False)
+    # The written-out functions (see `_compile_case`, `_compile_batches`), built on first use.
+    _single: tuple[Callable[[int], ParamCase], Callable[[int], Raw]] | None = attrs.field(
+        init=False, eq=False
     )
-    _raw_function: Callable[[int], Raw] | None = attrs.field(init=False, eq=False, repr=False)
     _batch_function_cache: (
         tuple[Callable[..., Iterator[ParamCase]], Callable[..., list[dict[str, ParamValue]]]] | None
-    ) = attrs.field(init=False, eq=False, repr=False)
+    ) = attrs.field(init=False, eq=False)
 
-    def __init__(
-        self,
-        space: Mapping[str, Distribution],
-        n_trials: int,
-        seed: int,
-        *,
-        algorithm: str = ALGORITHM,
-    ) -> None:
-        """Validate the space, the number of trials, the seed and the algorithm."""
-        frozen = _to_space(space)
-        if algorithm not in ALGORITHMS:
-            msg = f"random algorithm must be one of {list(ALGORITHMS)}, got {describe(algorithm)}"
+    @staticmethod
+    def check(space: Mapping[str, Distribution], n_trials: int, seed: object) -> int:
+        """The seed, checked, once the number of trials is known to fit the algorithm."""
+        del space  # every distribution has a draw in the current algorithm
+        seed_ = check_seed(seed, "random seed")
+        if n_trials > 2**64:
+            msg = f"random n_trials must be <= 2**64, got {n_trials}"
             raise ParamError(msg)
-        trials = check_int(n_trials, "random n_trials")
-        if trials < 0:
-            msg = f"random n_trials must be >= 0, got {trials}"
-            raise ParamError(msg)
-        if algorithm == ALGORITHM:
-            seed_ = check_seed(seed, "random seed")
-            if trials > 2**64:
-                msg = f"random n_trials must be <= 2**64, got {trials}"
-                raise ParamError(msg)
-        else:
-            seed_ = check_int(seed, "random seed")
-            # Any int, negative ones included: the earlier format's random.Random(seed *
-            # 1_000_000_007 + i) is defined for them, and its manifests hold them.
-            _check_legacy_space(frozen)
-        self.__attrs_init__(frozen, trials, seed_, algorithm)
+        return seed_
 
     def __attrs_post_init__(self) -> None:
         """Derive one random stream per parameter."""
-        legacy = self.algorithm == LEGACY_ALGORITHM
-        streams: tuple[Stream, ...] = ()
-        if not legacy:
-            streams = tuple(Stream(self.seed, name) for name in self.space)
+        streams = tuple(Stream(self.seed, name) for name in self.space)
         object.__setattr__(self, "_names", tuple(self.space))
         object.__setattr__(self, "_streams", streams)
         object.__setattr__(self, "_lanes", Lanes(streams))
-        object.__setattr__(self, "_legacy", legacy)
-        object.__setattr__(self, "_case_function", None)
-        object.__setattr__(self, "_raw_function", None)
+        object.__setattr__(self, "_single", None)
         object.__setattr__(self, "_batch_function_cache", None)
 
-    @property
-    def size(self) -> int:
-        """The number of trials."""
-        return self.n_trials
-
-    @property
-    def keys(self) -> tuple[str, ...]:
-        """The parameter names, sorted."""
-        return self._names
-
     # -- one trial ------------------------------------------------------------------
-    def _raw(self, i: int) -> Raw:
-        tags = (f"trial_{i}",)
-        if self._legacy:
-            import random as stdlib_random  # only the legacy algorithm uses it
+    def single(self) -> tuple[Callable[[int], ParamCase], Callable[[int], Raw]]:
+        """Case ``i`` and the raw form of trial ``i``, written out for the space."""
+        functions = self._single
+        if functions is None:
+            dists = tuple(self.space.values())
+            functions = _compile_case(self._names, dists, self._streams, self._lanes)
+            object.__setattr__(self, "_single", functions)
+        return functions
 
-            rng = stdlib_random.Random(self.seed * LEGACY_SEED_MULTIPLIER + i)  # noqa: S311
-            return {k: d.sample_legacy(rng) for k, d in self.space.items()}, tags
-        raw = self._raw_function
-        if raw is None:
-            raw = self._compile()[1]
-        return raw(i)
-
-    def _case(self, i: int) -> ParamCase:
-        case = self._case_function
-        if case is None:
-            if self._legacy:
-                params, tags = self._raw(i)
-                return make_case(FrozenParams(params), tags)
-            case = self._compile()[0]
-        return case(i)
-
-    def _compile(self) -> tuple[Callable[[int], ParamCase], Callable[[int], Raw]]:
-        dists = tuple(self.space.values())
-        case, raw = _compile_case(self._names, dists, self._streams, self._lanes)
-        object.__setattr__(self, "_case_function", case)
-        object.__setattr__(self, "_raw_function", raw)
-        return case, raw
-
-    def _generated_code(self) -> str:
-        if self._legacy:
-            return ""
-        case = self._case_function or self._compile()[0]
-        return source_of(case, *self._batch_functions())
-
-    @overload
-    def __getitem__(self, index: int) -> ParamCase: ...
-    @overload
-    def __getitem__(self, index: slice) -> SliceSource: ...
-    def __getitem__(self, index: int | slice) -> ParamCase | SliceSource:
-        """Case ``index`` (negative counts from the end), or a lazy slice of the source."""
-        if type(index) is int and 0 <= index < self.n_trials:
-            case = self._case_function
-            return self._case(index) if case is None else case(index)
-        return super().__getitem__(index)
+    def generated_code(self) -> str:
+        """The single-trial and the batch functions, as written out."""
+        return source_of(self.single()[0], *self._batch_functions())
 
     # -- many trials ----------------------------------------------------------------
     def _batches(
@@ -443,22 +388,15 @@ class RandomSource(ParamSource):
             numbers = range(start, stop) if index is None else index[start:stop].tolist()
             yield cases(*[column.tolist() for column in columns], numbers)
 
-    def __iter__(self) -> Iterator[ParamCase]:
+    def iterate(self, source: RandomSource) -> Iterator[ParamCase]:
         """Every case in order, drawn in vectorized chunks (memory does not grow)."""
-        if self._legacy:
-            return super().__iter__()
-        batches = self._case_batches(_growing_chunks(self.n_trials), None, CHUNK)
+        batches = self._case_batches(_growing_chunks(source.n_trials), None, CHUNK)
         return chain.from_iterable(batches)
 
-    def dicts(self) -> Iterator[dict[str, ParamValue]]:
+    def dicts(self, source: RandomSource) -> Iterator[dict[str, ParamValue]]:
         """Every case's params as a fresh plain dict, drawn in vectorized chunks."""
-        if self._legacy:
-            return super().dicts()
-        return self._iter_dicts()
-
-    def _iter_dicts(self) -> Iterator[dict[str, ParamValue]]:
         dicts = self._batch_functions()[1]
-        for _, _, columns in self._batches(_growing_chunks(self.n_trials), None, CHUNK):
+        for _, _, columns in self._batches(_growing_chunks(source.n_trials), None, CHUNK):
             yield from dicts(*[column.tolist() for column in columns])
 
     def _batch_functions(
@@ -470,6 +408,151 @@ class RandomSource(ParamSource):
             object.__setattr__(self, "_batch_function_cache", functions)
         return functions
 
+    def take(self, source: RandomSource, indices: Indices) -> list[ParamCase]:
+        """The cases at many indices, drawn in one vectorized pass (same as indexing)."""
+        index = _index_array(indices, source.n_trials)
+        size = min(len(index), CHUNK)
+        spans = _chunks(0, len(index), CHUNK)
+        return list(chain.from_iterable(self._case_batches(spans, index, size)))
+
+    def columns(self, source: RandomSource, indices: Indices | None) -> dict[str, npt.NDArray[Any]]:
+        """One array per parameter straight from the distributions' kernels, no cases."""
+        index = None if indices is None else _index_array(indices, source.n_trials)
+        n = len(source) if index is None else len(index)  # len(): a clear error when huge
+        out = {name: np.empty(n, dtype=dist.dtype) for name, dist in self.space.items()}
+        spans = _chunks(0, n, COLUMN_CHUNK)
+        for _ in self._batches(spans, index, min(n, COLUMN_CHUNK), list(out.values())):
+            pass
+        return out
+
+
+def _index_array(indices: Indices, size: int) -> U64:
+    """Validated trial indices (negative ones count back) as a ``uint64`` array."""
+    if size <= INT64_MAX:
+        return checked_array(indices, size).astype(np.uint64)
+    return np.array(checked_list(indices, size), dtype=np.uint64)
+
+
+_ENGINES: Final[Mapping[str, type[_SplitMixEngine | LegacyEngine]]] = {
+    ALGORITHM: _SplitMixEngine,
+    LEGACY_ALGORITHM: LegacyEngine,
+}
+"""The engine of each algorithm metalab can replay, newest first."""
+
+ALGORITHMS: Final = tuple(_ENGINES)
+"""Every random algorithm metalab can replay, newest first."""
+
+
+@final
+@attrs.frozen(init=False, repr=False)
+class RandomSource(ParamSource):
+    """``n_trials`` replayable random draws from ``space``; case ``i`` is tagged ``trial_{i}``.
+
+    >>> src = RandomSource({"lr": loguniform(1e-4, 1e-1)}, n_trials=4, seed=0)
+    >>> src[2] == RandomSource({"lr": loguniform(1e-4, 1e-1)}, 4, seed=0)[2]
+    True
+    """
+
+    manifest_type: ClassVar[str] = "RandomSource"
+
+    space: Mapping[str, Distribution]
+    """The distribution of each parameter, names sorted."""
+    n_trials: int
+    seed: int
+    algorithm: str
+    """The name of the algorithm that turns (seed, name, trial) into values."""
+
+    _names: tuple[str, ...] = attrs.field(init=False, eq=False, repr=False)
+    # Chosen by `algorithm` once, here: every draw goes through it (see `_Engine`).
+    _engine: _Engine = attrs.field(init=False, eq=False, repr=False)
+    # The engine's functions of one trial, fetched on first use: indexing calls them
+    # straight from these slots.
+    _case_function: Callable[[int], ParamCase] | None = attrs.field(
+        init=False, eq=False, repr=False
+    )
+    _raw_function: Callable[[int], Raw] | None = attrs.field(init=False, eq=False, repr=False)
+
+    def __init__(
+        self,
+        space: Mapping[str, Distribution],
+        n_trials: int,
+        seed: int,
+        *,
+        algorithm: str = ALGORITHM,
+    ) -> None:
+        """Validate the space, the number of trials, the seed and the algorithm."""
+        frozen = _to_space(space)
+        if algorithm not in ALGORITHMS:
+            msg = f"random algorithm must be one of {list(ALGORITHMS)}, got {describe(algorithm)}"
+            raise ParamError(msg)
+        engine = _ENGINES[algorithm]
+        trials = check_int(n_trials, "random n_trials")
+        if trials < 0:
+            msg = f"random n_trials must be >= 0, got {trials}"
+            raise ParamError(msg)
+        seed_ = engine.check(frozen, trials, seed)
+        self.__attrs_init__(frozen, trials, seed_, algorithm)
+
+    def __attrs_post_init__(self) -> None:
+        """Build the engine of the algorithm."""
+        engine: _Engine = _ENGINES[self.algorithm](self.space, self.seed)
+        object.__setattr__(self, "_names", tuple(self.space))
+        object.__setattr__(self, "_engine", engine)
+        object.__setattr__(self, "_case_function", None)
+        object.__setattr__(self, "_raw_function", None)
+
+    @property
+    def size(self) -> int:
+        """The number of trials."""
+        return self.n_trials
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """The parameter names, sorted."""
+        return self._names
+
+    # -- one trial ------------------------------------------------------------------
+    def _raw(self, i: int) -> Raw:
+        raw = self._raw_function
+        if raw is None:
+            raw = self._compile()[1]
+        return raw(i)
+
+    def _case(self, i: int) -> ParamCase:
+        case = self._case_function
+        if case is None:
+            case = self._compile()[0]
+        return case(i)
+
+    def _compile(self) -> tuple[Callable[[int], ParamCase], Callable[[int], Raw]]:
+        case, raw = self._engine.single()
+        object.__setattr__(self, "_case_function", case)
+        object.__setattr__(self, "_raw_function", raw)
+        return case, raw
+
+    def _generated_code(self) -> str:
+        return self._engine.generated_code()
+
+    @overload
+    def __getitem__(self, index: int) -> ParamCase: ...
+    @overload
+    def __getitem__(self, index: slice) -> SliceSource: ...
+    def __getitem__(self, index: int | slice) -> ParamCase | SliceSource:
+        """Case ``index`` (negative counts from the end), or a lazy slice of the source."""
+        if type(index) is int and 0 <= index < self.n_trials:
+            case = self._case_function
+            return self._case(index) if case is None else case(index)
+        return super().__getitem__(index)
+
+    # -- many trials ----------------------------------------------------------------
+    def __iter__(self) -> Iterator[ParamCase]:
+        """Every case in order, drawn in vectorized chunks (memory does not grow)."""
+        return self._engine.iterate(self)
+
+    def dicts(self) -> Iterator[dict[str, ParamValue]]:
+        """Every case's params as a fresh plain dict, drawn in vectorized chunks."""
+        return self._engine.dicts(self)
+
     @bulk
     def take(self, indices: Indices) -> list[ParamCase]:
         """The cases at many indices, drawn in one vectorized pass (same as indexing).
@@ -478,12 +561,7 @@ class RandomSource(ParamSource):
         >>> src.take([5, -1]) == [src[5], src[99]]
         True
         """
-        if self._legacy:
-            return super().take(indices)
-        index = self._index_array(indices)
-        size = min(len(index), CHUNK)
-        spans = _chunks(0, len(index), CHUNK)
-        return list(chain.from_iterable(self._case_batches(spans, index, size)))
+        return self._engine.take(self, indices)
 
     def columns(self, indices: Indices | None = None) -> dict[str, npt.NDArray[Any]]:
         """One NumPy array per parameter over the trials at ``indices`` (default: all).
@@ -496,22 +574,7 @@ class RandomSource(ParamSource):
         >>> cols["x"].dtype, cols["n"].dtype, len(cols["n"])
         (dtype('float64'), dtype('int64'), 1000)
         """
-        if self._legacy:
-            return super().columns(indices)
-        index = None if indices is None else self._index_array(indices)
-        n = len(self) if index is None else len(index)
-        out = {name: np.empty(n, dtype=dist.dtype) for name, dist in self.space.items()}
-        spans = _chunks(0, n, COLUMN_CHUNK)
-        for _ in self._batches(spans, index, min(n, COLUMN_CHUNK), list(out.values())):
-            pass
-        return out
-
-    def _index_array(self, indices: Indices) -> U64:
-        """Validated trial indices (negative ones count back) as a ``uint64`` array."""
-        size = self.n_trials
-        if size <= INT64_MAX:
-            return checked_array(indices, size).astype(np.uint64)
-        return np.array(checked_list(indices, size), dtype=np.uint64)
+        return self._engine.columns(self, indices)
 
     def __reduce__(self) -> tuple[Callable[..., RandomSource], tuple[Any, ...]]:
         """Pickle the defining fields; the streams and kernels are derived again."""
