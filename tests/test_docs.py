@@ -17,6 +17,7 @@ import contextlib
 import doctest
 import importlib.util
 import io
+import json
 import os
 import re
 import shlex
@@ -32,6 +33,10 @@ import pytest
 
 import metalab
 from metalab.cli import main
+from metalab.manifest import SOURCE_TYPES, converter, loads, to_manifest
+from metalab.params import _rng
+from metalab.params.distributions import DISTRIBUTIONS, Distribution
+from metalab.params.random import ALGORITHM, LEGACY_ALGORITHM
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -356,3 +361,71 @@ class TestDoctestFences:
         fence = _griffe_extension().fence_doctests
         text = "```python\n>>> 1\n1\n```\n\nArgs:\n    x: see\n    >>> x\n"
         assert fence(text) == text.rstrip("\n")
+
+
+# -- pages whose text must agree with the code, beyond running their examples --------
+MANIFEST_PAGE: Final = ROOT / "docs" / "manifest.md"
+REPRODUCIBILITY_PAGE: Final = ROOT / "docs" / "reproducibility.md"
+DISTRIBUTION: Any = Distribution  # a Protocol, which mypy refuses as a type argument
+_DISTRIBUTION_TAGS = {cls.manifest_type for cls in DISTRIBUTIONS}
+
+
+def _json_blocks() -> list[Any]:
+    text = MANIFEST_PAGE.read_text(encoding="utf-8")
+    return [json.loads(block) for block in re.findall(r"```json\n(.*?)```", text, re.DOTALL)]
+
+
+BLOCKS = _json_blocks()
+
+
+def _tags(node: Any) -> set[str]:
+    if isinstance(node, dict):
+        own = {node["type"]} if isinstance(node.get("type"), str) else set()
+        return own.union(*(_tags(v) for v in node.values()))
+    if isinstance(node, list):
+        return set().union(*(_tags(v) for v in node))
+    return set()
+
+
+class TestManifestPage:
+    """docs/manifest.md cannot go stale."""
+
+    def test_every_type_has_a_json_example(self) -> None:
+        """Each source type, each distribution and the range axis appear in a JSON example."""
+        shown = set().union(*(_tags(block) for block in BLOCKS))
+        expected = {cls.manifest_type for cls in SOURCE_TYPES} | _DISTRIBUTION_TAGS | {"range"}
+        assert expected <= shown
+
+    @pytest.mark.parametrize("block", BLOCKS, ids=[str(i) for i in range(len(BLOCKS))])
+    def test_json_examples_are_what_metalab_writes(self, block: dict[str, Any]) -> None:
+        """Each example loads; one with a format version is exactly what metalab writes."""
+        if block["type"] in _DISTRIBUTION_TAGS:
+            dist = converter.structure(block, DISTRIBUTION)
+            assert converter.unstructure(dist, Distribution) == block
+            return
+        source = loads(json.dumps(block))
+        if "format_version" in block:
+            assert to_manifest(source) == block
+        else:
+            assert to_manifest(source)["format_version"] == "1.0"
+
+
+class TestReproducibilityPage:
+    """docs/reproducibility.md cannot go stale."""
+
+    def test_page_states_the_kernel_constants(self) -> None:
+        """The mixer's constants, the golden gamma and the name-hash key are written out."""
+        text = REPRODUCIBILITY_PAGE.read_text(encoding="utf-8")
+        for constant in (_rng.M1, _rng.M2, _rng.GOLDEN):
+            assert f"0x{constant:016X}" in text
+        assert "z ^= z >> 30" in text
+        assert "z ^= z >> 27" in text
+        assert "z ^= z >> 31" in text
+        assert 'b"metalab.name"' in text
+
+    def test_page_names_both_algorithms(self) -> None:
+        """Both algorithm names and the golden file appear on the page."""
+        text = REPRODUCIBILITY_PAGE.read_text(encoding="utf-8")
+        assert f"`{ALGORITHM}`" in text
+        assert f"`{LEGACY_ALGORITHM}`" in text
+        assert f"tests/golden/{ALGORITHM}.json" in text

@@ -84,6 +84,24 @@ class TestArraySpec:
         with pytest.raises(ParamError, match="array_spec"):
             array_spec(indices)  # type: ignore[arg-type]
 
+    @pytest.mark.parametrize(
+        ("indices", "max_running", "fragment"),
+        [
+            ([], None, "nothing to submit"),
+            ([-1], None, "non-negative ints, got int -1"),
+            ([True], None, "non-negative ints, got bool True"),
+            ([1.0], None, "non-negative ints, got float 1.0"),
+            ([1], 0, "max_running must be a positive int, got int 0"),
+            ([1], True, "max_running must be a positive int, got bool True"),
+        ],
+    )
+    def test_messages_name_the_problem_and_the_value(
+        self, indices: list[int], max_running: int | None, fragment: str
+    ) -> None:
+        """Each refusal says what was expected and shows the type and value it got."""
+        with pytest.raises(ParamError, match=fragment):
+            array_spec(indices, max_running=max_running)
+
     @pytest.mark.parametrize("limit", [0, -2, True, 2.0])
     def test_bad_limits_are_refused(self, limit: object) -> None:
         """max_running must be a positive int."""
@@ -118,6 +136,11 @@ class TestPendingIndices:
         """A done index beyond the sweep suggests a list written for another sweep."""
         with pytest.raises(CaseIndexError, match="another sweep"):
             pending_indices(grid(x=range(4)), done_indices=[1, 4])
+
+    def test_a_negative_done_index_is_refused(self) -> None:
+        """A negative done index is not an index (done lists hold no Python-style -1)."""
+        with pytest.raises(ParamError, match="done_indices must be non-negative ints"):
+            pending_indices(grid(x=range(3)), done_indices=[-1])
 
     def test_an_unknown_case_id_is_refused(self) -> None:
         """A done case_id that no case has suggests a list written for another sweep."""
