@@ -10,7 +10,7 @@ Python builtins.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final, NoReturn, Self, TypeAlias, TypeVar
 
 import numpy as np
@@ -19,8 +19,6 @@ from metalab._intstr import int_to_str
 from metalab.errors import ParamError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     import numpy.typing as npt
 
 __all__ = [
@@ -389,14 +387,6 @@ def check_int(value: object, where: str) -> int:
         msg = f"{where} must be an int, got {describe(value)}"
         raise ParamError(msg)
     return int(value) if isinstance(value, np.integer) else int.__int__(value)  # type: ignore[arg-type]
-
-
-def sorted_items(
-    mapping: Mapping[Any, Any], where: str, check: Callable[[str, Any], Any]
-) -> Iterator[tuple[str, Any]]:
-    """Yield ``(name, check(name, value))`` over a mapping, names validated and sorted."""
-    for k, v in named_items(mapping, where):
-        yield k, check(k, v)
 
 
 def as_tuple_of_str(value: Iterable[object] | None, where: str) -> tuple[str, ...]:

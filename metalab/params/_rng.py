@@ -47,7 +47,6 @@ __all__ = [
     "Lanes",
     "Stream",
     "Work",
-    "as_index_array",
     "golden_multiple",
     "mix64",
     "mix64_array",
@@ -152,17 +151,6 @@ def name_hash(name: str) -> int:
     """
     raw = blake2b(name.encode("utf-8"), digest_size=8, person=b"metalab.name").digest()
     return int.from_bytes(raw, "little")
-
-
-def as_index_array(indices: range | npt.NDArray[np.integer] | list[int]) -> U64:
-    """Trial indices in ``[0, 2**64)`` as a ``uint64`` array (a range is never listed).
-
-    >>> as_index_array(range(2**64 - 2, 2**64)).tolist() == [2**64 - 2, 2**64 - 1]
-    True
-    """
-    if isinstance(indices, range):
-        return np.arange(indices.start, indices.stop, dtype=np.uint64)
-    return np.asarray(indices, dtype=np.uint64)
 
 
 class Stream:

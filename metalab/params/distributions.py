@@ -710,20 +710,6 @@ def _check_normal(fn: str, mu: object, sigma: object) -> tuple[int | float, int 
     return m, s
 
 
-def _normal_function(stream: Stream, mu: float, sigma: float) -> Callable[[int], float]:
-    """``mu + sigma * sqrt(-2 log u1) * cos(2 pi u2)``, Box-Muller on sub-streams 0 and 1."""
-    bits0 = stream.bits_function(0)
-    bits1 = stream.bits_function(1)
-
-    def draw(index: int) -> float:
-        u1 = ((bits0(index) >> 11) + 1) * UNIT
-        angle = (bits1(index) >> 11) * TAU_UNIT
-        z = math.sqrt(-2.0 * float(_log(u1))) * float(_cos(angle))
-        return mu + sigma * z
-
-    return draw
-
-
 class _Gaussian(_Base):
     """Box-Muller, shared by `Normal` and `LogNormal`."""
 
