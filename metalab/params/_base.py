@@ -4,7 +4,7 @@ A concrete source is a frozen attrs class that implements three things:
 
 - ``size``: its exact number of cases (a Python int of any magnitude);
 - ``keys``: the sorted names of the parameters its cases can have;
-- ``_raw(i)``: for ``0 <= i < size``, a fresh params dict (sorted by key) and the tags
+- ``raw(i)``: for ``0 <= i < size``, a fresh params dict (sorted by key) and the tags
   of case ``i``, computed without enumerating other cases.
 
 Everything else (negative indices, bounds checks, slices, ``+``/``*``, shards, shuffles,
@@ -231,13 +231,13 @@ class ParamSource:
         """The sorted names of every parameter a case of this source can have."""
         raise NotImplementedError
 
-    def _raw(self, i: int) -> Raw:
+    def raw(self, i: int) -> Raw:
         """Params (a fresh dict, sorted by key) and tags of case ``i``, ``0 <= i < size``."""
         raise NotImplementedError
 
     def _case(self, i: int) -> ParamCase:
         """Case ``i`` for ``0 <= i < size`` (sources override this to skip the dict copy)."""
-        params, tags = self._raw(i)
+        params, tags = self.raw(i)
         return make_case(FrozenParams(params), tags)
 
     def _indices_of(self, params: Mapping[str, ParamValue]) -> Iterator[int]:
@@ -290,7 +290,7 @@ class ParamSource:
 
     def dicts(self) -> Iterator[dict[str, ParamValue]]:
         """Every case's params as a fresh plain dict the caller owns (the fastest stream)."""
-        raw = self._raw
+        raw = self.raw
         return (raw(i)[0] for i in range(self.size))
 
     # -- algebra -----------------------------------------------------------------------
@@ -341,7 +341,7 @@ class ParamSource:
         """
         size = self.size
         idx = range(size) if indices is None else checked_list(indices, size)
-        raws = [self._raw(i)[0] for i in idx]
+        raws = [self.raw(i)[0] for i in idx]
         return {key: column_array([p.get(key) for p in raws]) for key in self.keys}
 
     # -- lookup --------------------------------------------------------------------------

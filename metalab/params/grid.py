@@ -210,7 +210,8 @@ class GridSource(ParamSource):
             i, digits[axis] = divmod(i, self._sizes[axis])
         return digits
 
-    def _raw(self, i: int) -> Raw:
+    def raw(self, i: int) -> Raw:
+        """Params (a fresh dict) and tags of case ``i``, ``0 <= i < size``."""
         digits = self._digits(i)
         return (
             {k: a[d] for (k, a), d in zip(self.spec.items(), digits, strict=True)},

@@ -90,7 +90,8 @@ class ManualSource(ParamSource):
         """Every parameter name used by any case, sorted."""
         return self._keys
 
-    def _raw(self, i: int) -> Raw:
+    def raw(self, i: int) -> Raw:
+        """Params (a fresh dict) and tags of case ``i``, ``0 <= i < size``."""
         return dict(self.cases[i]), (*self.tags, f"manual_{i}")
 
     def _case(self, i: int) -> ParamCase:

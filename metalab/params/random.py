@@ -359,7 +359,8 @@ class RandomSource(ParamSource):
         return self._names
 
     # -- one trial ------------------------------------------------------------------
-    def _raw(self, i: int) -> Raw:
+    def raw(self, i: int) -> Raw:
+        """Params (a fresh dict) and tags of case ``i``, ``0 <= i < size``."""
         tags = (f"trial_{i}",)
         if self._legacy:
             import random as stdlib_random  # only the legacy algorithm uses it
@@ -375,7 +376,7 @@ class RandomSource(ParamSource):
         case = self._case_function
         if case is None:
             if self._legacy:
-                params, tags = self._raw(i)
+                params, tags = self.raw(i)
                 return make_case(FrozenParams(params), tags)
             case = self._compile()[0]
         return case(i)

@@ -119,9 +119,9 @@ class ConcatSource(ParamSource):
         j = bisect_right(self._offsets, i) - 1
         return self.parts[j], i - self._offsets[j]
 
-    def _raw(self, i: int) -> Raw:
+    def raw(self, i: int) -> Raw:
         part, local = self._locate(i)
-        return part._raw(local)
+        return part.raw(local)
 
     def _case(self, i: int) -> ParamCase:
         part, local = self._locate(i)

@@ -146,7 +146,7 @@ def _compile(
     tags: list[str] = []
     for j, (_, key, payload) in enumerate(factors):
         if key is None:
-            namespace[f"r{j}"] = payload._raw
+            namespace[f"r{j}"] = payload.raw
             lines.append(f"p{j}, t{j} = r{j}(d{j})")
             items.append(f"**p{j}")
             tags.append(f"t{j}")
@@ -347,7 +347,7 @@ class ProductSource(ParamSource):
         """Every name of every part, sorted."""
         return self._keys
 
-    def _raw(self, i: int) -> Raw:
+    def raw(self, i: int) -> Raw:
         compiled = self._compiled or self._compile()
         return compiled[0](i)
 
@@ -371,7 +371,7 @@ class ProductSource(ParamSource):
             if size > _TABLE_LIMIT:
                 return None
             if key is None:
-                tables.append([payload._raw(d) for d in range(size)])
+                tables.append([payload.raw(d) for d in range(size)])
             else:
                 tables.append([({key: payload[d]}, ()) for d in range(size)])
         return tables
@@ -383,7 +383,7 @@ class ProductSource(ParamSource):
         size, key, payload = self._factors[0]
         first: Iterator[Raw]
         if key is None:
-            first = map(payload._raw, range(size))
+            first = map(payload.raw, range(size))
         else:
             first = (({key: payload[d]}, ()) for d in range(size))
         presorted = self._sorted

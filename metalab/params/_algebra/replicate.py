@@ -83,7 +83,7 @@ class ReplicateSource(ParamSource):
         """The one parameter name, ``key``."""
         return (self.key,)
 
-    def _raw(self, i: int) -> Raw:
+    def raw(self, i: int) -> Raw:
         return {self.key: self._perm(i)}, (f"replicate_{i}",)
 
     def _case(self, i: int) -> ParamCase:

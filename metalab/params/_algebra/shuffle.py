@@ -90,8 +90,8 @@ class ShuffledSource(ParamSource):
         """The keys of the shuffled source."""
         return self.source.keys
 
-    def _raw(self, i: int) -> Raw:
-        return self.source._raw(self._perm(i))
+    def raw(self, i: int) -> Raw:
+        return self.source.raw(self._perm(i))
 
     def _case(self, i: int) -> ParamCase:
         return self.source._case(self._perm(i))
@@ -111,7 +111,7 @@ class ShuffledSource(ParamSource):
 
     def dicts(self) -> Iterator[dict[str, ParamValue]]:
         """Every case's params, in the shuffled order, as fresh plain dicts."""
-        raw = self.source._raw
+        raw = self.source.raw
         return (raw(i)[0] for i in self._positions())
 
     def _mapped(self, indices: Indices | None) -> Any:

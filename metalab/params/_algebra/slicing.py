@@ -148,8 +148,8 @@ class SliceSource(ParamSource):
         """The keys of the sliced source."""
         return self.source.keys
 
-    def _raw(self, i: int) -> Raw:
-        return self.source._raw(self.start + i * self.step)
+    def raw(self, i: int) -> Raw:
+        return self.source.raw(self.start + i * self.step)
 
     def _case(self, i: int) -> ParamCase:
         return self.source._case(self.start + i * self.step)
@@ -163,7 +163,7 @@ class SliceSource(ParamSource):
 
     def dicts(self) -> Iterator[dict[str, ParamValue]]:
         """The selected cases' params as fresh plain dicts."""
-        raw = self.source._raw
+        raw = self.source.raw
         return (raw(i)[0] for i in self._positions())
 
     def _mapped(self, indices: Indices | None) -> Any:

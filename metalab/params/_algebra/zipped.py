@@ -108,7 +108,7 @@ class ZipSource(ParamSource):
         """The parameter names, sorted."""
         return tuple(self.spec)
 
-    def _raw(self, i: int) -> Raw:
+    def raw(self, i: int) -> Raw:
         return {k: vs[i] for k, vs in self.spec.items()}, ()
 
     def _case(self, i: int) -> ParamCase:
