@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 from itertools import chain, product
-from typing import TYPE_CHECKING, Any, ClassVar, Final, TypeAlias, final
+from typing import TYPE_CHECKING, Any, ClassVar, Final, final
 
 import attrs
 import numpy as np
@@ -31,8 +31,7 @@ from metalab.params._algebra._common import (
     flatten_parts,
 )
 from metalab.params._algebra.concat import ConcatSource
-from metalab.params._base import ParamSource, Raw, bulk
-from metalab.params.grid import GridSource, range_len
+from metalab.params._base import Description, Factor, KeyScan, KeySets, ParamSource, Raw, bulk
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -49,10 +48,6 @@ _TABLE_LIMIT: Final = 1 << 16
 _WORD: Final = 1 << 30
 """Digits are peeled off in blocks below this (one CPython digit), so that a huge index
 costs one big-int division per block rather than one per factor."""
-
-Factor: TypeAlias = "tuple[int, str | None, Any]"
-"""One digit of the mixed radix: ``(size, key, axis)`` for a grid axis, else
-``(size, None, part)``."""
 
 
 def _flatten(parts: object) -> tuple[ParamSource, ...]:
@@ -77,16 +72,8 @@ def _check_disjoint(parts: Sequence[ParamSource]) -> None:
 
 
 def _factors(parts: Sequence[ParamSource]) -> tuple[Factor, ...]:
-    """The digits of the product's mixed radix: grids contribute one digit per axis."""
-    out: list[Factor] = []
-    for part in parts:
-        if isinstance(part, GridSource):
-            for key, axis in part.spec.items():
-                size = range_len(axis) if isinstance(axis, range) else len(axis)
-                out.append((size, key, axis))
-        else:
-            out.append((part.size, None, part))
-    return tuple(out)
+    """The digits of the product's mixed radix: each part's `ParamSource.product_factors`."""
+    return tuple(chain.from_iterable(part.product_factors() for part in parts))
 
 
 def _compile(
@@ -347,6 +334,22 @@ class ProductSource(ParamSource):
         """Every name of every part, sorted."""
         return self._keys
 
+    def describe(self) -> Description:
+        """A ``product (*)`` node; its parts are its children."""
+        return attrs.evolve(super().describe(), kind="product (*)")
+
+    def listed_values(self) -> Iterator[tuple[str, object, str]]:
+        """The listed values of every part (each part is reached by every row)."""
+        if self.size > 0:
+            for part in self.parts:
+                yield from part.listed_values()
+
+    def key_sets(self, indices: range, scan: KeyScan) -> KeySets:
+        """The key sets of the rows ``indices`` reach (all between its ends, if stepped)."""
+        if indices.step != 1 and indices[-1] != indices[0]:
+            scan.exact = False
+        return _key_sets(self.parts, indices[0], indices[-1] + 1, scan)
+
     def raw(self, i: int) -> Raw:
         compiled = self._compiled or self._compile()
         return compiled[0](i)
@@ -533,3 +536,28 @@ class ProductSource(ParamSource):
         return " * ".join(
             f"({part!r})" if isinstance(part, ConcatSource) else repr(part) for part in self.parts
         )
+
+
+def _key_sets(parts: Sequence[ParamSource], lo: int, hi: int, scan: KeyScan) -> KeySets:
+    """The key sets of cases ``lo`` to ``hi - 1`` of the product of ``parts``."""
+    if len(parts) == 1:
+        return scan.sets(parts[0], range(lo, hi))
+    first, rest = parts[0], parts[1:]
+    row = math.prod(part.size for part in rest)
+    a, b = lo // row, (hi - 1) // row
+    if a == b:
+        pieces = [(a, a + 1, lo - a * row, hi - a * row)]
+    else:
+        pieces = [
+            (a, a + 1, lo - a * row, row),
+            (a + 1, b, 0, row),
+            (b, b + 1, 0, hi - b * row),
+        ]
+    sets: KeySets = set()
+    for first_lo, first_hi, rest_lo, rest_hi in pieces:
+        if first_lo < first_hi:
+            heads = scan.sets(first, range(first_lo, first_hi))
+            tails = _key_sets(rest, rest_lo, rest_hi, scan)
+            scan.check_count(len(heads) * len(tails))
+            sets = scan.limited(sets | {h | t for h in heads for t in tails})
+    return sets

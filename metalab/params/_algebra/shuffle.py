@@ -20,7 +20,7 @@ from metalab.params._algebra._common import (
     matcher,
 )
 from metalab.params._algebra.slicing import operand_repr
-from metalab.params._base import ParamSource, Raw, bulk
+from metalab.params._base import Description, KeyScan, KeySets, ParamSource, Raw, bulk
 from metalab.params._permutation import Permutation
 
 if TYPE_CHECKING:
@@ -89,6 +89,20 @@ class ShuffledSource(ParamSource):
     def keys(self) -> tuple[str, ...]:
         """The keys of the shuffled source."""
         return self.source.keys
+
+    def describe(self) -> Description:
+        """A ``shuffled`` node with its seed; the shuffled source is its child."""
+        return attrs.evolve(super().describe(), kind="shuffled")
+
+    def listed_values(self) -> Iterator[tuple[str, object, str]]:
+        """The listed values of the shuffled source (the same cases)."""
+        return self.source.listed_values()
+
+    def key_sets(self, indices: range, scan: KeyScan) -> KeySets:
+        """Those of the whole shuffled source (exact only when ``indices`` are all)."""
+        if indices != range(self.size):
+            scan.exact = False
+        return scan.sets(self.source, range(self.source.size))
 
     def raw(self, i: int) -> Raw:
         return self.source.raw(self._perm(i))

@@ -22,7 +22,7 @@ from metalab.params._algebra._common import (
 )
 from metalab.params._algebra.concat import ConcatSource
 from metalab.params._algebra.product import ProductSource
-from metalab.params._base import ParamSource, Raw, as_index, bulk
+from metalab.params._base import Description, KeyScan, KeySets, ParamSource, Raw, as_index, bulk
 from metalab.params.grid import range_len
 
 if TYPE_CHECKING:
@@ -147,6 +147,18 @@ class SliceSource(ParamSource):
     def keys(self) -> tuple[str, ...]:
         """The keys of the sliced source."""
         return self.source.keys
+
+    def describe(self) -> Description:
+        """A ``slice`` node with its bounds; the sliced source is its child."""
+        return Description("slice", (f"[{self.start}:{self.stop}:{self.step}]",))
+
+    def key_sets(self, indices: range, scan: KeyScan) -> KeySets:
+        """The key sets of the parent's cases that ``indices`` map to."""
+        start, step = self.start, self.step
+        mapped = range(
+            start + indices.start * step, start + indices.stop * step, indices.step * step
+        )
+        return scan.sets(self.source, mapped if mapped.step > 0 else mapped[::-1])
 
     def raw(self, i: int) -> Raw:
         return self.source.raw(self.start + i * self.step)
