@@ -302,6 +302,12 @@ class ParamSource:
     manifest_type: ClassVar[str]
     """The stable ``"type"`` tag of this source in manifests."""
 
+    repr_operator: ClassVar[str] = ""
+    """The operator whose expression this source's repr is (``"+"``, ``"*"``), or ``""``.
+
+    Reprs of other expressions put such an operand in parentheses where they must.
+    """
+
     # -- what each source implements ---------------------------------------------------
     @property
     def size(self) -> int:

@@ -53,6 +53,7 @@ class ConcatSource(ParamSource):
     """
 
     manifest_type: ClassVar[str] = "ConcatSource"
+    repr_operator: ClassVar[str] = "+"
 
     parts: tuple[ParamSource, ...]
     """The concatenated sources, none of them itself a concatenation."""

@@ -30,7 +30,6 @@ from metalab.params._algebra._common import (
     empty_columns,
     flatten_parts,
 )
-from metalab.params._algebra.concat import ConcatSource
 from metalab.params._base import Description, Factor, KeyScan, KeySets, ParamSource, Raw, bulk
 
 if TYPE_CHECKING:
@@ -247,6 +246,7 @@ class ProductSource(ParamSource):
     """
 
     manifest_type: ClassVar[str] = "ProductSource"
+    repr_operator: ClassVar[str] = "*"
 
     parts: tuple[ParamSource, ...]
     """The crossed sources, none of them itself a product, with disjoint keys."""
@@ -534,7 +534,7 @@ class ProductSource(ParamSource):
     def __repr__(self) -> str:
         """The parts joined by ``*``, concatenations in parentheses."""
         return " * ".join(
-            f"({part!r})" if isinstance(part, ConcatSource) else repr(part) for part in self.parts
+            f"({part!r})" if part.repr_operator == "+" else repr(part) for part in self.parts
         )
 
 

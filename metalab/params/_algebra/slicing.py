@@ -20,8 +20,6 @@ from metalab.params._algebra._common import (
     increasing_matches,
     matcher,
 )
-from metalab.params._algebra.concat import ConcatSource
-from metalab.params._algebra.product import ProductSource
 from metalab.params._base import Description, KeyScan, KeySets, ParamSource, Raw, as_index, bulk
 from metalab.params.grid import range_len
 
@@ -37,7 +35,7 @@ __all__ = ["SliceSource", "operand_repr", "shard"]
 
 def operand_repr(source: ParamSource) -> str:
     """The repr of ``source``, parenthesized when it is a ``+`` or ``*`` expression."""
-    if isinstance(source, ConcatSource | ProductSource):
+    if source.repr_operator:
         return f"({source!r})"
     return repr(source)
 
