@@ -13,6 +13,7 @@ from metalab._codegen import generated_code
 from metalab.params import (
     Choice,
     ConcatSource,
+    Description,
     Distribution,
     GridSource,
     LogNormal,
@@ -55,6 +56,7 @@ __version__: Final[str] = "0.1.0"
 __all__ = [
     "Choice",
     "ConcatSource",
+    "Description",
     "Distribution",
     "GridSource",
     "LogNormal",

@@ -30,7 +30,6 @@ import numpy as np
 from metalab._cli._nodes import distributions_by_key, format_value, walk
 from metalab._intstr import counted as count_text
 from metalab.errors import ParamError
-from metalab.params.grid import GridSource
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -284,9 +283,8 @@ def _log_axes(source: ParamSource, numeric: dict[str, npt.NDArray[np.float64]]) 
     ranges = {
         key
         for node in walk(source)
-        if isinstance(node, GridSource)
-        for key, axis in node.spec.items()
-        if isinstance(axis, range)
+        for _, key, axis in node.product_factors()
+        if key is not None and isinstance(axis, range)
     }
     return {k: _log_axis(v, dists.get(k, []), k in ranges) for k, v in numeric.items()}
 

@@ -25,7 +25,6 @@ import dataclasses
 import difflib
 import enum
 import functools
-import math
 import types
 import typing
 from collections.abc import (
@@ -56,7 +55,7 @@ import attrs
 
 from metalab._values import describe
 from metalab.errors import SchemaError
-from metalab.params._base import ParamSource, check_index, checked_list
+from metalab.params._base import KeySets, ParamSource, check_index, checked_list
 
 if TYPE_CHECKING:
     import numpy as np
@@ -64,9 +63,6 @@ if TYPE_CHECKING:
     from _typeshed import DataclassInstance
     from attrs import AttrsInstance
 
-    from metalab.params._algebra import ConcatSource, ShuffledSource, SliceSource
-    from metalab.params.grid import GridSource
-    from metalab.params.random import RandomSource
 
 __all__ = ["SchemaT", "Structured"]
 
@@ -405,9 +401,6 @@ def _nested(schema: type) -> _Check:
 # -- checks at definition time -----------------------------------------------------------
 
 
-KeySets = set[frozenset[str]]
-
-
 class _TooManyKeySetsError(Exception):
     """The key sets of a sweep are too many to list."""
 
@@ -416,108 +409,32 @@ class _TooManyKeySetsError(Exception):
 class _KeyScan:
     """The distinct key sets of a source's cases, read from its structure.
 
-    Composites are followed exactly where their index arithmetic allows: a concatenation
-    contributes only the parts the indices reach, a product the rows they reach, a slice
-    its parent's indices. Two cases are approximated, with ``exact`` turned off: a slice
-    of a shuffle counts every case of the shuffled source, and a stepped slice of a
-    product every case between its first and last.
+    Each source answers for itself (`ParamSource.key_sets`), asking this scan about its
+    parts: composites are followed exactly where their index arithmetic allows (a
+    concatenation contributes only the parts the indices reach, a product the rows they
+    reach, a slice its parent's indices). Where a source approximates (a slice of a
+    shuffle counts every case of the shuffled source, a stepped slice of a product every
+    case between its first and last, a source type that cannot know its cases' keys),
+    it turns ``exact`` off.
     """
 
     exact: bool = True
 
     def sets(self, source: ParamSource, indices: range) -> KeySets:
         """The key sets of the cases at ``indices`` (an increasing range within the source)."""
-        from metalab.params._algebra import (
-            ConcatSource,
-            ProductSource,
-            ReplicateSource,
-            ShuffledSource,
-            SliceSource,
-            ZipSource,
-        )
-        from metalab.params.grid import GridSource
-        from metalab.params.manual import ManualSource
-        from metalab.params.random import RandomSource
-
         if not indices:
             return set()
-        if isinstance(source, ManualSource):
-            return _limited({frozenset(source.cases[i]) for i in indices})
-        if isinstance(source, ConcatSource):
-            return self._concat(source, indices)
-        if isinstance(source, ProductSource):
-            if indices.step != 1 and indices[-1] != indices[0]:
-                self.exact = False
-            return self._product(source.parts, indices[0], indices[-1] + 1)
-        if isinstance(source, SliceSource | ShuffledSource):
-            return self.sets(source.source, self._parent_indices(source, indices))
-        if not isinstance(source, GridSource | RandomSource | ZipSource | ReplicateSource):
-            self.exact = False  # a kind of source this scan does not know
-        return {frozenset(source.keys)}
+        return source.key_sets(indices, self)
 
-    def _parent_indices(self, source: SliceSource | ShuffledSource, indices: range) -> range:
-        """Where in ``source.source`` the cases at ``indices`` are, as an increasing range."""
-        from metalab.params._algebra import ShuffledSource
-
-        if isinstance(source, ShuffledSource):
-            if indices != range(source.size):
-                self.exact = False
-            return range(source.source.size)
-        start, step = source.start, source.step
-        mapped = range(
-            start + indices.start * step, start + indices.stop * step, indices.step * step
-        )
-        return mapped if mapped.step > 0 else mapped[::-1]
-
-    def _concat(self, source: ConcatSource, indices: range) -> KeySets:
-        sets: KeySets = set()
-        offset = 0
-        for part in source.parts:
-            end = offset + part.size
-            sub = _within(indices, offset, end)
-            if sub:
-                local = range(sub.start - offset, sub.stop - offset, sub.step)
-                sets = _limited(sets | self.sets(part, local))
-            offset = end
+    def limited(self, sets: KeySets) -> KeySets:
+        """``sets``, or `_TooManyKeySetsError` if they are more than ``_KEY_SET_LIMIT``."""
+        self.check_count(len(sets))
         return sets
 
-    def _product(self, parts: Sequence[ParamSource], lo: int, hi: int) -> KeySets:
-        """The key sets of cases ``lo`` to ``hi - 1`` of the product of ``parts``."""
-        if len(parts) == 1:
-            return self.sets(parts[0], range(lo, hi))
-        first, rest = parts[0], parts[1:]
-        row = math.prod(part.size for part in rest)
-        a, b = lo // row, (hi - 1) // row
-        if a == b:
-            pieces = [(a, a + 1, lo - a * row, hi - a * row)]
-        else:
-            pieces = [
-                (a, a + 1, lo - a * row, row),
-                (a + 1, b, 0, row),
-                (b, b + 1, 0, hi - b * row),
-            ]
-        sets: KeySets = set()
-        for first_lo, first_hi, rest_lo, rest_hi in pieces:
-            if first_lo < first_hi:
-                heads = self.sets(first, range(first_lo, first_hi))
-                tails = self._product(rest, rest_lo, rest_hi)
-                if len(heads) * len(tails) > _KEY_SET_LIMIT:
-                    raise _TooManyKeySetsError
-                sets = _limited(sets | {h | t for h in heads for t in tails})
-        return sets
-
-
-def _within(indices: range, start: int, stop: int) -> range:
-    """The indices (an increasing range) that lie in ``[start, stop)``."""
-    first = max(0, -((indices.start - start) // indices.step))
-    last = max(0, -((indices.start - stop) // indices.step))
-    return indices[first:last]
-
-
-def _limited(sets: KeySets) -> KeySets:
-    if len(sets) > _KEY_SET_LIMIT:
-        raise _TooManyKeySetsError
-    return sets
+    def check_count(self, count: int) -> None:
+        """`_TooManyKeySetsError` if ``count`` is more than ``_KEY_SET_LIMIT``."""
+        if count > _KEY_SET_LIMIT:
+            raise _TooManyKeySetsError
 
 
 def _key_problems(sets: KeySets, plan: _Plan) -> list[tuple[frozenset[str], str]]:
@@ -555,73 +472,8 @@ def _check_keys(source: ParamSource, plan: _Plan) -> None:
     raise SchemaError(msg)
 
 
-def _listed_values(source: ParamSource) -> Iterator[tuple[str, object, str]]:
-    """``(key, value, where)`` for values a source lists explicitly (cheap to check early).
-
-    Every value yielded occurs in some case of ``source``, so a mismatch is certain to
-    surface when that case is read; slices are not followed, since they may leave the
-    value out.
-    """
-    from metalab.params._algebra import ConcatSource, ProductSource, ShuffledSource
-
-    if isinstance(source, ConcatSource | ProductSource):
-        if source.size > 0:
-            for part in source.parts:
-                yield from _listed_values(part)
-    elif isinstance(source, ShuffledSource):
-        yield from _listed_values(source.source)
-    elif source.size > 0:
-        yield from _leaf_values(source)
-
-
-def _leaf_values(source: ParamSource) -> Iterator[tuple[str, object, str]]:
-    from metalab.params._algebra import ReplicateSource, ZipSource
-    from metalab.params.grid import GridSource
-    from metalab.params.manual import ManualSource
-    from metalab.params.random import RandomSource
-
-    if isinstance(source, GridSource):
-        yield from _grid_values(source)
-    elif isinstance(source, ZipSource):
-        for key, values in source.spec.items():
-            for value in values:
-                yield key, value, f"zip values for {key!r}"
-    elif isinstance(source, ManualSource):
-        for i, case in enumerate(source.cases):
-            for key, value in case.items():
-                yield key, value, f"manual case {i}"
-    elif isinstance(source, RandomSource):
-        yield from _random_values(source)
-    elif isinstance(source, ReplicateSource):
-        yield source.key, source[0].params[source.key], f"replicate seeds for {source.key!r}"
-
-
-def _grid_values(source: GridSource) -> Iterator[tuple[str, object, str]]:
-    for key, axis in source.spec.items():
-        where = f"grid values for {key!r}"
-        # A range holds ints only: its first value stands for all of them.
-        for value in (axis.start,) if isinstance(axis, range) else axis:
-            yield key, value, where
-
-
-def _random_values(source: RandomSource) -> Iterator[tuple[str, object, str]]:
-    from metalab.params.distributions import Choice, LogUniform, LogUniformInt, RandInt, Uniform
-
-    for key, dist in source.space.items():
-        where = f"random draws for {key!r} from {dist!r}"
-        if isinstance(dist, Choice):
-            options = dist.options
-            # A range holds ints only: its first value stands for all of them.
-            for value in (options.start,) if isinstance(options, range) else options:
-                yield key, value, where
-        elif isinstance(dist, Uniform | LogUniform):
-            yield key, float(dist.low), where
-        elif isinstance(dist, RandInt | LogUniformInt):
-            yield key, int(dist.low), where
-
-
 def _check_listed_values(source: ParamSource, plan: _Plan) -> None:
-    for key, value, where in _listed_values(source):
+    for key, value, where in source.listed_values():
         field = plan.fields.get(key)
         if field is None:
             continue

@@ -72,7 +72,7 @@ def same_columns(a: Mapping[str, np.ndarray[Any, Any]], b: Mapping[str, Any]) ->
 
 
 class Counting(ParamSource):
-    """A source of ``size`` cases ``{key: i}`` that counts how often ``_raw`` runs."""
+    """A source of ``size`` cases ``{key: i}`` that counts how often ``raw`` runs."""
 
     __slots__ = ("_key", "_size", "calls")
     manifest_type: ClassVar[str] = "Counting"
@@ -93,7 +93,8 @@ class Counting(ParamSource):
         """The one parameter name."""
         return (self._key,)
 
-    def _raw(self, i: int) -> Raw:
+    def raw(self, i: int) -> Raw:
+        """Params (a fresh dict) and tags of case ``i``, ``0 <= i < size``."""
         self.calls += 1
         return {self._key: i}, (f"c{i}",)
 
@@ -125,7 +126,8 @@ class Duplicates(ParamSource):
         """The one parameter name."""
         return ("x",)
 
-    def _raw(self, i: int) -> Raw:
+    def raw(self, i: int) -> Raw:
+        """Params (a fresh dict) and tags of case ``i``, ``0 <= i < size``."""
         self.cases += 1
         return {"x": 0}, (f"d{i}",)
 
@@ -368,7 +370,7 @@ class TestProduct:
             assert [(list(c.params.items()), c.tags) for c in got] == [
                 (sorted(p.items()), t) for p, t in expected
             ]
-            assert [source._raw(i) for i in range(len(source))] == expected
+            assert [source.raw(i) for i in range(len(source))] == expected
 
     @pytest.mark.parametrize("parts", [[], [grid(x=[1]), "a"], 3])
     def test_bad_parts_are_refused(self, parts: Any) -> None:
@@ -440,7 +442,7 @@ class TestProduct:
         case = s[i]
         assert case.params == {f"k{j:04d}": bit for j, bit in enumerate(bits)}
         assert case.tags == tuple(f"manual_{bit}" for bit in bits)
-        assert s._raw(i) == (dict(case.params), case.tags)
+        assert s.raw(i) == (dict(case.params), case.tags)
 
 
 class TestChaining:
@@ -572,7 +574,7 @@ class TestHugeSources:
             digits.append(digit)
         expected = {f"k{j}": digit for j, digit in enumerate(reversed(digits))}
         assert s[index].params == expected
-        assert s._raw(index)[0] == expected
+        assert s.raw(index)[0] == expected
         assert list(s[index].params) == sorted(expected)
 
     def test_size_is_exact_and_len_overflows(self) -> None:
@@ -614,7 +616,7 @@ class TestHugeSources:
         assert s[: 10**39][10**38 :].size == 9 * 10**38
 
     def test_indexing_never_enumerates_and_reads_each_part_once(self) -> None:
-        """Each part's _raw runs exactly once per product case, and nothing iterates."""
+        """Each part's raw runs exactly once per product case, and nothing iterates."""
         parts = [Counting(f"k{j}", 10**j + 3) for j in range(12)]
         s = ProductSource(parts)
         i = s.size // 3

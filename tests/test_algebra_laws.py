@@ -12,12 +12,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from metalab import (
-    ConcatSource,
     ParamCase,
     ParamSource,
-    ProductSource,
     RandomSource,
-    ShuffledSource,
     SliceSource,
 )
 from metalab._case import encode_value
@@ -48,11 +45,8 @@ def cases(source: ParamSource) -> list[tuple[bytes, tuple[str, ...], str]]:
 def nodes(source: ParamSource) -> Iterator[ParamSource]:
     """Every node of an expression tree, the root first."""
     yield source
-    if isinstance(source, ConcatSource | ProductSource):
-        for part in source.parts:
-            yield from nodes(part)
-    elif isinstance(source, SliceSource | ShuffledSource):
-        yield from nodes(source.source)
+    for _, child in source.children():
+        yield from nodes(child)
 
 
 def merged(a: ParamCase, b: ParamCase) -> tuple[bytes, tuple[str, ...], str]:

@@ -107,7 +107,7 @@ USER_SOURCE = """
         def keys(self):
             return ("x",)
 
-        def _raw(self, i):
+        def raw(self, i):
             return np.zeros(1)[i + 5]
 
 
@@ -545,8 +545,8 @@ class TestShow:
                 def keys(self):
                     return self.inner.keys
 
-                def _raw(self, i):
-                    return self.inner._raw(i % self.inner.size)
+                def raw(self, i):
+                    return self.inner.raw(i % self.inner.size)
 
             sweep = Repeat(grid(x=[1, 2]), 3)
             """,
@@ -637,7 +637,7 @@ class TestTables:
         sweep = grid(a=range(2000), b=range(1000))
         with (
             mock.patch("metalab._cli._app.load_sweep", return_value=sweep),
-            mock.patch.object(type(sweep), "_raw", side_effect=AssertionError("computed")),
+            mock.patch.object(type(sweep), "raw", side_effect=AssertionError("computed")),
         ):
             listed = run("list", "patched", "--format", "table")
             shown = run("show", "patched", "--limit", 2_000_000)

@@ -33,7 +33,8 @@ class Failing(ParamSource):
         """The one parameter."""
         return ("z",)
 
-    def _raw(self, i: int) -> Raw:
+    def raw(self, i: int) -> Raw:
+        """Params (a fresh dict) and tags of case ``i``, ``0 <= i < size``."""
         msg = f"case {i} cannot be built"
         raise RuntimeError(msg)
 

@@ -200,9 +200,9 @@ class TestGeneratedCode:
     def test_lookup_and_stream_match_the_generic_path(
         self, source: GridSource, data: st.DataObject
     ) -> None:
-        """source[i], the i-th streamed case and dict all equal what _raw(i) builds."""
+        """source[i], the i-th streamed case and dict all equal what raw(i) builds."""
         i = data.draw(st.integers(0, len(source) - 1))
-        params, tags = source._raw(i)
+        params, tags = source.raw(i)
         expected = ParamCase(params, tags)
         streamed = next(itertools.islice(source, i, None))
         for case in (source[i], streamed):
@@ -333,7 +333,7 @@ class TestVectorizedBatches:
             calls.append(i)
             raise AssertionError
 
-        monkeypatch.setattr(GridSource, "_raw", one_at_a_time)
+        monkeypatch.setattr(GridSource, "raw", one_at_a_time)
         monkeypatch.setattr(GridSource, "_case", one_at_a_time)
         columns = g.columns()
         assert [len(c) for c in columns.values()] == [400_000] * 4

@@ -1084,8 +1084,6 @@ class Steps(ParamSource):
         """A fresh params dict and the tags of case ``i``."""
         return {self.name: self.start + i}, ()
 
-    _raw = raw
-
 
 register(Steps)
 

@@ -152,7 +152,7 @@ class TestCaseFunction:
         for i in indices:
             case = wide[i]
             assert same_case(case, one_by_one(wide, i))
-            params, tags = wide._raw(i)
+            params, tags = wide.raw(i)
             assert same_case(case, ParamCase(params, tags))
 
     @given(

@@ -451,10 +451,8 @@ class TestValueTypes:
 
     def test_a_range_of_options_is_checked_by_its_first_value(self) -> None:
         """``choice(range(n))`` holds ints only: one listed value stands for all n of them."""
-        from metalab.structured import _listed_values
-
         source = random({"seed": choice(range(10))}, 3, seed=0)
-        assert [value for _, value, _ in _listed_values(source)] == [0]
+        assert [value for _, value, _ in source.listed_values()] == [0]
         with pytest.raises(SchemaError, match="'opt' of Config expects str, got int"):
             random({"lr": uniform(0, 1), "opt": choice(range(10**18))}, 3, seed=0).structured(
                 Config

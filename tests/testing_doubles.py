@@ -36,7 +36,8 @@ class Counting(ParamSource):
         """The one parameter."""
         return ("i",)
 
-    def _raw(self, i: int) -> Raw:
+    def raw(self, i: int) -> Raw:
+        """Params (a fresh dict) and tags of case ``i``, ``0 <= i < size``."""
         return {"i": i}, ()
 
     def to_manifest_dict(self) -> dict[str, Any]:
@@ -116,7 +117,8 @@ class IntKeyManifest(Counting):
 class HashSeeded(Counting):
     """Values from ``hash(str)``, which PYTHONHASHSEED changes from process to process."""
 
-    def _raw(self, i: int) -> Raw:
+    def raw(self, i: int) -> Raw:
+        """Params (a fresh dict) and tags of case ``i``, ``0 <= i < size``."""
         return {"i": hash(f"case {i}") % 1000}, ()
 
 

@@ -1,25 +1,20 @@
 """What a sweep is made of: each node's kind, size, parameters and children.
 
 Used by ``metalab show`` to draw the composition tree and by ``metalab plot`` to find
-the distributions behind each parameter. Leaves (grid, random, manual) are described
-field by field; any other source, including composites this module has never heard
-of, is described from its attrs fields: the fields holding sources become children
-and the scalar fields become details, so a new kind of node is shown sensibly without
-a change here.
+the distributions behind each parameter. Each source says what it is
+(`ParamSource.describe`) and what it is built from (`ParamSource.children`); the
+generic defaults describe any source from its attrs fields, so a new kind of node is
+shown sensibly without a change here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, cast
 
 import attrs
 
-from metalab._case import encode_value
 from metalab._intstr import digit_count, format_count, int_to_str
-from metalab.params.grid import GridSource
-from metalab.params.manual import ManualSource
-from metalab.params.random import ALGORITHM, RandomSource
 
 if TYPE_CHECKING:
     from metalab.params._base import ParamSource
@@ -32,13 +27,6 @@ __all__ = [
     "format_value",
     "printable",
 ]
-
-_KINDS: Final = {
-    "ConcatSource": "concat (+)",
-    "ProductSource": "product (*)",
-    "ShuffledSource": "shuffled",
-}
-"""Display names of the composites; other classes show under their own name."""
 
 _SHOWN_VALUES: Final = 8
 """How many values of a long grid axis or option list are shown."""
@@ -138,86 +126,35 @@ def format_distribution(dist: Distribution) -> str:
 def describe_node(source: ParamSource) -> Node:
     """Describe one node of a sweep (its children are described by calling this again).
 
+    What to say is the source's own `ParamSource.describe` and `ParamSource.children`;
+    this only formats it.
+
     >>> from metalab import grid
     >>> node = describe_node(grid(x=[1, 2], y=range(3)))
     >>> node.kind, node.size, node.lines
     ('grid', 6, ('x: [1, 2]', 'y: range(0, 3)'))
     """
-    size, keys = source.size, source.keys
-    if isinstance(source, GridSource):
-        lines = tuple(f"{printable(k)}: {_format_values(v)}" for k, v in source.spec.items())
-        return Node("grid", size, keys, (), lines, ())
-    if isinstance(source, RandomSource):
-        algorithm = () if source.algorithm == ALGORITHM else (f"algorithm {source.algorithm}",)
-        lines = tuple(f"{printable(k)} ~ {format_distribution(d)}" for k, d in source.space.items())
-        return Node("random", size, keys, (f"seed {source.seed}", *algorithm), lines, ())
-    if isinstance(source, ManualSource):
-        tags = (f"tags {list(source.tags)}",) if source.tags else ()
-        lines = tuple(f"{printable(k)}: {_format_values(_distinct(source, k))}" for k in keys)
-        return Node("manual", size, keys, tags, lines, ())
-    return _describe_algebra(source) or _describe_generic(source)
+    description = source.describe()
+    lines = tuple(_format_line(*line) for line in description.lines)
+    return Node(
+        description.kind,
+        source.size,
+        source.keys,
+        description.details,
+        lines,
+        source.children(),
+    )
 
 
-def _distinct(source: ManualSource, key: str) -> list[object]:
-    seen: dict[bytes, object] = {}
-    for case in source.cases:
-        if key in case:
-            seen.setdefault(encode_value(case[key]), case[key])
-    return list(seen.values())
-
-
-def _describe_algebra(source: ParamSource) -> Node | None:
-    """The composition algebra's nodes that read better than their fields."""
-    from metalab.params._base import ParamSource
-
-    name, size, keys = type(source).__name__, source.size, source.keys
-    spec = getattr(source, "spec", None)
-    if name == "ZipSource" and isinstance(spec, Mapping):
-        lines = tuple(f"{printable(str(k))}: {_format_values(v)}" for k, v in spec.items())
-        return Node("zip", size, keys, (), lines, ())
-    if name == "ReplicateSource":
-        lines = tuple(f"{printable(k)}: {format_count(size)} distinct seeds" for k in keys)
-        return Node("replicates", size, keys, (f"seed {getattr(source, 'seed', '?')}",), lines, ())
-    inner = getattr(source, "source", None)
-    if name == "SliceSource" and isinstance(inner, ParamSource):
-        bounds = "[{}:{}:{}]".format(*(getattr(source, f, "?") for f in ("start", "stop", "step")))
-        return Node("slice", size, keys, (bounds,), (), (("", inner),))
-    return None
-
-
-def _describe_generic(source: ParamSource) -> Node:
-    """Any other node, from its attrs fields: sources are children, scalars details."""
-    details: list[str] = []
-    children: list[tuple[str, ParamSource]] = []
-    cls: type[object] = type(source)
-    if attrs.has(cls):
-        for field in attrs.fields(cls):
-            if field.name.startswith("_"):
-                continue
-            value = getattr(source, field.name)
-            found = list(_sources_in(value))
-            if found:
-                children.extend(found)
-            elif value is None or isinstance(value, bool | int | float | str):
-                details.append(f"{field.name} {value!r}")
-    name = type(source).__name__
-    kind = _KINDS.get(name, name)
-    return Node(kind, source.size, source.keys, tuple(details), (), tuple(children))
-
-
-def _sources_in(value: object) -> Iterator[tuple[str, ParamSource]]:
-    from metalab.params._base import ParamSource
-
-    if isinstance(value, ParamSource):
-        yield "", value
-    elif isinstance(value, Mapping):
-        for key, item in value.items():
-            if isinstance(item, ParamSource):
-                yield str(key), item
-    elif isinstance(value, tuple | list):
-        for item in value:
-            if isinstance(item, ParamSource):
-                yield "", item
+def _format_line(key: str, relation: str, shown: object) -> str:
+    if isinstance(shown, str):
+        text = shown
+    elif relation == "~":
+        text = format_distribution(cast("Distribution", shown))
+    else:
+        text = _format_values(cast("Sequence[object]", shown))
+    sep = " ~ " if relation == "~" else ": "
+    return f"{printable(key)}{sep}{text}"
 
 
 def walk(source: ParamSource) -> Iterator[ParamSource]:
@@ -226,7 +163,7 @@ def walk(source: ParamSource) -> Iterator[ParamSource]:
     while stack:
         node = stack.pop()
         yield node
-        children = [child for _, child in describe_node(node).children]
+        children = [child for _, child in node.children()]
         stack.extend(reversed(children))
 
 
@@ -240,7 +177,7 @@ def distributions_by_key(source: ParamSource) -> dict[str, list[Distribution]]:
     """
     found: dict[str, list[Distribution]] = {}
     for node in walk(source):
-        if isinstance(node, RandomSource):
-            for key, dist in node.space.items():
-                found.setdefault(key, []).append(dist)
+        for key, relation, dist in node.describe().lines:
+            if relation == "~":
+                found.setdefault(key, []).append(cast("Distribution", dist))
     return found

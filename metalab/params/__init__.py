@@ -12,7 +12,7 @@ from metalab.params._algebra import (
     replicates,
     zip,  # noqa: A004 - metalab.zip is the strict, lazy counterpart of the builtin
 )
-from metalab.params._base import ParamSource
+from metalab.params._base import Description, ParamSource
 from metalab.params.distributions import (
     Choice,
     Distribution,
@@ -37,6 +37,7 @@ from metalab.params.random import RandomSource, random
 __all__ = [
     "Choice",
     "ConcatSource",
+    "Description",
     "Distribution",
     "GridSource",
     "LogNormal",

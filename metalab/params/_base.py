@@ -4,11 +4,27 @@ A concrete source is a frozen attrs class that implements three things:
 
 - ``size``: its exact number of cases (a Python int of any magnitude);
 - ``keys``: the sorted names of the parameters its cases can have;
-- ``_raw(i)``: for ``0 <= i < size``, a fresh params dict (sorted by key) and the tags
+- ``raw(i)``: for ``0 <= i < size``, a fresh params dict (sorted by key) and the tags
   of case ``i``, computed without enumerating other cases.
 
 Everything else (negative indices, bounds checks, slices, ``+``/``*``, shards, shuffles,
 batched access, manifests) is built on those here, once.
+
+What the layers above need to know about a kind of source is asked of the source, never
+found by testing its class: each of these methods has a generic default that is right
+for any source, and a built-in source overrides it in its own module where it knows
+better.
+
+- `ParamSource.children`: the sources a node is built from (default: its attrs fields
+  that hold sources);
+- `ParamSource.describe`: how ``metalab show`` describes the node (default: its class
+  name and its scalar attrs fields);
+- `ParamSource.listed_values`: values its cases certainly hold, which typed views check
+  when they are defined (default: none);
+- `ParamSource.key_sets`: the distinct key sets of some of its cases, for typed views
+  (default: its ``keys``, marked as an approximation);
+- `ParamSource.product_factors`: the digits it contributes to a product's mixed radix
+  (default: one digit of ``size`` values, itself).
 """
 
 from __future__ import annotations
@@ -18,8 +34,20 @@ import gc
 import operator
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, Final, ParamSpec, Self, TypeVar, overload
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    ClassVar,
+    Final,
+    ParamSpec,
+    Protocol,
+    Self,
+    TypeAlias,
+    TypeVar,
+    overload,
+)
 
+import attrs
 import numpy as np
 
 from metalab._case import ParamCase, make_case
@@ -54,7 +82,12 @@ if TYPE_CHECKING:
     from metalab.structured import SchemaT, Structured
 
 __all__ = [
+    "Description",
+    "Factor",
     "Indices",
+    "KeyScan",
+    "KeySets",
+    "Line",
     "ParamSource",
     "Raw",
     "as_index",
@@ -70,6 +103,55 @@ Raw = tuple[dict[str, ParamValue], tuple[str, ...]]
 
 Indices = Iterable[int] | np.ndarray[Any, np.dtype[np.integer[Any]]]
 """What ``take`` and ``columns`` accept: an iterable of ints or a 1-d integer NumPy array."""
+
+Line: TypeAlias = tuple[str, str, object]
+"""One parameter line of a `Description`: ``(key, relation, shown)``.
+
+``relation`` is ``":"`` when ``shown`` lists the values (a sequence, or a str shown as
+it is) and ``"~"`` when ``shown`` is the `Distribution` the values are drawn from.
+"""
+
+Factor: TypeAlias = tuple[int, "str | None", Any]
+"""One digit of a product's mixed radix: ``(size, key, payload)``.
+
+With a key, the digit is a grid axis and ``payload`` its values (a tuple or a range);
+without, ``payload`` is a source whose case ``d`` the digit selects.
+"""
+
+KeySets: TypeAlias = set[frozenset[str]]
+"""Distinct key sets of cases."""
+
+
+class KeyScan(Protocol):
+    """What a typed view's scan of key sets offers to `ParamSource.key_sets`."""
+
+    exact: bool
+    """Whether every set found so far is exact; a source that approximates clears it."""
+
+    def sets(self, source: ParamSource, indices: range) -> KeySets:
+        """The key sets of ``source``'s cases at ``indices`` (an increasing range)."""
+        ...
+
+    def limited(self, sets: KeySets) -> KeySets:
+        """``sets``, unless they are too many to list (then the scan gives up)."""
+        ...
+
+    def check_count(self, count: int) -> None:
+        """Give up before building ``count`` key sets if they are too many to list."""
+        ...
+
+
+@attrs.frozen
+class Description:
+    """How ``metalab show`` describes one node of a sweep (see `ParamSource.describe`)."""
+
+    kind: str
+    """What the node is: ``grid``, ``random``, ``product (*)``, ... or a class name."""
+    details: tuple[str, ...] = ()
+    """Short facts beside the kind, e.g. ``seed 0``."""
+    lines: tuple[Line, ...] = ()
+    """One `Line` per parameter of a leaf."""
+
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
@@ -220,6 +302,12 @@ class ParamSource:
     manifest_type: ClassVar[str]
     """The stable ``"type"`` tag of this source in manifests."""
 
+    repr_operator: ClassVar[str] = ""
+    """The operator whose expression this source's repr is (``"+"``, ``"*"``), or ``""``.
+
+    Reprs of other expressions put such an operand in parentheses where they must.
+    """
+
     # -- what each source implements ---------------------------------------------------
     @property
     def size(self) -> int:
@@ -231,13 +319,13 @@ class ParamSource:
         """The sorted names of every parameter a case of this source can have."""
         raise NotImplementedError
 
-    def _raw(self, i: int) -> Raw:
+    def raw(self, i: int) -> Raw:
         """Params (a fresh dict, sorted by key) and tags of case ``i``, ``0 <= i < size``."""
         raise NotImplementedError
 
     def _case(self, i: int) -> ParamCase:
         """Case ``i`` for ``0 <= i < size`` (sources override this to skip the dict copy)."""
-        params, tags = self._raw(i)
+        params, tags = self.raw(i)
         return make_case(FrozenParams(params), tags)
 
     def _indices_of(self, params: Mapping[str, ParamValue]) -> Iterator[int]:
@@ -245,6 +333,67 @@ class ParamSource:
         del params
         msg = f"index_of is not defined for a {type(self).__name__}"
         raise UnsupportedOperationError(msg)
+
+    # -- what the layers above ask (generic defaults) -------------------------------
+    def children(self) -> tuple[tuple[str, ParamSource], ...]:
+        """The sources this one is built from, each with a label (empty, or a name).
+
+        The default finds them in the public attrs fields: a field holding a source, a
+        tuple or list of sources, or a mapping of labels to sources.
+        """
+        found: list[tuple[str, ParamSource]] = []
+        cls: type[object] = type(self)
+        if attrs.has(cls):
+            for field in attrs.fields(cls):
+                if not field.name.startswith("_"):
+                    found.extend(_sources_in(getattr(self, field.name)))
+        return tuple(found)
+
+    def describe(self) -> Description:
+        """How ``metalab show`` describes this node (its children are shown below it).
+
+        The default is the class name, with the public scalar attrs fields that do not
+        hold sources as details (e.g. ``seed 3``).
+        """
+        details: list[str] = []
+        cls: type[object] = type(self)
+        if attrs.has(cls):
+            for field in attrs.fields(cls):
+                value = getattr(self, field.name)
+                if not field.name.startswith("_") and (
+                    value is None or isinstance(value, bool | int | float | str)
+                ):
+                    details.append(f"{field.name} {value!r}")
+        return Description(type(self).__name__, tuple(details))
+
+    def listed_values(self) -> Iterator[tuple[str, object, str]]:
+        """``(key, value, where)`` for values some case certainly holds (default: none).
+
+        Typed views check these against the schema when they are defined, so yield only
+        values that occur in a case, cheaply; ``where`` names them for the message,
+        e.g. ``"grid values for 'lr'"``.
+        """
+        return iter(())
+
+    def key_sets(self, indices: range, scan: KeyScan) -> KeySets:
+        """The distinct key sets of the cases at ``indices`` (an increasing, non-empty range).
+
+        The default, ``{keys}``, is right for a source whose cases all have every key;
+        as it cannot know that, it clears ``scan.exact`` (a typed view then checks the
+        cases themselves before it reports a problem). Composites ask ``scan.sets`` of
+        their parts.
+        """
+        del indices
+        scan.exact = False
+        return {frozenset(self.keys)}
+
+    def product_factors(self) -> tuple[Factor, ...]:
+        """The digits this source contributes to a product's mixed radix (see `Factor`).
+
+        The default is one digit: case ``d`` of this source. A grid gives one digit per
+        axis, so a product of grids is written out as one flat loop.
+        """
+        return ((self.size, None, self),)
 
     def _generated_code(self) -> str:
         """The code written out for this source (see `metalab.generated_code`); '' for none."""
@@ -290,7 +439,7 @@ class ParamSource:
 
     def dicts(self) -> Iterator[dict[str, ParamValue]]:
         """Every case's params as a fresh plain dict the caller owns (the fastest stream)."""
-        raw = self._raw
+        raw = self.raw
         return (raw(i)[0] for i in range(self.size))
 
     # -- algebra -----------------------------------------------------------------------
@@ -341,7 +490,7 @@ class ParamSource:
         """
         size = self.size
         idx = range(size) if indices is None else checked_list(indices, size)
-        raws = [self._raw(i)[0] for i in idx]
+        raws = [self.raw(i)[0] for i in idx]
         return {key: column_array([p.get(key) for p in raws]) for key in self.keys}
 
     # -- lookup --------------------------------------------------------------------------
@@ -420,6 +569,20 @@ class ParamSource:
         from metalab._frame import to_frame
 
         return to_frame(self)
+
+
+def _sources_in(value: object) -> Iterator[tuple[str, ParamSource]]:
+    """The sources held by one field's value, labelled (mappings give their keys)."""
+    if isinstance(value, ParamSource):
+        yield "", value
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            if isinstance(item, ParamSource):
+                yield str(key), item
+    elif isinstance(value, tuple | list):
+        for item in value:
+            if isinstance(item, ParamSource):
+                yield "", item
 
 
 def _lookup_params(params: object, expected: str) -> Mapping[str, ParamValue]:

@@ -35,7 +35,18 @@ from metalab._values import (
     show,
 )
 from metalab.errors import ParamError
-from metalab.params._base import Indices, ParamSource, Raw, bulk, checked_array, checked_list
+from metalab.params._base import (
+    Description,
+    Factor,
+    Indices,
+    KeyScan,
+    KeySets,
+    ParamSource,
+    Raw,
+    bulk,
+    checked_array,
+    checked_list,
+)
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -210,7 +221,34 @@ class GridSource(ParamSource):
             i, digits[axis] = divmod(i, self._sizes[axis])
         return digits
 
-    def _raw(self, i: int) -> Raw:
+    def describe(self) -> Description:
+        """A ``grid`` node: one line per axis, with its values."""
+        return Description("grid", (), tuple((key, ":", axis) for key, axis in self.spec.items()))
+
+    def listed_values(self) -> Iterator[tuple[str, object, str]]:
+        """Every value of every axis (of a range axis, its first value stands for all)."""
+        if self.size == 0:
+            return
+        for key, axis in self.spec.items():
+            where = f"grid values for {key!r}"
+            # A range holds ints only: its first value stands for all of them.
+            for value in (axis.start,) if isinstance(axis, range) else axis:
+                yield key, value, where
+
+    def key_sets(self, indices: range, scan: KeyScan) -> KeySets:
+        """Every case has every axis."""
+        del indices, scan
+        return {frozenset(self.keys)}
+
+    def product_factors(self) -> tuple[Factor, ...]:
+        """One digit per axis, so a product of grids is one flat mixed radix."""
+        return tuple(
+            (range_len(axis) if isinstance(axis, range) else len(axis), key, axis)
+            for key, axis in self.spec.items()
+        )
+
+    def raw(self, i: int) -> Raw:
+        """Params (a fresh dict) and tags of case ``i``, ``0 <= i < size``."""
         digits = self._digits(i)
         return (
             {k: a[d] for (k, a), d in zip(self.spec.items(), digits, strict=True)},

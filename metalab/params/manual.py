@@ -19,7 +19,7 @@ from metalab._values import (
     show,
 )
 from metalab.errors import ParamError
-from metalab.params._base import ParamSource, Raw
+from metalab.params._base import Description, KeyScan, KeySets, ParamSource, Raw
 
 __all__ = ["ManualSource", "manual"]
 
@@ -90,7 +90,30 @@ class ManualSource(ParamSource):
         """Every parameter name used by any case, sorted."""
         return self._keys
 
-    def _raw(self, i: int) -> Raw:
+    def describe(self) -> Description:
+        """A ``manual`` node: its tags, and the distinct values of each key."""
+        tags = (f"tags {list(self.tags)}",) if self.tags else ()
+        return Description("manual", tags, tuple((k, ":", self._distinct(k)) for k in self.keys))
+
+    def _distinct(self, key: str) -> list[object]:
+        seen: dict[bytes, object] = {}
+        for case in self.cases:
+            if key in case:
+                seen.setdefault(encode_value(case[key]), case[key])
+        return list(seen.values())
+
+    def listed_values(self) -> Iterator[tuple[str, object, str]]:
+        """Every value of every case."""
+        for i, case in enumerate(self.cases):
+            for key, value in case.items():
+                yield key, value, f"manual case {i}"
+
+    def key_sets(self, indices: range, scan: KeyScan) -> KeySets:
+        """The key set of each case at ``indices``: manual cases may differ in keys."""
+        return scan.limited({frozenset(self.cases[i]) for i in indices})
+
+    def raw(self, i: int) -> Raw:
+        """Params (a fresh dict) and tags of case ``i``, ``0 <= i < size``."""
         return dict(self.cases[i]), (*self.tags, f"manual_{i}")
 
     def _case(self, i: int) -> ParamCase:

@@ -41,7 +41,10 @@ from metalab._values import (
 )
 from metalab.errors import ParamError
 from metalab.params._base import (
+    Description,
     Indices,
+    KeyScan,
+    KeySets,
     ParamSource,
     Raw,
     bulk,
@@ -512,7 +515,8 @@ class RandomSource(ParamSource):
         return self._names
 
     # -- one trial ------------------------------------------------------------------
-    def _raw(self, i: int) -> Raw:
+    def raw(self, i: int) -> Raw:
+        """Params (a fresh dict) and tags of case ``i``, ``0 <= i < size``."""
         raw = self._raw_function
         if raw is None:
             raw = self._compile()[1]
@@ -575,6 +579,34 @@ class RandomSource(ParamSource):
         (dtype('float64'), dtype('int64'), 1000)
         """
         return self._engine.columns(self, indices)
+
+    # -- what the layers above ask ------------------------------------------------------
+    def describe(self) -> Description:
+        """A ``random`` node: its seed, its algorithm if not the current one, each law."""
+        algorithm = () if self.algorithm == ALGORITHM else (f"algorithm {self.algorithm}",)
+        lines = tuple((key, "~", dist) for key, dist in self.space.items())
+        return Description("random", (f"seed {self.seed}", *algorithm), lines)
+
+    def listed_values(self) -> Iterator[tuple[str, object, str]]:
+        """Choice options and the lower bound of each bounded law (all certainly drawn)."""
+        if self.size == 0:
+            return
+        for key, dist in self.space.items():
+            where = f"random draws for {key!r} from {dist!r}"
+            if isinstance(dist, Choice):
+                options = dist.options
+                # A range holds ints only: its first value stands for all of them.
+                for value in (options.start,) if isinstance(options, range) else options:
+                    yield key, value, where
+            elif isinstance(dist, Uniform | LogUniform):
+                yield key, float(dist.low), where
+            elif isinstance(dist, RandInt | LogUniformInt):
+                yield key, int(dist.low), where
+
+    def key_sets(self, indices: range, scan: KeyScan) -> KeySets:
+        """Every trial has every key."""
+        del indices, scan
+        return {frozenset(self.keys)}
 
     def __reduce__(self) -> tuple[Callable[..., RandomSource], tuple[Any, ...]]:
         """Pickle the defining fields; the streams and kernels are derived again."""

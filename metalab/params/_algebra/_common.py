@@ -100,7 +100,7 @@ def flatten_parts(parts: object, cls: type[ParamSource], noun: str) -> list[Para
 def matcher(source: ParamSource, params: Mapping[str, ParamValue]) -> Callable[[int], bool]:
     """A test of whether case ``i`` of ``source`` has exactly ``params`` (as `index_of` means)."""
     target = encode_value(normalize_value(dict(params), "index_of"))
-    raw = source._raw  # noqa: SLF001 - the private source protocol
+    raw = source.raw
 
     def matches(i: int) -> bool:
         return encode_value(raw(i)[0]) == target

@@ -19,7 +19,7 @@ from metalab.params._algebra._common import (
     combine_columns,
     flatten_parts,
 )
-from metalab.params._base import ParamSource, Raw, bulk
+from metalab.params._base import Description, KeyScan, KeySets, ParamSource, Raw, bulk
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Mapping
@@ -53,6 +53,7 @@ class ConcatSource(ParamSource):
     """
 
     manifest_type: ClassVar[str] = "ConcatSource"
+    repr_operator: ClassVar[str] = "+"
 
     parts: tuple[ParamSource, ...]
     """The concatenated sources, none of them itself a concatenation."""
@@ -119,9 +120,32 @@ class ConcatSource(ParamSource):
         j = bisect_right(self._offsets, i) - 1
         return self.parts[j], i - self._offsets[j]
 
-    def _raw(self, i: int) -> Raw:
+    def describe(self) -> Description:
+        """A ``concat (+)`` node; its parts are its children."""
+        return attrs.evolve(super().describe(), kind="concat (+)")
+
+    def listed_values(self) -> Iterator[tuple[str, object, str]]:
+        """The listed values of every part (each part is reached by some case)."""
+        if self.size > 0:
+            for part in self.parts:
+                yield from part.listed_values()
+
+    def key_sets(self, indices: range, scan: KeyScan) -> KeySets:
+        """The key sets of only the parts that ``indices`` reach."""
+        sets: KeySets = set()
+        offset = 0
+        for part in self.parts:
+            end = offset + part.size
+            sub = _within(indices, offset, end)
+            if sub:
+                local = range(sub.start - offset, sub.stop - offset, sub.step)
+                sets = scan.limited(sets | scan.sets(part, local))
+            offset = end
+        return sets
+
+    def raw(self, i: int) -> Raw:
         part, local = self._locate(i)
-        return part._raw(local)
+        return part.raw(local)
 
     def _case(self, i: int) -> ParamCase:
         part, local = self._locate(i)
@@ -203,3 +227,10 @@ def _shifted(found: list[Iterator[int]], offsets: tuple[int, ...]) -> Iterator[i
     for indices, offset in zip(found, offsets, strict=False):
         for i in indices:
             yield offset + i
+
+
+def _within(indices: range, start: int, stop: int) -> range:
+    """The indices (an increasing range) that lie in ``[start, stop)``."""
+    first = max(0, -((indices.start - start) // indices.step))
+    last = max(0, -((indices.start - stop) // indices.step))
+    return indices[first:last]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 from itertools import chain, product
-from typing import TYPE_CHECKING, Any, ClassVar, Final, TypeAlias, final
+from typing import TYPE_CHECKING, Any, ClassVar, Final, final
 
 import attrs
 import numpy as np
@@ -30,9 +30,7 @@ from metalab.params._algebra._common import (
     empty_columns,
     flatten_parts,
 )
-from metalab.params._algebra.concat import ConcatSource
-from metalab.params._base import ParamSource, Raw, bulk
-from metalab.params.grid import GridSource, range_len
+from metalab.params._base import Description, Factor, KeyScan, KeySets, ParamSource, Raw, bulk
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -49,10 +47,6 @@ _TABLE_LIMIT: Final = 1 << 16
 _WORD: Final = 1 << 30
 """Digits are peeled off in blocks below this (one CPython digit), so that a huge index
 costs one big-int division per block rather than one per factor."""
-
-Factor: TypeAlias = "tuple[int, str | None, Any]"
-"""One digit of the mixed radix: ``(size, key, axis)`` for a grid axis, else
-``(size, None, part)``."""
 
 
 def _flatten(parts: object) -> tuple[ParamSource, ...]:
@@ -77,16 +71,8 @@ def _check_disjoint(parts: Sequence[ParamSource]) -> None:
 
 
 def _factors(parts: Sequence[ParamSource]) -> tuple[Factor, ...]:
-    """The digits of the product's mixed radix: grids contribute one digit per axis."""
-    out: list[Factor] = []
-    for part in parts:
-        if isinstance(part, GridSource):
-            for key, axis in part.spec.items():
-                size = range_len(axis) if isinstance(axis, range) else len(axis)
-                out.append((size, key, axis))
-        else:
-            out.append((part.size, None, part))
-    return tuple(out)
+    """The digits of the product's mixed radix: each part's `ParamSource.product_factors`."""
+    return tuple(chain.from_iterable(part.product_factors() for part in parts))
 
 
 def _compile(
@@ -146,7 +132,7 @@ def _compile(
     tags: list[str] = []
     for j, (_, key, payload) in enumerate(factors):
         if key is None:
-            namespace[f"r{j}"] = payload._raw
+            namespace[f"r{j}"] = payload.raw
             lines.append(f"p{j}, t{j} = r{j}(d{j})")
             items.append(f"**p{j}")
             tags.append(f"t{j}")
@@ -260,6 +246,7 @@ class ProductSource(ParamSource):
     """
 
     manifest_type: ClassVar[str] = "ProductSource"
+    repr_operator: ClassVar[str] = "*"
 
     parts: tuple[ParamSource, ...]
     """The crossed sources, none of them itself a product, with disjoint keys."""
@@ -347,7 +334,23 @@ class ProductSource(ParamSource):
         """Every name of every part, sorted."""
         return self._keys
 
-    def _raw(self, i: int) -> Raw:
+    def describe(self) -> Description:
+        """A ``product (*)`` node; its parts are its children."""
+        return attrs.evolve(super().describe(), kind="product (*)")
+
+    def listed_values(self) -> Iterator[tuple[str, object, str]]:
+        """The listed values of every part (each part is reached by every row)."""
+        if self.size > 0:
+            for part in self.parts:
+                yield from part.listed_values()
+
+    def key_sets(self, indices: range, scan: KeyScan) -> KeySets:
+        """The key sets of the rows ``indices`` reach (all between its ends, if stepped)."""
+        if indices.step != 1 and indices[-1] != indices[0]:
+            scan.exact = False
+        return _key_sets(self.parts, indices[0], indices[-1] + 1, scan)
+
+    def raw(self, i: int) -> Raw:
         compiled = self._compiled or self._compile()
         return compiled[0](i)
 
@@ -371,7 +374,7 @@ class ProductSource(ParamSource):
             if size > _TABLE_LIMIT:
                 return None
             if key is None:
-                tables.append([payload._raw(d) for d in range(size)])
+                tables.append([payload.raw(d) for d in range(size)])
             else:
                 tables.append([({key: payload[d]}, ()) for d in range(size)])
         return tables
@@ -383,7 +386,7 @@ class ProductSource(ParamSource):
         size, key, payload = self._factors[0]
         first: Iterator[Raw]
         if key is None:
-            first = map(payload._raw, range(size))
+            first = map(payload.raw, range(size))
         else:
             first = (({key: payload[d]}, ()) for d in range(size))
         presorted = self._sorted
@@ -531,5 +534,30 @@ class ProductSource(ParamSource):
     def __repr__(self) -> str:
         """The parts joined by ``*``, concatenations in parentheses."""
         return " * ".join(
-            f"({part!r})" if isinstance(part, ConcatSource) else repr(part) for part in self.parts
+            f"({part!r})" if part.repr_operator == "+" else repr(part) for part in self.parts
         )
+
+
+def _key_sets(parts: Sequence[ParamSource], lo: int, hi: int, scan: KeyScan) -> KeySets:
+    """The key sets of cases ``lo`` to ``hi - 1`` of the product of ``parts``."""
+    if len(parts) == 1:
+        return scan.sets(parts[0], range(lo, hi))
+    first, rest = parts[0], parts[1:]
+    row = math.prod(part.size for part in rest)
+    a, b = lo // row, (hi - 1) // row
+    if a == b:
+        pieces = [(a, a + 1, lo - a * row, hi - a * row)]
+    else:
+        pieces = [
+            (a, a + 1, lo - a * row, row),
+            (a + 1, b, 0, row),
+            (b, b + 1, 0, hi - b * row),
+        ]
+    sets: KeySets = set()
+    for first_lo, first_hi, rest_lo, rest_hi in pieces:
+        if first_lo < first_hi:
+            heads = scan.sets(first, range(first_lo, first_hi))
+            tails = _key_sets(rest, rest_lo, rest_hi, scan)
+            scan.check_count(len(heads) * len(tails))
+            sets = scan.limited(sets | {h | t for h in heads for t in tails})
+    return sets

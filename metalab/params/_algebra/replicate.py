@@ -8,10 +8,11 @@ import attrs
 import numpy as np
 
 from metalab._case import ParamCase, encode_item, make_case
+from metalab._intstr import format_count
 from metalab._values import FrozenParams, ParamValue, check_int, normalize_key, normalize_value
 from metalab.errors import ParamError
 from metalab.params._algebra._common import Indices, check_seed, checked_array
-from metalab.params._base import ParamSource, Raw
+from metalab.params._base import Description, KeyScan, KeySets, ParamSource, Raw
 from metalab.params._permutation import Permutation
 
 if TYPE_CHECKING:
@@ -83,7 +84,22 @@ class ReplicateSource(ParamSource):
         """The one parameter name, ``key``."""
         return (self.key,)
 
-    def _raw(self, i: int) -> Raw:
+    def describe(self) -> Description:
+        """A ``replicates`` node: its seed, and how many distinct seeds it gives."""
+        line = (self.key, ":", f"{format_count(self.size)} distinct seeds")
+        return Description("replicates", (f"seed {self.seed}",), (line,))
+
+    def listed_values(self) -> Iterator[tuple[str, object, str]]:
+        """The first replicate's seed (every seed is an int)."""
+        if self.size > 0:
+            yield self.key, self[0].params[self.key], f"replicate seeds for {self.key!r}"
+
+    def key_sets(self, indices: range, scan: KeyScan) -> KeySets:
+        """Every case has the one key."""
+        del indices, scan
+        return {frozenset(self.keys)}
+
+    def raw(self, i: int) -> Raw:
         return {self.key: self._perm(i)}, (f"replicate_{i}",)
 
     def _case(self, i: int) -> ParamCase:

@@ -20,7 +20,7 @@ from metalab.params._algebra._common import (
     matcher,
 )
 from metalab.params._algebra.slicing import operand_repr
-from metalab.params._base import ParamSource, Raw, bulk
+from metalab.params._base import Description, KeyScan, KeySets, ParamSource, Raw, bulk
 from metalab.params._permutation import Permutation
 
 if TYPE_CHECKING:
@@ -90,8 +90,22 @@ class ShuffledSource(ParamSource):
         """The keys of the shuffled source."""
         return self.source.keys
 
-    def _raw(self, i: int) -> Raw:
-        return self.source._raw(self._perm(i))
+    def describe(self) -> Description:
+        """A ``shuffled`` node with its seed; the shuffled source is its child."""
+        return attrs.evolve(super().describe(), kind="shuffled")
+
+    def listed_values(self) -> Iterator[tuple[str, object, str]]:
+        """The listed values of the shuffled source (the same cases)."""
+        return self.source.listed_values()
+
+    def key_sets(self, indices: range, scan: KeyScan) -> KeySets:
+        """Those of the whole shuffled source (exact only when ``indices`` are all)."""
+        if indices != range(self.size):
+            scan.exact = False
+        return scan.sets(self.source, range(self.source.size))
+
+    def raw(self, i: int) -> Raw:
+        return self.source.raw(self._perm(i))
 
     def _case(self, i: int) -> ParamCase:
         return self.source._case(self._perm(i))
@@ -111,7 +125,7 @@ class ShuffledSource(ParamSource):
 
     def dicts(self) -> Iterator[dict[str, ParamValue]]:
         """Every case's params, in the shuffled order, as fresh plain dicts."""
-        raw = self.source._raw
+        raw = self.source.raw
         return (raw(i)[0] for i in self._positions())
 
     def _mapped(self, indices: Indices | None) -> Any:

@@ -20,9 +20,7 @@ from metalab.params._algebra._common import (
     increasing_matches,
     matcher,
 )
-from metalab.params._algebra.concat import ConcatSource
-from metalab.params._algebra.product import ProductSource
-from metalab.params._base import ParamSource, Raw, as_index, bulk
+from metalab.params._base import Description, KeyScan, KeySets, ParamSource, Raw, as_index, bulk
 from metalab.params.grid import range_len
 
 if TYPE_CHECKING:
@@ -37,7 +35,7 @@ __all__ = ["SliceSource", "operand_repr", "shard"]
 
 def operand_repr(source: ParamSource) -> str:
     """The repr of ``source``, parenthesized when it is a ``+`` or ``*`` expression."""
-    if isinstance(source, ConcatSource | ProductSource):
+    if source.repr_operator:
         return f"({source!r})"
     return repr(source)
 
@@ -148,8 +146,20 @@ class SliceSource(ParamSource):
         """The keys of the sliced source."""
         return self.source.keys
 
-    def _raw(self, i: int) -> Raw:
-        return self.source._raw(self.start + i * self.step)
+    def describe(self) -> Description:
+        """A ``slice`` node with its bounds; the sliced source is its child."""
+        return Description("slice", (f"[{self.start}:{self.stop}:{self.step}]",))
+
+    def key_sets(self, indices: range, scan: KeyScan) -> KeySets:
+        """The key sets of the parent's cases that ``indices`` map to."""
+        start, step = self.start, self.step
+        mapped = range(
+            start + indices.start * step, start + indices.stop * step, indices.step * step
+        )
+        return scan.sets(self.source, mapped if mapped.step > 0 else mapped[::-1])
+
+    def raw(self, i: int) -> Raw:
+        return self.source.raw(self.start + i * self.step)
 
     def _case(self, i: int) -> ParamCase:
         return self.source._case(self.start + i * self.step)
@@ -163,7 +173,7 @@ class SliceSource(ParamSource):
 
     def dicts(self) -> Iterator[dict[str, ParamValue]]:
         """The selected cases' params as fresh plain dicts."""
-        raw = self.source._raw
+        raw = self.source.raw
         return (raw(i)[0] for i in self._positions())
 
     def _mapped(self, indices: Indices | None) -> Any:

@@ -20,7 +20,7 @@ from metalab._values import (
 )
 from metalab.errors import ParamError
 from metalab.params._algebra._common import Indices, checked_list
-from metalab.params._base import ParamSource, Raw
+from metalab.params._base import Description, KeyScan, KeySets, ParamSource, Raw
 from metalab.params.grid import value_list
 
 if TYPE_CHECKING:
@@ -108,7 +108,24 @@ class ZipSource(ParamSource):
         """The parameter names, sorted."""
         return tuple(self.spec)
 
-    def _raw(self, i: int) -> Raw:
+    def describe(self) -> Description:
+        """A ``zip`` node: one line per key, with its values."""
+        return Description("zip", (), tuple((str(k), ":", v) for k, v in self.spec.items()))
+
+    def listed_values(self) -> Iterator[tuple[str, object, str]]:
+        """Every value of every key."""
+        if self.size == 0:
+            return
+        for key, values in self.spec.items():
+            for value in values:
+                yield key, value, f"zip values for {key!r}"
+
+    def key_sets(self, indices: range, scan: KeyScan) -> KeySets:
+        """Every case has every key."""
+        del indices, scan
+        return {frozenset(self.keys)}
+
+    def raw(self, i: int) -> Raw:
         return {k: vs[i] for k, vs in self.spec.items()}, ()
 
     def _case(self, i: int) -> ParamCase:
