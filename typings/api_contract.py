@@ -21,6 +21,7 @@ import metalab
 from metalab import (
     Choice,
     ConcatSource,
+    Description,
     Distribution,
     GridSource,
     LogUniform,
@@ -32,6 +33,7 @@ from metalab import (
     ProductSource,
     RandInt,
     RandomSource,
+    Raw,
     ReplicateSource,
     ShuffledSource,
     SliceSource,
@@ -123,6 +125,15 @@ assert_type(case.params, Mapping[str, ParamValue])
 assert_type(case.params["lr"], ParamValue)
 assert_type(case.tags, tuple[str, ...])
 assert_type(case.case_id, str)
+
+# -- the extension API a new source type implements or overrides --------------------------
+assert_type(source.raw(0), Raw)
+raw_params, raw_tags = source.raw(0)
+assert_type(raw_params, dict[str, ParamValue])
+assert_type(raw_tags, tuple[str, ...])
+assert_type(source.children(), tuple[tuple[str, ParamSource], ...])
+assert_type(source.describe(), Description)
+assert_type(metalab.generated_code(source), str)
 assert_type(ParamCase({"lr": 0.1, "layers": [64, 64]}, ("x",)), ParamCase)
 assert_type(g[1:3], SliceSource)
 assert_type(source[::2][0], ParamCase)

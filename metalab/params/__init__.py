@@ -12,7 +12,7 @@ from metalab.params._algebra import (
     replicates,
     zip,  # noqa: A004 - metalab.zip is the strict, lazy counterpart of the builtin
 )
-from metalab.params._base import Description, ParamSource
+from metalab.params._base import Description, ParamSource, Raw
 from metalab.params.distributions import (
     Choice,
     Distribution,
@@ -52,6 +52,7 @@ __all__ = [
     "ProductSource",
     "RandInt",
     "RandomSource",
+    "Raw",
     "ReplicateSource",
     "ShuffledSource",
     "SliceSource",

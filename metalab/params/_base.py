@@ -98,8 +98,8 @@ __all__ = [
     "checked_list",
 ]
 
-Raw = tuple[dict[str, ParamValue], tuple[str, ...]]
-"""A case before it becomes a `ParamCase`: a fresh params dict the caller owns, and tags."""
+Raw: TypeAlias = tuple[dict[str, ParamValue], tuple[str, ...]]
+"""What `ParamSource.raw` returns: a fresh params dict the caller owns, and the tags."""
 
 Indices = Iterable[int] | np.ndarray[Any, np.dtype[np.integer[Any]]]
 """What ``take`` and ``columns`` accept: an iterable of ints or a 1-d integer NumPy array."""
