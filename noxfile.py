@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import nox
 
 nox.needs_version = ">=2025.2.9"
@@ -34,10 +36,12 @@ def mypy(session: nox.Session) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """Run ruff's linter and check formatting."""
+    """Run ruff's linter, check formatting and the import layers (import-linter)."""
     session.install(*nox.project.dependency_groups(PYPROJECT, "lint"))
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
+    # import-linter reads the package's source; it need not be installed.
+    session.run("lint-imports", env={"PYTHONPATH": str(Path(__file__).resolve().parent)})
 
 
 @nox.session
