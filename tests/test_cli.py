@@ -1364,26 +1364,24 @@ class TestPlot:
         assert_one_line_error(result, 2, "no such folder")
         load.assert_not_called()
 
-    def test_left_out_parameters_are_named(self, tmp_path: Path) -> None:
-        """Parameters beyond the cap are named on standard error, with the way to choose."""
+    @pytest.mark.parametrize(
+        ("count", "note"),
+        [
+            (10, "metalab: 2 parameters left out of the plot"),
+            (9, "metalab: 1 parameter left out of the plot"),
+        ],
+    )
+    def test_left_out_parameters_are_named(self, tmp_path: Path, count: int, note: str) -> None:
+        """Parameters beyond the cap are counted, named and the way to choose given."""
         pytest.importorskip("matplotlib")
-        sweep = grid(**{f"p{i:02d}": [1, 2] for i in range(10)})
+        sweep = grid(**{f"p{i:02d}": [1, 2] for i in range(count)})
         target = tmp_path / "x.png"
         with mock.patch("metalab._cli._app.load_sweep", return_value=sweep):
             result = run("plot", "patched", "-o", target, "--max-points", 4)
         assert result.code == 0
-        assert "2 parameters left out" in result.err
-        assert "p08, p09; choose with --params" in result.err
-
-    def test_one_left_out_parameter_is_one_parameter(self, tmp_path: Path) -> None:
-        """The note counts in the right number: "1 parameter left out"."""
-        pytest.importorskip("matplotlib")
-        sweep = grid(**{f"p{i:02d}": [1, 2] for i in range(9)})
-        target = tmp_path / "x.png"
-        with mock.patch("metalab._cli._app.load_sweep", return_value=sweep):
-            result = run("plot", "patched", "-o", target, "--max-points", 4)
-        assert result.code == 0
-        assert "metalab: 1 parameter left out of the plot" in result.err
+        assert note in result.err
+        left = ", ".join(f"p{i:02d}" for i in range(8, count))
+        assert f"{left}; choose with --params" in result.err
 
     def test_chosen_parameters(self, tmp_path: Path) -> None:
         """--params picks the parameters, comma-separated or repeated; a typo is a usage error."""

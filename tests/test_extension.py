@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 import textwrap
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
 import numpy as np
@@ -14,8 +14,8 @@ import pytest
 import metalab
 from metalab import grid
 from metalab.cli import main
-from metalab.errors import ManifestError, SchemaError
-from metalab.manifest import dumps, loads, register
+from metalab.errors import ManifestError, SchemaError, UnsupportedOperationError
+from metalab.manifest import dumps, from_manifest, loads, register
 from metalab.testing import check_source
 
 if TYPE_CHECKING:
@@ -51,6 +51,9 @@ class Steps(metalab.ParamSource):
 
 
 register(Steps)
+
+_GRID = {"type": "GridSource", "spec": {"step": [1]}}
+"""A grid node to nest a registered source's node beside."""
 
 
 @attrs.frozen
@@ -127,6 +130,88 @@ class TestManifest:
         nested = '{"type": "ConcatSource", "parts": [{"type": "ExtensionSteps", "count": 1.5}]}'
         with pytest.raises(ManifestError, match=r"parts\[0\]\.count: expected an int, got 1\.5"):
             loads(nested)
+
+    def test_optional_field_may_be_left_out(self) -> None:
+        """A field with a default may be absent from the node."""
+        assert from_manifest({"type": "ExtensionSteps", "start": 0, "count": 1}) == Steps(0, 1)
+
+    @pytest.mark.parametrize(
+        ("data", "pattern"),
+        [
+            (
+                {"type": "ExtensionSteps", "start": True, "count": 1},
+                r"start: expected an int, got true",
+            ),
+            (
+                {"type": "ExtensionSteps", "start": 0},
+                r"count: required field of a Steps is missing",
+            ),
+            (
+                {"type": "ExtensionSteps", "start": 0, "count": 1, "stop": 2},
+                r'the manifest: unknown field "stop" in a Steps',
+            ),
+            (
+                {
+                    "type": "ConcatSource",
+                    "parts": [
+                        {"type": "GridSource", "spec": {"step": [1]}},
+                        {"type": "ExtensionSteps", "count": 1},
+                    ],
+                },
+                r"parts\[1\]\.start: required field",
+            ),
+        ],
+    )
+    def test_bad_field(self, data: dict[str, Any], pattern: str) -> None:
+        """A bad field of a registered source is a path: problem ManifestError."""
+        with pytest.raises(ManifestError, match="^" + pattern):
+            from_manifest(data)
+
+    def test_registering_twice_is_harmless(self) -> None:
+        """Registering a registered class again changes nothing."""
+        assert register(Steps) is Steps
+        assert loads(dumps(Steps(1, 1))) == Steps(1, 1)
+
+    def test_a_class_defined_again_replaces_the_earlier_one(self) -> None:
+        """A class of the same module and name registered again (a reload) takes the tag."""
+
+        def define() -> type[metalab.ParamSource]:
+            @attrs.frozen
+            class Again(metalab.ParamSource):
+                manifest_type: ClassVar[str] = "ExtensionAgain"
+                n: int
+
+                @property
+                def size(self) -> int:
+                    return self.n
+
+            return register(Again)
+
+        first, second = define(), define()
+        assert first is not second
+        assert type(loads(dumps(second(2)))) is second  # type: ignore[call-arg]
+
+    def test_a_taken_tag_is_refused(self) -> None:
+        """A second class cannot take the tag of a registered one."""
+
+        @attrs.frozen
+        class Impostor(metalab.ParamSource):
+            manifest_type: ClassVar[str] = "GridSource"
+
+        with pytest.raises(UnsupportedOperationError, match="already taken"):
+            register(Impostor)
+
+    def test_a_class_that_is_no_attrs_source_is_refused(self) -> None:
+        """Only attrs subclasses of ParamSource with a manifest_type can be registered."""
+
+        class Plain(metalab.ParamSource):
+            __slots__ = ()
+            manifest_type: ClassVar[str] = "Plain"
+
+        with pytest.raises(UnsupportedOperationError, match="attrs subclass of ParamSource"):
+            register(Plain)
+        with pytest.raises(UnsupportedOperationError, match="attrs subclass of ParamSource"):
+            register(int)  # type: ignore[type-var]
 
 
 class TestAlgebra:

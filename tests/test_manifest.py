@@ -9,7 +9,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any
 
 import attrs
 import cattrs
@@ -44,15 +44,11 @@ from metalab.manifest import (
     from_manifest,
     from_manifest_of,
     loads,
-    register,
     to_manifest,
 )
 from metalab.params.distributions import DISTRIBUTIONS, Distribution
 from metalab.params.random import ALGORITHM, LEGACY_ALGORITHM
 from metalab.testing import sources
-
-if TYPE_CHECKING:
-    from metalab.params._base import Raw
 
 ROOT = Path(__file__).resolve().parent.parent
 DISTRIBUTION: Any = Distribution  # a Protocol, which mypy refuses as a type argument
@@ -1058,125 +1054,6 @@ def _minimal(cls: type[Any]) -> Any:
     return converter.structure(
         {"type": cls.manifest_type, **by_type[cls.manifest_type]}, DISTRIBUTION
     )
-
-
-@attrs.frozen
-class Steps(ParamSource):
-    """A source type defined only here: ``count`` cases ``{name: start + i}``."""
-
-    manifest_type: ClassVar[str] = "TestSteps"
-
-    start: int
-    count: int
-    name: str = "step"
-
-    @property
-    def size(self) -> int:
-        """The number of cases."""
-        return self.count
-
-    @property
-    def keys(self) -> tuple[str, ...]:
-        """The one parameter name."""
-        return (self.name,)
-
-    def raw(self, i: int) -> Raw:
-        """A fresh params dict and the tags of case ``i``."""
-        return {self.name: self.start + i}, ()
-
-
-register(Steps)
-
-
-class TestRegister:
-    """A source type registered with one call gets cattrs-generated manifest hooks."""
-
-    def test_round_trip(self) -> None:
-        """A registered source comes back equal through dumps and loads, alone and composed."""
-        steps = Steps(3, 4, "lr")
-        assert loads(dumps(steps)) == steps
-        assert to_manifest(steps) == {
-            "format_version": FORMAT_VERSION,
-            "type": "TestSteps",
-            "start": 3,
-            "count": 4,
-            "name": "lr",
-        }
-        combined = (steps + Steps(0, 2, "lr")) * grid(x=[1, 2])
-        back = loads(dumps(combined))
-        assert back == combined
-        assert [c.params for c in back] == [c.params for c in combined]
-
-    def test_optional_field_may_be_left_out(self) -> None:
-        """A field with a default may be absent from the node."""
-        assert from_manifest({"type": "TestSteps", "start": 0, "count": 1}) == Steps(0, 1)
-
-    @pytest.mark.parametrize(
-        ("data", "pattern"),
-        [
-            ({"type": "TestSteps", "start": "a", "count": 1}, r'start: expected an int, got "a"'),
-            ({"type": "TestSteps", "start": True, "count": 1}, r"start: expected an int, got true"),
-            ({"type": "TestSteps", "start": 0}, r"count: required field of a Steps is missing"),
-            (
-                {"type": "TestSteps", "start": 0, "count": 1, "stop": 2},
-                r'the manifest: unknown field "stop" in a Steps',
-            ),
-            (
-                {"type": "ConcatSource", "parts": [_G, {"type": "TestSteps", "count": 1}]},
-                r"parts\[1\]\.start: required field",
-            ),
-        ],
-    )
-    def test_bad_field(self, data: dict[str, Any], pattern: str) -> None:
-        """A bad field of a registered source is a path: problem ManifestError."""
-        with pytest.raises(ManifestError, match="^" + pattern):
-            from_manifest(data)
-
-    def test_registering_twice_is_harmless(self) -> None:
-        """Registering a registered class again changes nothing."""
-        assert register(Steps) is Steps
-        assert loads(dumps(Steps(1, 1))) == Steps(1, 1)
-
-    def test_a_class_defined_again_replaces_the_earlier_one(self) -> None:
-        """A class of the same module and name registered again (a reload) takes the tag."""
-
-        def define() -> type[ParamSource]:
-            @attrs.frozen
-            class Again(ParamSource):
-                manifest_type: ClassVar[str] = "TestAgain"
-                n: int
-
-                @property
-                def size(self) -> int:
-                    return self.n
-
-            return register(Again)
-
-        first, second = define(), define()
-        assert first is not second
-        assert type(loads(dumps(second(2)))) is second  # type: ignore[call-arg]
-
-    def test_a_taken_tag_is_refused(self) -> None:
-        """A second class cannot take the tag of a registered one."""
-
-        @attrs.frozen
-        class Impostor(ParamSource):
-            manifest_type: ClassVar[str] = "GridSource"
-
-        with pytest.raises(UnsupportedOperationError, match="already taken"):
-            register(Impostor)
-
-    def test_a_class_that_is_no_attrs_source_is_refused(self) -> None:
-        """Only attrs subclasses of ParamSource with a manifest_type can be registered."""
-
-        class Plain(ParamSource):
-            __slots__ = ()
-            manifest_type: ClassVar[str] = "Plain"
-
-        with pytest.raises(UnsupportedOperationError, match="attrs subclass of ParamSource"):
-            register(Plain)
-        with pytest.raises(UnsupportedOperationError, match="attrs subclass of ParamSource"):
-            register(int)  # type: ignore[type-var]
 
 
 class TestSeveralProblems:

@@ -52,6 +52,7 @@ from metalab import (
     uniform,
 )
 from metalab.jobarray import (
+    MAX_ID_SCAN,
     array_spec,
     parse_case_ids,
     parse_indices,
@@ -64,6 +65,7 @@ from metalab.manifest import (
     dumps,
     from_manifest,
     loads,
+    register,
     to_manifest,
 )
 from metalab.testing import (
@@ -133,7 +135,7 @@ assert_type(raw_params, dict[str, ParamValue])
 assert_type(raw_tags, tuple[str, ...])
 assert_type(source.children(), tuple[tuple[str, ParamSource], ...])
 assert_type(source.describe(), Description)
-assert_type(metalab.generated_code(source), str)
+assert_type(register(ZipSource), type[ZipSource])
 assert_type(ParamCase({"lr": 0.1, "layers": [64, 64]}, ("x",)), ParamCase)
 assert_type(g[1:3], SliceSource)
 assert_type(source[::2][0], ParamCase)
@@ -219,12 +221,15 @@ assert_type(parse_indices("0\n3\n"), list[int])
 assert_type(pending_ranges(source, done_indices=[0]), list[range])
 assert_type(ranges_spec([range(3)], max_running=2), str)
 assert_type(parse_case_ids([case.case_id]), list[str])
+max_scan: int = MAX_ID_SCAN
 
 # -- errors ------------------------------------------------------------------------------
 assert_type(errors.SchemaError("x"), errors.SchemaError)
 schema_error: errors.ParamError = errors.SchemaError("x")
 value_error: ValueError = errors.ParamError("x")
 index_error: IndexError = errors.CaseIndexError("x")
+type_error: TypeError = errors.IndexTypeError("x")
+metalab_error: errors.MetalabError = errors.IndexTypeError("x")
 manifest_error: ValueError = errors.ManifestError("x")
 
 # -- metalab.testing strategies ----------------------------------------------------------

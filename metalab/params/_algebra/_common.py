@@ -147,3 +147,16 @@ def increasing_matches(
             position += 1
     seen.sort()
     yield from (i for i in seen if i >= position)
+
+
+def parts_listed_values(
+    source: ParamSource, parts: Iterable[ParamSource]
+) -> Iterator[tuple[str, object, str]]:
+    """The listed values of every part, for a composite whose cases reach every part.
+
+    A concatenation visits each part, and every row of a product holds a case of each;
+    a non-empty such composite therefore holds every value its parts certainly hold.
+    """
+    if source.size > 0:
+        for part in parts:
+            yield from part.listed_values()

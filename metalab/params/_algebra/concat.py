@@ -18,6 +18,7 @@ from metalab.params._algebra._common import (
     checked_list,
     combine_columns,
     flatten_parts,
+    parts_listed_values,
 )
 from metalab.params._base import Description, KeyScan, KeySets, ParamSource, Raw, bulk
 
@@ -126,9 +127,7 @@ class ConcatSource(ParamSource):
 
     def listed_values(self) -> Iterator[tuple[str, object, str]]:
         """The listed values of every part (each part is reached by some case)."""
-        if self.size > 0:
-            for part in self.parts:
-                yield from part.listed_values()
+        return parts_listed_values(self, self.parts)
 
     def key_sets(self, indices: range, scan: KeyScan) -> KeySets:
         """The key sets of only the parts that ``indices`` reach."""

@@ -29,6 +29,7 @@ from metalab.params._algebra._common import (
     checked_list,
     empty_columns,
     flatten_parts,
+    parts_listed_values,
 )
 from metalab.params._base import Description, Factor, KeyScan, KeySets, ParamSource, Raw, bulk
 
@@ -340,9 +341,7 @@ class ProductSource(ParamSource):
 
     def listed_values(self) -> Iterator[tuple[str, object, str]]:
         """The listed values of every part (each part is reached by every row)."""
-        if self.size > 0:
-            for part in self.parts:
-                yield from part.listed_values()
+        return parts_listed_values(self, self.parts)
 
     def key_sets(self, indices: range, scan: KeyScan) -> KeySets:
         """The key sets of the rows ``indices`` reach (all between its ends, if stepped)."""
