@@ -33,7 +33,9 @@ INTERRUPTED_EXIT: Final = 130
 
 
 def _fail(message: str, code: int) -> int:
-    text = " ".join(line.strip() for line in message.strip().splitlines() if line.strip())
+    """Write ``error: MESSAGE``: its first line, then any further lines indented under it."""
+    first, *rest = [line.strip() for line in message.strip().splitlines() if line.strip()] or [""]
+    text = "".join([first, *(f"\n  {line}" for line in rest)])
     sys.stderr.write(f"error: {text}\n")
     sys.stderr.flush()
     return code

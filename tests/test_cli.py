@@ -1407,6 +1407,30 @@ class TestPlot:
 class TestErrors:
     """Every failure is one line and an exit status, never a traceback."""
 
+    def test_a_manifest_with_several_mistakes_lists_each_on_its_own_line(
+        self, tmp_path: Path
+    ) -> None:
+        """Three mistakes: a line that counts them, then one indented line per mistake."""
+        path = tmp_path / "bad.json"
+        path.write_text(
+            '{"format_version": "1.0", "type": "ConcatSource", "parts": ['
+            '{"type": "GridSource", "spec": {"x": []}},'
+            '{"type": "ShuffledSource", "source": {"type": "GridSource", "spec": {"x": [1]}},'
+            ' "seed": "s"},'
+            '{"type": "ManualSource", "cases": [{"x": 1}], "tagz": []}]}',
+            encoding="utf-8",
+        )
+        result = run("count", path)
+        assert result.code == 1
+        first, *problems = result.err.splitlines()
+        assert first == f"error: {path}: 3 problems"
+        assert len(problems) == 3
+        assert (
+            "  parts[0].spec.x: expected a non-empty array of values, got an empty one" in problems
+        )
+        assert '  parts[1].seed: expected an int, got "s"' in problems
+        assert any(line.startswith('  parts[2]: unknown field "tagz"') for line in problems)
+
     def test_an_unknown_command_suggests_one(self) -> None:
         """A misspelt command is a usage error that names the likely one."""
         assert_one_line_error(run("shwo", "x"), 2, "shwo", "'show'", "metalab --help")

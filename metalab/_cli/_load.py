@@ -87,7 +87,11 @@ def _load_manifest(path: Path) -> ParamSource:
     try:
         return loads(text)
     except ManifestError as error:
-        msg = f"{path}: {error}"
+        problems = str(error).splitlines()
+        if len(problems) == 1:
+            msg = f"{path}: {problems[0]}"
+        else:  # one line per problem, under a line that counts them
+            msg = "\n".join([f"{path}: {len(problems)} problems", *problems])
         raise CliError(msg) from None
 
 
