@@ -164,8 +164,14 @@ def run_page(page: Path) -> None:
     stem = re.sub(r"\W", "_", page.stem)
     module = types.ModuleType(f"__docs_{stem}__")
     namespace: dict[str, Any] = module.__dict__
-    with mock.patch.dict(sys.modules, {module.__name__: module}):
+    # Only this one entry is taken back afterwards: mock.patch.dict would also drop every
+    # module the page imported (pandas, ...), and a second import of those next to the
+    # objects still held from the first made later tests fail far from here.
+    sys.modules[module.__name__] = module
+    try:
         _run_blocks(page, name, namespace)
+    finally:
+        del sys.modules[module.__name__]
 
 
 def _run_blocks(page: Path, name: str, namespace: dict[str, Any]) -> None:
