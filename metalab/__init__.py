@@ -9,7 +9,7 @@
 from typing import TYPE_CHECKING, Final
 
 from metalab import errors
-from metalab._codegen import generated_code
+from metalab._core.codegen import generated_code
 from metalab.params import (
     Choice,
     ConcatSource,
@@ -49,7 +49,7 @@ from metalab.params import (
 )
 
 if TYPE_CHECKING:
-    from metalab.structured import Structured
+    from metalab._io.structured import Structured
 
 __version__: Final[str] = "0.1.0"
 """metalab's version; the one place it is written (pyproject.toml reads it from here)."""
@@ -102,7 +102,7 @@ if not TYPE_CHECKING:
     def __getattr__(name: str) -> object:
         """Import `Structured` on first use: most sweeps never need typed views."""
         if name == "Structured":
-            from metalab.structured import Structured
+            from metalab._io.structured import Structured
 
             globals()["Structured"] = Structured
             return Structured

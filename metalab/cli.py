@@ -55,7 +55,7 @@ class _ClosedOutput(io.StringIO):
 
 def _command() -> click.Group:
     """The click group of every command (imported here, so ``import metalab.cli`` stays light)."""
-    from metalab._cli._app import app
+    from metalab._cli.app import app
 
     return app
 
@@ -99,8 +99,8 @@ def _report(error: Exception, args: Sequence[str]) -> int:  # noqa: C901 - one b
     """Print ``error`` as one line and return the exit status it calls for."""
     import click
 
-    from metalab._cli._app import Interrupted
-    from metalab._cli._load import MEMORY_HINT, CliError, user_code_error
+    from metalab._cli.app import Interrupted
+    from metalab._cli.load import MEMORY_HINT, CliError, user_code_error
     from metalab.errors import MetalabError
 
     in_user_code = user_code_error(error)

@@ -74,6 +74,18 @@ class TestExports:
             assert getattr(mod, name) is getattr(metalab, name)
 
     @pytest.mark.subprocess
+    @pytest.mark.parametrize("name", ["grid", "random", "manual"])
+    def test_importing_a_source_module_leaves_the_function_in_params(self, name: str) -> None:
+        """After `import metalab.params.grid`, `metalab.params.grid` is still the function."""
+        script = (
+            f"import metalab.params.{name}, metalab.params, metalab\n"
+            f"assert callable(metalab.params.{name}), metalab.params.{name}\n"
+            f"assert metalab.params.{name} is metalab.{name}\n"
+            f"assert metalab.params.{name}.__module__ == 'metalab._sources.{name}'\n"
+        )
+        subprocess.run([sys.executable, "-c", script], check=True)
+
+    @pytest.mark.subprocess
     def test_typed_views_are_imported_on_first_use(self) -> None:
         """`import metalab` leaves metalab.structured out until Structured is asked for."""
         script = (
@@ -113,7 +125,7 @@ class TestExports:
         """The lean import of blake2b is the very function hashlib gives (same digests)."""
         import hashlib
 
-        from metalab._hash import blake2b
+        from metalab._core.hashing import blake2b
 
         assert blake2b is hashlib.blake2b
 

@@ -32,9 +32,9 @@ import attrs
 import pytest
 
 import metalab
+from metalab._sources import rng as _rng
 from metalab.cli import main
 from metalab.manifest import SOURCE_TYPES, converter, loads, to_manifest
-from metalab.params import _rng
 from metalab.params.distributions import DISTRIBUTIONS, Distribution
 from metalab.params.random import ALGORITHM, LEGACY_ALGORITHM
 

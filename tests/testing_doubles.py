@@ -15,7 +15,7 @@ from metalab import ParamCase, ParamSource
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from metalab.params._base import Raw
+    from metalab._sources.base import Raw
 
 
 @attrs.frozen

@@ -1,8 +1,11 @@
-"""Parameter sources: grids, random draws, explicit cases, and their distributions."""
+"""Parameter sources: grids, random draws, explicit cases, and their distributions.
 
-from metalab._case import ParamCase
-from metalab._values import ParamInput, ParamValue
-from metalab.params._algebra import (
+The submodules `grid`, `random`, `manual` and `distributions` are imported from here,
+before the functions of the same names are bound, so that ``metalab.params.grid`` is the
+function even after ``import metalab.params.grid``.
+"""
+
+from metalab._algebra import (
     ConcatSource,
     ProductSource,
     ReplicateSource,
@@ -12,7 +15,9 @@ from metalab.params._algebra import (
     replicates,
     zip,  # noqa: A004 - metalab.zip is the strict, lazy counterpart of the builtin
 )
-from metalab.params._base import Description, ParamSource, Raw
+from metalab._core.case import ParamCase
+from metalab._core.values import ParamInput, ParamValue
+from metalab._sources.base import Description, ParamSource, Raw
 from metalab.params.distributions import (
     Choice,
     Distribution,

@@ -15,15 +15,15 @@ import sys
 from itertools import islice
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
-from metalab._case import encode_value
-from metalab._intstr import counted
-from metalab.params._base import ParamSource
+from metalab._core.case import encode_value
+from metalab._core.intstr import counted
+from metalab._sources.base import ParamSource
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
-    from metalab._case import ParamCase
-    from metalab.structured import Structured
+    from metalab._core.case import ParamCase
+    from metalab._io.structured import Structured
 
 __all__ = ["check_source"]
 
@@ -43,7 +43,7 @@ _CHILD: Final = """
 import importlib, json, sys
 payload = json.load(sys.stdin)
 sys.path[:] = payload["path"]
-from metalab._case import encode_value
+from metalab._core.case import encode_value
 cls = importlib.import_module(payload["module"])
 for name in payload["qualname"].split("."):
     cls = getattr(cls, name)
@@ -168,7 +168,7 @@ def _check_pickle(source: ParamSource, indices: Sequence[int]) -> None:
 
 
 def manifest_text(source: ParamSource) -> str:
-    """The manifest as JSON text, written as `metalab.manifest.dumps` writes it."""
+    """The manifest as JSON text, written as `metalab._io.manifest.dumps` writes it."""
     return json.dumps(
         source.to_manifest_dict(),
         sort_keys=True,
@@ -301,7 +301,7 @@ def check_source(
     if samples < 2:
         msg = f"check_source(samples=...) must be at least 2, got {samples}"
         raise ValueError(msg)
-    from metalab.structured import Structured
+    from metalab._io.structured import Structured
 
     view = source if isinstance(source, Structured) else None
     plain: object = view.source if view is not None else source

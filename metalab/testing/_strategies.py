@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Any, Final, TypeAlias
 import numpy as np
 from hypothesis import strategies as st
 
-from metalab._values import INT64_MAX, INT64_MIN, ParamInput, ParamValue
-from metalab.params._algebra import replicates
-from metalab.params._algebra import zip as zip_
-from metalab.params.distributions import (
+from metalab._algebra import replicates
+from metalab._algebra import zip as zip_
+from metalab._core.values import INT64_MAX, INT64_MIN, ParamInput, ParamValue
+from metalab._sources.distributions import (
     Distribution,
     choice,
     lognormal,
@@ -27,9 +27,9 @@ from metalab.params.distributions import (
     randint,
     uniform,
 )
-from metalab.params.grid import AxisInput, GridSource
-from metalab.params.manual import ManualSource
-from metalab.params.random import (
+from metalab._sources.grid import AxisInput, GridSource
+from metalab._sources.manual import ManualSource
+from metalab._sources.random import (
     ALGORITHM,
     LEGACY_ALGORITHM,
     LEGACY_DISTRIBUTIONS,
@@ -39,7 +39,7 @@ from metalab.params.random import (
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from metalab.params._base import ParamSource
+    from metalab._sources.base import ParamSource
 
 __all__ = [
     "distributions",

@@ -1,0 +1,435 @@
+"""Parameter values: what a parameter may hold, and how user input is normalized.
+
+A parameter value is anything that survives a JSON manifest unchanged in meaning:
+``None``, ``bool``, ``int``, finite ``float``, ``str``, and tuples and string-keyed
+mappings of those. Lists become tuples and mappings become `FrozenParams`, so a frozen
+source or case can never be changed behind its back; NumPy scalars and arrays become
+Python builtins.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Final, NoReturn, Self, TypeAlias, TypeVar
+
+import numpy as np
+
+from metalab._core.intstr import int_to_str
+from metalab.errors import ParamError
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+__all__ = [
+    "FrozenDict",
+    "FrozenParams",
+    "ParamInput",
+    "ParamValue",
+    "column_array",
+    "describe",
+    "normalize_key",
+    "normalize_value",
+]
+
+ParamValue: TypeAlias = (
+    "bool | int | float | str | tuple[ParamValue, ...] | Mapping[str, ParamValue] | None"
+)
+"""What a parameter can hold: JSON scalars (finite floats only), tuples and str-keyed mappings.
+
+Lists given by the user are stored as tuples and dicts as read-only mappings.
+"""
+
+ParamInput: TypeAlias = (
+    "bool | int | float | str | Sequence[ParamInput] | Mapping[str, ParamInput]"
+    " | np.integer[Any] | np.floating[Any] | np.bool_ | None"
+)
+"""What a parameter value may be given as: a `ParamValue`, lists and NumPy scalars included.
+
+metalab stores it as a `ParamValue`: sequences become tuples, NumPy scalars Python ones.
+"""
+
+
+def _immutable(*_args: object, **_kwargs: object) -> NoReturn:
+    msg = "parameters are immutable; build a new dict with dict(params) to change one"
+    raise TypeError(msg)
+
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class FrozenDict(dict[K, V]):
+    """A read-only ``dict``: equal to the plain dict, hashable, and still a ``dict``.
+
+    It is a ``dict`` subclass so that ``json.dumps`` and ``dict(...)`` accept it, but
+    every mutating method raises ``TypeError``.
+    """
+
+    __slots__ = ()
+
+    __setitem__ = _immutable
+    __delitem__ = _immutable
+    __ior__ = _immutable
+    clear = _immutable
+    pop = _immutable
+    popitem = _immutable
+    setdefault = _immutable
+    update = _immutable
+
+    def __hash__(self) -> int:  # type: ignore[override]
+        """Hash independently of insertion order, like equality."""
+        return hash(frozenset(self.items()))
+
+    def __reduce__(self) -> tuple[type[Self], tuple[dict[K, V]]]:
+        """Pickle through a plain dict, since the mutating methods are disabled."""
+        return (type(self), (dict(self),))
+
+    def __repr__(self) -> str:
+        """Show the plain dict."""
+        return dict.__repr__(self)
+
+    def __copy__(self) -> Self:
+        """An immutable value is its own copy."""
+        return self
+
+    def __deepcopy__(self, memo: dict[int, object]) -> Self:
+        """An immutable value is its own copy."""
+        return self
+
+
+class FrozenParams(FrozenDict[str, "ParamValue"]):
+    """The read-only params of a case: a ``dict`` that refuses every change.
+
+    >>> p = FrozenParams({"lr": 0.1})
+    >>> p == {"lr": 0.1}
+    True
+    >>> p["lr"] = 1.0
+    Traceback (most recent call last):
+    ...
+    TypeError: parameters are immutable; build a new dict with dict(params) to change one
+    """
+
+    __slots__ = ()
+
+
+_SCALARS: Final = (str, int, float, type(None))
+
+
+def show(value: object) -> str:
+    """``repr`` of a parameter value (or a range, list or dict of them), for ints of any size.
+
+    The builtin ``repr`` of an int beyond Python's int-to-str limit raises ``ValueError``;
+    this spells every int out with `int_to_str` and is ``repr`` otherwise.
+
+    >>> show({"x": (1, 2.5, "a")}), show(range(0, 10, 2))
+    ("{'x': (1, 2.5, 'a')}", 'range(0, 10, 2)')
+    """
+    if isinstance(value, int) and not isinstance(value, bool):
+        return int_to_str(int.__int__(value))
+    if isinstance(value, range):
+        step = "" if value.step == 1 else f", {int_to_str(value.step)}"
+        return f"range({int_to_str(value.start)}, {int_to_str(value.stop)}{step})"
+    if isinstance(value, tuple):
+        items = ", ".join(map(show, value))
+        return f"({items},)" if len(value) == 1 else f"({items})"
+    if isinstance(value, list):
+        return "[" + ", ".join(map(show, value)) + "]"
+    if isinstance(value, Mapping):
+        return "{" + ", ".join(f"{show(k)}: {show(v)}" for k, v in value.items()) + "}"
+    return repr(value)
+
+
+def describe(value: object, limit: int = 60) -> str:
+    """Name a value's type and show it, shortened, for an error message.
+
+    >>> describe("abc")
+    "str 'abc'"
+    """
+    text = show(value)
+    if len(text) > limit:
+        text = text[: limit - 3] + "..."
+    return f"{type(value).__name__} {text}"
+
+
+def merge_named(
+    factory: str, spec: Mapping[Any, Any] | None, values: Mapping[str, Any]
+) -> dict[Any, Any]:
+    """Merge a factory's positional mapping and its keyword arguments, refusing repeats.
+
+    Used by ``grid`` and ``zip``, which take names that are not identifiers (such as
+    ``"model.lr"``) in a mapping and the rest as keywords.
+
+    >>> merge_named("grid", {"model.lr": [0.1]}, {"seed": [0]})
+    {'model.lr': [0.1], 'seed': [0]}
+    """
+    merged: dict[Any, Any] = {}
+    if spec is not None:
+        raw: object = spec  # checked at run time for untyped callers
+        if not isinstance(raw, Mapping):
+            msg = f"{factory} takes a mapping of parameter values, got {describe(spec)}"
+            raise ParamError(msg)
+        merged.update(raw)
+    for key, value in values.items():
+        if key in merged:
+            msg = f"{factory}: parameter {key!r} is given twice"
+            raise ParamError(msg)
+        merged[key] = value
+    return merged
+
+
+def normalize_key(key: object, where: str) -> str:
+    """Return a parameter name as an exact, non-empty ``str``, or raise `ParamError`.
+
+    A ``str`` subclass (an ``enum.StrEnum`` member, say) becomes the plain ``str`` of its
+    characters: a name is text, and its class's ``__repr__``, ``__hash__`` or ``__eq__``
+    must not reach the params, the case ids or the code generated for a source.
+
+    >>> import enum
+    >>> class Opt(enum.StrEnum):
+    ...     LR = "lr"
+    >>> type(normalize_key(Opt.LR, "grid")) is str
+    True
+    """
+    if not isinstance(key, str):
+        msg = f"{where}: parameter names must be str, got {describe(key)}"
+        raise ParamError(msg)
+    name = key if type(key) is str else str.__str__(key)
+    if not name:
+        msg = f"{where}: parameter names must be non-empty"
+        raise ParamError(msg)
+    return check_text(name, f"{where}: parameter name")
+
+
+def named_items(mapping: Mapping[Any, Any], where: str) -> list[tuple[str, Any]]:
+    """The ``(name, value)`` pairs of a mapping, names normalized (`normalize_key`) and sorted.
+
+    Two keys that are one name once normalized (a ``str`` subclass with its own hash
+    next to the plain ``str``) are refused rather than one silently dropped.
+
+    >>> named_items({"b": 1, "a": 2}, "grid")
+    [('a', 2), ('b', 1)]
+    """
+    items: dict[str, Any] = {}
+    for key, value in mapping.items():
+        name = normalize_key(key, where)
+        if name in items:
+            msg = f"{where}: parameter {name!r} is given twice"
+            raise ParamError(msg)
+        items[name] = value
+    return sorted(items.items(), key=_first)
+
+
+def _first(item: tuple[str, Any]) -> str:
+    return item[0]
+
+
+def check_text(text: str, where: str) -> str:
+    """Return ``text`` if UTF-8 can encode it (lone surrogates cannot), or raise `ParamError`."""
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as error:
+            msg = (
+                f"{where}: str {text!r} has a lone surrogate at position {error.start}, "
+                "which is not Unicode text and cannot go into a manifest"
+            )
+            raise ParamError(msg) from None
+    return text
+
+
+def normalize_value(value: object, where: str) -> ParamValue:  # noqa: C901, PLR0911
+    """Return the canonical, immutable form of one parameter value, or raise `ParamError`.
+
+    ``where`` names the parameter for the message, e.g. ``"grid values for 'lr'"``.
+    Subclasses of the builtins (``IntEnum``, ``StrEnum``, ``np.str_``) become the exact
+    builtin, so no user-defined method is ever called on a stored value.
+
+    >>> normalize_value([1, 2.5, "a"], "x")
+    (1, 2.5, 'a')
+    >>> normalize_value(float("nan"), "grid values for 'lr'")
+    Traceback (most recent call last):
+    ...
+    metalab.errors.ParamError: grid values for 'lr': NaN and infinite floats cannot ...
+    """
+    cls = type(value)
+    if cls is int or cls is bool or value is None:
+        return value  # type: ignore[return-value]
+    if cls is str:
+        return check_text(value, where)  # type: ignore[arg-type]
+    if cls is float:
+        if not math.isfinite(value):  # type: ignore[arg-type]
+            msg = f"{where}: NaN and infinite floats cannot go into a manifest, got {value!r}"
+            raise ParamError(msg)
+        return value  # type: ignore[return-value]
+    if isinstance(value, np.generic):
+        return _numpy_scalar(value, where)
+    if isinstance(value, np.ndarray):
+        return _numpy_array(value, where)
+    # int.__int__ and friends copy the value into the exact builtin, bypassing any
+    # __int__, __float__ or __str__ a subclass defines.
+    if isinstance(value, int):
+        return int.__int__(value)
+    if isinstance(value, float):
+        return normalize_value(float.__float__(value), where)
+    if isinstance(value, str):
+        return check_text(str.__str__(value), where)
+    if isinstance(value, list | tuple):
+        return tuple(normalize_value(v, where) for v in value)
+    if isinstance(value, Mapping):
+        return normalize_mapping(value, where)
+    raise _unsupported(value, where)
+
+
+def _unsupported(value: object, where: str) -> ParamError:
+    msg = (
+        f"{where}: {describe(value)} cannot go into a JSON manifest; use None, bool, int, "
+        "float, str, or lists and str-keyed dicts of those"
+    )
+    return ParamError(msg)
+
+
+_FLOAT_KINDS: Final = (np.float16, np.float32, np.float64)
+"""The NumPy floats every value of which is a Python float exactly."""
+
+
+def _numpy_scalar(value: np.generic, where: str) -> ParamValue:
+    """A NumPy scalar as the Python scalar it stands for, if one means the same."""
+    # First: timedelta64 is an np.integer, and .item() would give an int of nanoseconds,
+    # None for NaT, or a datetime: each changes what the value means, so none is taken.
+    if isinstance(value, np.datetime64 | np.timedelta64):
+        msg = (
+            f"{where}: NumPy {type(value).__name__} values cannot go into a manifest, "
+            f"got {value!r}; give the time as a str (e.g. an ISO 8601 date) or a number "
+            "with its unit in the parameter's name"
+        )
+        raise ParamError(msg)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, _FLOAT_KINDS):
+        return normalize_value(float(value), where)
+    if isinstance(value, np.floating):
+        # A long double (80 or 128 bits on some platforms) is kept only when a float64
+        # holds it exactly; its .item() is itself, so it must not go round again.
+        as_float = float(value)
+        if math.isfinite(as_float) and np.longdouble(as_float) == value:
+            return as_float
+        msg = (
+            f"{where}: {describe(value)} has no exact float64 value, which a manifest "
+            "needs; round it with float() first"
+        )
+        raise ParamError(msg)
+    if isinstance(value, np.str_):
+        return check_text(str.__str__(value), where)
+    # complex, bytes_, void (raw bytes or structured records): no JSON meaning.
+    raise _unsupported(value, where)
+
+
+_ARRAY_KINDS: Final = frozenset("biuUO")
+"""Array kinds whose ``tolist()`` gives Python values that mean the same (bool, ints, str,
+objects to normalize one by one); float arrays of at most 64 bits are added below."""
+
+
+def _numpy_array(value: npt.NDArray[Any], where: str) -> ParamValue:
+    """A NumPy array as nested tuples of its values (a 0-d array: its one value)."""
+    if value.ndim == 0:
+        return normalize_value(value[()], where)
+    kind = value.dtype.kind
+    if kind in _ARRAY_KINDS or (kind == "f" and value.dtype.itemsize <= 8):
+        return tuple(normalize_value(v, where) for v in value.tolist())
+    if kind == "f":  # long doubles: each element as a NumPy scalar, checked for exactness
+        return tuple(normalize_value(v, where) for v in value)
+    msg = (
+        f"{where}: a NumPy array of dtype {value.dtype} cannot go into a manifest; "
+        "use arrays of bools, ints, floats or str"
+    )
+    raise ParamError(msg)
+
+
+def normalize_mapping(value: Mapping[Any, Any], where: str) -> FrozenParams:
+    """Normalize a str-keyed mapping of parameter values into `FrozenParams`, keys sorted."""
+    items = named_items(value, where)
+    return FrozenParams((k, normalize_value(v, f"{where}, key {k!r}")) for k, v in items)
+
+
+def is_integer(value: object) -> bool:
+    """Whether ``value`` is an int for metalab's purposes: bool and integral floats are not."""
+    # timedelta64 is an np.integer to NumPy, but a duration is not an int.
+    return isinstance(value, int | np.integer) and not isinstance(
+        value, bool | np.bool_ | np.timedelta64
+    )
+
+
+def check_finite_number(value: object, where: str) -> float | int:
+    """Return a finite real number (bool excluded) as a Python scalar, or raise `ParamError`."""
+    if isinstance(value, bool | np.bool_) or not isinstance(
+        value, int | float | np.integer | np.floating
+    ):
+        msg = f"{where} must be a number, got {describe(value)}"
+        raise ParamError(msg)
+    if isinstance(value, np.generic):
+        value = _numpy_scalar(value, where)
+    elif isinstance(value, int):
+        value = int.__int__(value)
+    else:
+        value = float.__float__(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        msg = f"{where} must be finite, got {value!r}"
+        raise ParamError(msg)
+    return value  # type: ignore[return-value]
+
+
+def check_int(value: object, where: str) -> int:
+    """Return ``value`` as a Python int, or raise `ParamError` (bool and 2.0 are not ints)."""
+    if not is_integer(value):
+        msg = f"{where} must be an int, got {describe(value)}"
+        raise ParamError(msg)
+    return int(value) if isinstance(value, np.integer) else int.__int__(value)  # type: ignore[arg-type]
+
+
+def as_tuple_of_str(value: Iterable[object] | None, where: str) -> tuple[str, ...]:
+    """Validate tags: an iterable (not a str) of str."""
+    if value is None:
+        return ()
+    if isinstance(value, str) or not isinstance(value, Iterable):
+        msg = f"{where} must be a list of str, got {describe(value)}"
+        raise ParamError(msg)
+    out = tuple(value)
+    for tag in out:
+        if not isinstance(tag, str):
+            msg = f"{where} must be a list of str, got an item {describe(tag)}"
+            raise ParamError(msg)
+    # Tags are text: a str subclass keeps no behaviour of its own in a case.
+    return tuple(t if type(t) is str else str.__str__(t) for t in out)
+
+
+INT64_MIN: Final = -(2**63)
+INT64_MAX: Final = 2**63 - 1
+
+
+def column_array(values: Sequence[Any]) -> npt.NDArray[Any]:
+    """A NumPy column for parameter values, with a dtype that keeps their meaning.
+
+    All floats give ``float64``, all bools ``bool``, all ints within int64 ``int64``, all
+    str a str array; anything else (mixed types, ``None`` for a missing parameter,
+    tuples) an ``object`` array holding the values themselves.
+
+    >>> column_array([1, 2]).dtype, column_array([1, 2.0]).dtype
+    (dtype('int64'), dtype('O'))
+    """
+    kinds = {type(v) for v in values}
+    if kinds == {float}:
+        return np.array(values, dtype=np.float64)
+    if kinds == {bool}:
+        return np.array(values, dtype=np.bool_)
+    if kinds == {int} and all(INT64_MIN <= v <= INT64_MAX for v in values):
+        return np.array(values, dtype=np.int64)
+    # A NumPy str array drops trailing NUL characters: such strs stay exact objects.
+    if kinds == {str} and not any(v.endswith("\0") for v in values):
+        return np.array(values, dtype=np.str_)
+    out = np.empty(len(values), dtype=object)
+    for i, v in enumerate(values):
+        out[i] = v
+    return out

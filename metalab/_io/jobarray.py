@@ -1,0 +1,355 @@
+"""Job arrays: the pure functions behind ``metalab array`` and ``metalab pending``.
+
+Documented at their public path, `metalab.jobarray`.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from typing import TYPE_CHECKING, Final
+
+from metalab._core.intstr import counted, int_to_str
+from metalab._core.values import describe, is_integer
+from metalab.errors import CaseIndexError, CaseNotFoundError, ParamError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
+
+    from metalab._sources.base import ParamSource
+
+__all__ = [
+    "MAX_ID_SCAN",
+    "array_spec",
+    "parse_case_ids",
+    "parse_indices",
+    "pending_indices",
+    "pending_ranges",
+    "ranges_spec",
+]
+
+MAX_ID_SCAN: Final = 10_000_000
+"""The largest sweep whose done ``case_id`` values are matched (by one pass over it).
+
+A case_id is known only by computing its case, so matching ids walks the sweep (about
+a minute for this many cases); a larger sweep is refused, with a pointer to done indices,
+which cost nothing to match.
+"""
+
+_CASE_ID: Final = re.compile(r"[0-9a-f]{16}")
+_SHOWN: Final = 3
+"""How many offending values an error message quotes."""
+_SHOWN_CHARS: Final = 60
+"""How much of a bad line an error message quotes."""
+_BOM: Final = "\ufeff"
+"""The byte order mark some editors put at the start of a UTF-8 file."""
+
+
+def array_spec(indices: Iterable[int], *, max_running: int | None = None) -> str:
+    """The ``--array=`` value that submits exactly ``indices``, compressed into ranges.
+
+    Indices are sorted and deduplicated; consecutive runs become ``a-b``. With
+    ``max_running``, SLURM's ``%K`` suffix lets at most ``K`` tasks run at once.
+
+    Args:
+        indices: the task indices to submit, non-negative ints in any order.
+        max_running: the most tasks that may run at the same time, or None for no limit.
+
+    Returns:
+        The value for ``sbatch --array=``, e.g. ``"0-19"`` or ``"3-5,11%8"``.
+
+    Raises:
+        ParamError: ``indices`` is empty or holds something other than a non-negative
+            int, or ``max_running`` is not a positive int.
+
+    >>> array_spec(range(20))
+    '0-19'
+    >>> array_spec([11, 3, 4, 5, 4], max_running=8)
+    '3-5,11%8'
+    """
+    values = sorted(set(_check_indices(indices, "array_spec: indices")))
+    if not values:
+        msg = "array_spec: no indices given, so there is nothing to submit"
+        raise ParamError(msg)
+    if max_running is not None and (not is_integer(max_running) or max_running < 1):
+        msg = f"array_spec: max_running must be a positive int, got {describe(max_running)}"
+        raise ParamError(msg)
+    return ranges_spec(_runs(values), max_running=max_running)
+
+
+def _runs(values: list[int]) -> Iterator[range]:
+    """The maximal runs of consecutive values in a sorted list without duplicates."""
+    start = prev = values[0]
+    for i in values[1:]:
+        if i != prev + 1:
+            yield range(start, prev + 1)
+            start = i
+        prev = i
+    yield range(start, prev + 1)
+
+
+def ranges_spec(ranges: Iterable[range], *, max_running: int | None = None) -> str:
+    """The ``--array=`` value of runs of consecutive indices, as `pending_ranges` gives them.
+
+    Each run costs the same whatever its length, so a sweep of 10**40 cases is written
+    at once.
+
+    Args:
+        ranges: non-empty ``range`` objects of step 1 over non-negative indices, in
+            increasing order and not touching (as `pending_ranges` returns them).
+        max_running: the most tasks that may run at the same time, or None for no limit.
+
+    Returns:
+        The value for ``sbatch --array=``, e.g. ``"0-19"`` or ``"3-5,11%8"``.
+
+    Raises:
+        ParamError: ``ranges`` is empty, a range is empty, has a step other than 1, or
+            overlaps, touches or precedes the one before it, or ``max_running`` is not a
+            positive int.
+
+    >>> ranges_spec([range(3, 6), range(11, 12)], max_running=8)
+    '3-5,11%8'
+    """
+    if max_running is not None and (not is_integer(max_running) or max_running < 1):
+        msg = f"ranges_spec: max_running must be a positive int, got {describe(max_running)}"
+        raise ParamError(msg)
+    runs: list[str] = []
+    end = -1
+    for run in ranges:
+        if not _is_run(run):
+            msg = f"ranges_spec: ranges must be non-empty ranges of step 1, got {describe(run)}"
+            raise ParamError(msg)
+        if run.start <= end:
+            msg = (
+                f"ranges_spec: ranges must increase and not touch, got {describe(run)} "
+                f"after a range ending at {end - 1}"
+            )
+            raise ParamError(msg)
+        runs.append(_run(run.start, run.stop - 1))
+        end = run.stop
+    if not runs:
+        msg = "ranges_spec: no ranges given, so there is nothing to submit"
+        raise ParamError(msg)
+    spec = ",".join(runs)
+    return spec if max_running is None else f"{spec}%{int(max_running)}"
+
+
+def _is_run(run: object) -> bool:
+    return isinstance(run, range) and run.step == 1 and 0 <= run.start < run.stop
+
+
+def _run(start: int, stop: int) -> str:
+    first = int_to_str(start)
+    return first if start == stop else f"{first}-{int_to_str(stop)}"
+
+
+def _check_indices(indices: Iterable[int], where: str) -> Iterable[int]:
+    for i in indices:
+        if not is_integer(i) or i < 0:
+            msg = f"{where} must be non-negative ints, got {describe(i)}"
+            raise ParamError(msg)
+        yield int(i)
+
+
+def pending_indices(
+    source: ParamSource,
+    *,
+    done_indices: Iterable[int] = (),
+    done_ids: Iterable[str] = (),
+) -> list[int]:
+    """The indices of ``source`` whose cases are not finished, in increasing order.
+
+    A case is finished when its index is in ``done_indices`` or its ``case_id`` is in
+    ``done_ids``. Cases with identical params share a ``case_id``, so finishing one
+    finishes them all. Matching ids costs one pass over the sweep. The list holds every
+    pending index; `pending_ranges` gives them as runs, for sweeps too large to list.
+
+    Args:
+        source: the sweep.
+        done_indices: indices of finished cases.
+        done_ids: ``case_id`` values of finished cases.
+
+    Returns:
+        The indices still to run.
+
+    Raises:
+        CaseIndexError: a done index lies outside the sweep.
+        CaseNotFoundError: a done ``case_id`` is not the id of any case of the sweep
+            (the list was probably written for another sweep).
+        ParamError: a done index is not a non-negative int.
+
+    >>> from metalab import grid
+    >>> sweep = grid(x=range(5))
+    >>> pending_indices(sweep, done_indices=[1, 3])
+    [0, 2, 4]
+    >>> pending_indices(sweep, done_ids=[sweep[0].case_id])
+    [1, 2, 3, 4]
+    """
+    ranges = pending_ranges(source, done_indices=done_indices, done_ids=done_ids)
+    return [i for run in ranges for i in run]
+
+
+def pending_ranges(
+    source: ParamSource,
+    *,
+    done_indices: Iterable[int] = (),
+    done_ids: Iterable[str] = (),
+) -> list[range]:
+    """The indices of ``source`` not finished, as maximal runs of consecutive indices.
+
+    The same indices as `pending_indices`, in increasing order, but each run is one
+    ``range``: with done indices only, time and memory grow with the number of done
+    indices, never with the size of the sweep, so a sweep of 10**40 cases is answered
+    at once. Matching ``done_ids`` costs a pass over the sweep (a case_id is known only
+    by computing the case, and every case with a done id is done), and is refused for
+    sweeps of more than `MAX_ID_SCAN` cases.
+
+    Args:
+        source: the sweep.
+        done_indices: indices of finished cases.
+        done_ids: ``case_id`` values of finished cases.
+
+    Returns:
+        Non-empty ranges of step 1, increasing and not touching; empty when every case
+        is finished.
+
+    Raises:
+        CaseIndexError: a done index lies outside the sweep.
+        CaseNotFoundError: a done ``case_id`` is not the id of any case of the sweep
+            (the list was probably written for another sweep).
+        ParamError: a done index is not a non-negative int, or ``done_ids`` are given
+            for a sweep of more than `MAX_ID_SCAN` cases.
+
+    >>> from metalab import grid
+    >>> pending_ranges(grid(x=range(10**20)), done_indices=[0, 5, 6])
+    [range(1, 5), range(7, 100000000000000000000)]
+    """
+    size = source.size
+    done = set(_check_indices(done_indices, "pending_indices: done_indices"))
+    outside = sorted(i for i in done if i >= size)
+    if outside:
+        shown = ", ".join(map(int_to_str, outside[:_SHOWN]))
+        msg = (
+            f"{counted(len(outside), 'done index lies', 'done indices lie')} outside this "
+            f"sweep of {counted(size, 'case')} (e.g. {shown}); was the list written for "
+            "another sweep?"
+        )
+        raise CaseIndexError(msg)
+    ids = set(done_ids)
+    if ids and size > MAX_ID_SCAN:
+        msg = (
+            f"matching {counted(len(ids), 'done case_id')} takes a pass over the sweep, and "
+            f"this one has {counted(size, 'case')}, more than the {MAX_ID_SCAN:,} metalab "
+            "walks through; give the indices of the finished cases instead (metalab array "
+            "--done FILE)"
+        )
+        raise ParamError(msg)
+    if ids:
+        done.update(_indices_of_ids(source, ids))
+    return list(_gaps(sorted(done), size))
+
+
+def _indices_of_ids(source: ParamSource, ids: set[str]) -> Iterator[int]:
+    """The indices of the cases whose case_id is in ``ids``; every id must be found."""
+    seen: set[str] = set()
+    for i, case in enumerate(source):
+        case_id = case.case_id
+        if case_id in ids:
+            seen.add(case_id)
+            yield i
+    unknown = sorted(ids - seen)
+    if unknown:
+        shown = ", ".join(map(repr, unknown[:_SHOWN]))
+        msg = (
+            f"{counted(len(unknown), 'done case_id is not a case', 'done case_ids are not cases')}"
+            f" of this sweep (e.g. {shown}); was the list written for another sweep?"
+        )
+        raise CaseNotFoundError(msg)
+
+
+def _gaps(done: list[int], size: int) -> Iterator[range]:
+    """The runs of ``range(size)`` between the sorted indices ``done``."""
+    start = 0
+    for i in done:
+        if i > start:
+            yield range(start, i)
+        start = i + 1
+    if start < size:
+        yield range(start, size)
+
+
+def parse_indices(lines: str | Iterable[str], *, where: str = "done indices") -> list[int]:
+    r"""Read case indices, one per line; blank lines and ``#`` comments are skipped.
+
+    Args:
+        lines: the lines of a done file, or its whole text (split into lines here, so
+            ``parse_indices(path.read_text())`` reads ``"12\n13\n"`` as 12 and 13). A
+            byte order mark at the start is ignored.
+        where: what the lines are, for error messages (e.g. the file's name).
+
+    Raises:
+        ParamError: a line is not a non-negative int, or has more digits than Python
+            reads; the message names
+            ``where`` and the line number.
+
+    >>> parse_indices(["3", "  4 ", "", "# retried", "11"])
+    [3, 4, 11]
+    >>> parse_indices("12\n13\n")
+    [12, 13]
+    """
+    out: list[int] = []
+    limit = sys.get_int_max_str_digits()
+    for number, line in _data_lines(lines):
+        if not line.isascii() or not line.isdigit():
+            msg = (
+                f"{where}, line {number}: expected a case index (a non-negative int), got "
+                f"{_shorten(line)}"
+            )
+            raise ParamError(msg)
+        if limit and len(line) > limit:
+            msg = (
+                f"{where}, line {number}: a case index of {len(line):,} digits is longer "
+                f"than Python reads ({limit:,} digits); is this a file of case indices?"
+            )
+            raise ParamError(msg)
+        out.append(int(line))
+    return out
+
+
+def parse_case_ids(lines: str | Iterable[str], *, where: str = "done case_ids") -> list[str]:
+    """Read ``case_id`` values, one per line; blank lines and ``#`` comments are skipped.
+
+    ``lines`` may also be the whole text of a file, as for `parse_indices`; a byte
+    order mark at the start is ignored.
+
+    Raises:
+        ParamError: a line is not a case_id (16 lowercase hex digits); the message names
+            ``where`` and the line number.
+
+    >>> parse_case_ids(["0123456789abcdef", ""])
+    ['0123456789abcdef']
+    """
+    out: list[str] = []
+    for number, line in _data_lines(lines):
+        if not _CASE_ID.fullmatch(line):
+            msg = (
+                f"{where}, line {number}: expected a case_id (16 lowercase hex digits), "
+                f"got {_shorten(line)}"
+            )
+            raise ParamError(msg)
+        out.append(line)
+    return out
+
+
+def _data_lines(lines: str | Iterable[str]) -> Iterator[tuple[int, str]]:
+    # A str is an Iterable[str] of its characters: read it as the text it is.
+    rows = lines.splitlines() if isinstance(lines, str) else lines
+    for number, raw in enumerate(rows, start=1):
+        line = (raw.removeprefix(_BOM) if number == 1 else raw).strip()
+        if line and not line.startswith("#"):
+            yield number, line
+
+
+def _shorten(line: str) -> str:
+    text = repr(line)
+    return text if len(text) <= _SHOWN_CHARS else f"{text[: _SHOWN_CHARS - 3]}..."
