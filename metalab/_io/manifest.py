@@ -141,6 +141,21 @@ class _PathError(ManifestError):
         return _message(self.path, self.problem)
 
 
+class LeafError(_PathError):
+    """A leaf of the wrong kind: what was expected and the value, shown either way.
+
+    A manifest shows the value as JSON (``expected an int, got true``);
+    `metalab.structured`, whose values are Python's, reads `python` and `value` to say
+    ``expected an int, got bool True``. Both are the one hook's verdict.
+    """
+
+    def __init__(self, expected: str, value: object, *, python: str | None = None) -> None:
+        super().__init__(f"expected {expected}, got {_show(value)}")
+        self.value = value
+        self.python = expected if python is None else python
+        """What was expected, in Python's words (``a bool`` for ``true or false``)."""
+
+
 class _ProblemsError(ManifestError):
     """Several problems found in one pass, each a `_PathError` relative to the same node."""
 
@@ -265,8 +280,8 @@ def _show(value: object) -> str:  # noqa: PLR0911
 # -- strict leaf hooks: registered once, used for every field of their type --------------
 def _int(value: Any, _: object = None) -> int:
     if not is_integer(value):
-        msg = f"expected an int, got {_show(value)}"
-        raise _PathError(msg)
+        expected = "an int"
+        raise LeafError(expected, value)
     return int(value)
 
 
@@ -282,8 +297,8 @@ def _number(value: Any, _: object = None) -> int | float:
     if is_integer(value):
         return int(value)
     if not isinstance(value, float):
-        msg = f"expected a number, got {_show(value)}"
-        raise _PathError(msg)
+        expected = "a number"
+        raise LeafError(expected, value)
     if not math.isfinite(value):
         msg = f"expected a finite number, got {_show(value)}"
         raise _PathError(msg)
@@ -291,14 +306,28 @@ def _number(value: Any, _: object = None) -> int | float:
 
 
 def _float(value: Any, _: object = None) -> float:
-    """A field annotated ``float`` (``int | float`` keeps ints, this does not)."""
-    return float(_number(value))
+    """A field annotated ``float`` (``int | float`` keeps ints, this does not).
+
+    An int becomes the float of the same value, and one that no float holds exactly
+    (``2**53 + 1``, ``10**400``) is refused rather than rounded.
+    """
+    number = _number(value)
+    if isinstance(number, int):
+        try:
+            exact = float(number)
+        except OverflowError:
+            exact = math.inf
+        if exact != number:
+            msg = f"expected a number that a float holds exactly, got {_show(number)}"
+            raise _PathError(msg)
+        return exact
+    return number
 
 
 def _str(value: Any, _: object = None) -> str:
     if not isinstance(value, str):
-        msg = f"expected a string, got {_show(value)}"
-        raise _PathError(msg)
+        expected = "a string"
+        raise LeafError(expected, value)
     if not value.isascii():
         try:
             value.encode("utf-8")
@@ -310,8 +339,8 @@ def _str(value: Any, _: object = None) -> str:
 
 def _bool(value: Any, _: object = None) -> bool:
     if not isinstance(value, bool):
-        msg = f"expected true or false, got {_show(value)}"
-        raise _PathError(msg)
+        expected = "true or false"
+        raise LeafError(expected, value, python="a bool")
     return value
 
 
@@ -581,9 +610,22 @@ def _union_hook(conv: cattrs.Converter, t: Any) -> Callable[..., Any]:
     return array_or_range
 
 
+STRICT_LEAVES: Final[Mapping[type, Callable[..., Any]]] = {
+    bool: _bool,
+    float: _float,
+    int: _int,
+    str: _str,
+}
+"""The strict structure hooks of the leaf types, which raise `LeafError` on a mismatch.
+
+Registered once on `converter`; `metalab.structured` checks a schema's leaf fields with
+the same hooks, so a manifest and a typed view agree on what an int is.
+"""
+
+
 def _register_leaves(conv: cattrs.Converter) -> None:
     """Strict hooks for leaves and containers: no ``int("3")``, no ``int(True)``."""
-    for cls, hook in ((int, _int), (float, _float), (str, _str), (bool, _bool)):
+    for cls, hook in STRICT_LEAVES.items():
         conv.register_structure_hook(cls, hook)
     conv.register_structure_hook(_ParamValueType, _value)
     conv.register_structure_hook(range, _structure_range)

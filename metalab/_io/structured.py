@@ -8,6 +8,14 @@ case ``i`` checks its values strictly against the field types, then structures t
 with metalab's one cattrs converter; any mismatch is a `SchemaError` naming the case,
 the field and the value.
 
+A leaf field (int, float, str, bool) is judged by the converter's own strict hook
+(`metalab._io.manifest.STRICT_LEAVES`), so a typed view and a manifest agree on what
+an int is and say it in the same words. The walk over containers, unions, literals,
+enums and nested schemas stays here: it names the path into a value
+(``field 'model.layers[2]'``) and the schema's missing and unexpected keys, with
+suggestions, which cattrs' own container hooks do not (they also take a string for
+a list of characters).
+
 >>> import attrs
 >>> from metalab import grid
 >>> @attrs.frozen
@@ -54,8 +62,9 @@ from typing import (
 import attrs
 
 from metalab._core.values import describe
+from metalab._io.manifest import STRICT_LEAVES, LeafError
 from metalab._sources.base import KeySets, ParamSource, check_index, checked_list
-from metalab.errors import SchemaError
+from metalab.errors import ManifestError, SchemaError
 
 if TYPE_CHECKING:
     import numpy as np
@@ -243,24 +252,28 @@ def _scalar(expected: str, fits: Callable[[object], bool]) -> _Check:
     def check(value: object) -> _Mismatch | None:
         if fits(value):
             return None
-        return _Mismatch("", f"expects {expected}, got {describe(value)}")
+        return _Mismatch("", f"expected {expected}, got {describe(value)}")
 
     return check
 
 
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
+def _leaf(hook: Callable[[object], object]) -> _Check:
+    """A leaf check by the converter's own strict hook, with the value shown as Python's."""
 
+    def check(value: object) -> _Mismatch | None:
+        try:
+            hook(value)
+        except LeafError as error:
+            return _Mismatch("", f"expected {error.python}, got {describe(value)}")
+        except ManifestError as error:  # a leaf of the right kind the hook still refuses
+            return _Mismatch("", str(error.args[0]))
+        return None
 
-def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+    return check
 
 
 _SCALAR_CHECKS: Final[Mapping[object, _Check]] = {
-    bool: _scalar("bool", lambda v: isinstance(v, bool)),
-    int: _scalar("int", _is_int),
-    float: _scalar("float", _is_number),
-    str: _scalar("str", lambda v: isinstance(v, str)),
+    **{tp: _leaf(hook) for tp, hook in STRICT_LEAVES.items()},
     type(None): _scalar("None", lambda v: v is None),
     None: _scalar("None", lambda v: v is None),
 }
@@ -326,7 +339,7 @@ def _union(tp: object, args: Sequence[object]) -> _Check:
             return None
         if only is not None and value is not None:
             return only(value)
-        return _Mismatch("", f"expects {expected}, got {describe(value)}")
+        return _Mismatch("", f"expected {expected}, got {describe(value)}")
 
     return check
 
@@ -336,7 +349,7 @@ def _items(tp: object, item: _Check) -> _Check:
 
     def check(value: object) -> _Mismatch | None:
         if not isinstance(value, tuple | list):
-            return _Mismatch("", f"expects {expected}, got {describe(value)}")
+            return _Mismatch("", f"expected {expected}, got {describe(value)}")
         for i, v in enumerate(value):
             mismatch = item(v)
             if mismatch is not None:
@@ -351,7 +364,7 @@ def _fixed_tuple(tp: object, items: Sequence[_Check]) -> _Check:
 
     def check(value: object) -> _Mismatch | None:
         if not isinstance(value, tuple | list) or len(value) != len(items):
-            return _Mismatch("", f"expects {expected}, got {describe(value)}")
+            return _Mismatch("", f"expected {expected}, got {describe(value)}")
         for i, (item, v) in enumerate(zip(items, value, strict=True)):
             mismatch = item(v)
             if mismatch is not None:
@@ -366,11 +379,11 @@ def _mapping(tp: object, key: _Check, item: _Check) -> _Check:
 
     def check(value: object) -> _Mismatch | None:
         if not isinstance(value, Mapping):
-            return _Mismatch("", f"expects {expected}, got {describe(value)}")
+            return _Mismatch("", f"expected {expected}, got {describe(value)}")
         for k in sorted(value):
             mismatch = key(k)
             if mismatch is not None:
-                return _Mismatch("", f"expects {expected}, got a key {describe(k)}")
+                return _Mismatch("", f"expected {expected}, got a key {describe(k)}")
             mismatch = item(value[k])
             if mismatch is not None:
                 return _Mismatch(f"[{k!r}]{mismatch.path}", mismatch.problem)
@@ -384,7 +397,8 @@ def _nested(schema: type) -> _Check:
 
     def check(value: object) -> _Mismatch | None:
         if not isinstance(value, Mapping):
-            return _Mismatch("", f"expects {name} (a mapping of its fields), got {describe(value)}")
+            expected = f"{name} (a mapping of its fields)"
+            return _Mismatch("", f"expected {expected}, got {describe(value)}")
         plan = _plan(schema)  # looked up here, so that recursive schemas compile
         problem = plan.key_problem(value.keys())
         if problem is not None:
@@ -479,7 +493,7 @@ def _check_listed_values(source: ParamSource, plan: _Plan) -> None:
             continue
         mismatch = field.check(value)
         if mismatch is not None:
-            msg = f"field {key + mismatch.path!r} of {plan.name} {mismatch.problem} (in {where})"
+            msg = f"field {key + mismatch.path!r} of {plan.name}: {mismatch.problem} (in {where})"
             raise SchemaError(msg)
 
 
@@ -557,7 +571,7 @@ class Structured(Generic[SchemaT]):
         found = plan.value_problem(params)
         if found is not None:
             key, mismatch = found
-            msg = f"case {i}: field {key + mismatch.path!r} of {plan.name} {mismatch.problem}"
+            msg = f"case {i}: field {key + mismatch.path!r} of {plan.name}: {mismatch.problem}"
             raise SchemaError(msg)
         try:
             if plan.typed_dict:

@@ -7,7 +7,7 @@ import enum
 import pickle
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal, NewType, NotRequired, TypedDict
+from typing import Any, Final, Literal, NewType, NotRequired, TypedDict
 
 import attrs
 import numpy as np
@@ -29,8 +29,14 @@ from metalab import (
     replicates,
     uniform,
 )
-from metalab.errors import CaseIndexError, IndexTypeError, ParamError, SchemaError
-from metalab.manifest import dumps, from_manifest, loads, to_manifest
+from metalab.errors import (
+    CaseIndexError,
+    IndexTypeError,
+    ManifestError,
+    ParamError,
+    SchemaError,
+)
+from metalab.manifest import converter, dumps, from_manifest, loads, to_manifest
 from metalab.testing import sources
 
 
@@ -397,7 +403,7 @@ class TestKeysAtDefinition:
         source = grid(lr=[0.1], model=[{"dpth": 3}])
         with pytest.raises(SchemaError) as info:
             source.structured(Config)
-        assert "field 'model' of Config does not fit Model" in str(info.value)
+        assert "field 'model' of Config: does not fit Model" in str(info.value)
         assert "missing required field 'depth'" in str(info.value)
         assert "unexpected key 'dpth' (did you mean 'depth'?)" in str(info.value)
 
@@ -446,25 +452,25 @@ class TestValueTypes:
         with pytest.raises(SchemaError) as info:
             source.structured(Config)
         message = str(info.value)
-        assert "field 'lr' of Config expects float, got str 'fast'" in message
+        assert "field 'lr' of Config: expected a number, got str 'fast'" in message
         assert where in message
 
     def test_a_range_of_options_is_checked_by_its_first_value(self) -> None:
         """``choice(range(n))`` holds ints only: one listed value stands for all n of them."""
         source = random({"seed": choice(range(10))}, 3, seed=0)
         assert [value for _, value, _ in source.listed_values()] == [0]
-        with pytest.raises(SchemaError, match="'opt' of Config expects str, got int"):
+        with pytest.raises(SchemaError, match="'opt' of Config: expected a string, got int"):
             random({"lr": uniform(0, 1), "opt": choice(range(10**18))}, 3, seed=0).structured(
                 Config
             )
 
     def test_distributions_are_checked_against_field_types(self) -> None:
         """Floats drawn into an int field, or ints into a str field, fail at definition."""
-        with pytest.raises(SchemaError, match="'seed' of DataConfig expects int, got float"):
+        with pytest.raises(SchemaError, match="'seed' of DataConfig: expected an int, got float"):
             random({"lr": loguniform(1e-3, 1e-1), "seed": uniform(0, 9)}, 3, seed=0).structured(
                 DataConfig
             )
-        with pytest.raises(SchemaError, match="'opt' of Config expects str, got int"):
+        with pytest.raises(SchemaError, match="'opt' of Config: expected a string, got int"):
             random({"lr": uniform(0, 1), "opt": randint(0, 3)}, 3, seed=0).structured(Config)
         with pytest.raises(SchemaError, match="replicate seeds for 'opt'"):
             (grid(lr=[0.1]) * replicates(2, seed=0, key="opt")).structured(Config)
@@ -472,10 +478,13 @@ class TestValueTypes:
     def test_nested_value_errors_give_the_path(self) -> None:
         """Errors inside nested fields, lists and dicts name the path to the value."""
         cases: list[tuple[dict[str, Any], str]] = [
-            ({"lr": 0.1, "model": {"depth": "3"}}, "field 'model.depth' of Config expects int"),
-            ({"lr": 0.1, "layers": [1, "a"]}, r"field 'layers\[1\]' of Config expects int"),
-            ({"lr": 0.1, "model": 3}, "expects Model \\(a mapping of its fields\\), got int 3"),
-            ({"lr": True}, "field 'lr' of Config expects float, got bool True"),
+            (
+                {"lr": 0.1, "model": {"depth": "3"}},
+                "field 'model.depth' of Config: expected an int",
+            ),
+            ({"lr": 0.1, "layers": [1, "a"]}, r"field 'layers\[1\]' of Config: expected an int"),
+            ({"lr": 0.1, "model": 3}, "expected Model \\(a mapping of its fields\\), got int 3"),
+            ({"lr": True}, "field 'lr' of Config: expected a number, got bool True"),
         ]
         for case, pattern in cases:
             with pytest.raises(SchemaError, match=pattern):
@@ -485,13 +494,16 @@ class TestValueTypes:
         """Enums, literals, NewTypes, dicts, fixed tuples and lists of classes are strict."""
         base: dict[str, Any] = {"act": "relu"}
         cases: list[tuple[dict[str, Any], str]] = [
-            ({"act": "tanh"}, "field 'act' of Kinds expects a value of Activation"),
-            ({**base, "mode": "test"}, r"field 'mode' of Kinds expects Literal\['train', 'eval'\]"),
-            ({**base, "width": 1.5}, "field 'width' of Kinds expects int, got float 1.5"),
-            ({**base, "extra": {"a": "x"}}, r"field \"extra\['a'\]\" of Kinds expects float"),
-            ({**base, "pair": [1, 2]}, r"field 'pair\[1\]' of Kinds expects str, got int 2"),
-            ({**base, "pair": [1]}, r"field 'pair' of Kinds expects tuple\[int, str\]"),
-            ({**base, "models": [{"depth": 1}, {}]}, r"field 'models\[1\]' of Kinds does not fit"),
+            ({"act": "tanh"}, "field 'act' of Kinds: expected a value of Activation"),
+            (
+                {**base, "mode": "test"},
+                r"field 'mode' of Kinds: expected Literal\['train', 'eval'\]",
+            ),
+            ({**base, "width": 1.5}, "field 'width' of Kinds: expected an int, got float 1.5"),
+            ({**base, "extra": {"a": "x"}}, r"field \"extra\['a'\]\" of Kinds: expected a number"),
+            ({**base, "pair": [1, 2]}, r"field 'pair\[1\]' of Kinds: expected a string, got int 2"),
+            ({**base, "pair": [1]}, r"field 'pair' of Kinds: expected tuple\[int, str\]"),
+            ({**base, "models": [{"depth": 1}, {}]}, r"field 'models\[1\]' of Kinds: does not fit"),
         ]
         for case, pattern in cases:
             with pytest.raises(SchemaError, match=pattern):
@@ -503,7 +515,7 @@ class TestValueTypes:
         view = grid(lr=[0.1, 0.2, "fast", 0.4])[1:].structured(Config)
         assert view[0] == Config(0.2)
         with pytest.raises(
-            SchemaError, match="case 1: field 'lr' of Config expects float, got str"
+            SchemaError, match="case 1: field 'lr' of Config: expected a number, got str"
         ):
             view[1]
         with pytest.raises(SchemaError, match="case 1: field 'lr'"):
@@ -517,6 +529,77 @@ class TestValueTypes:
             SchemaError, match=r"case 1 does not fit Checked: .*lr must be positive"
         ):
             view[1]
+
+
+@attrs.frozen
+class _IntField:
+    x: int
+
+
+@attrs.frozen
+class _FloatField:
+    x: float
+
+
+@attrs.frozen
+class _StrField:
+    x: str
+
+
+@attrs.frozen
+class _BoolField:
+    x: bool
+
+
+_LEAF_SCHEMAS: Final = {int: _IntField, float: _FloatField, str: _StrField, bool: _BoolField}
+_LEAF_VALUES: Final = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=5),
+    st.lists(st.integers(), max_size=2),
+)
+
+
+class TestLeavesAgreeWithManifests:
+    """A typed view and a manifest judge a leaf value with the converter's one strict hook."""
+
+    @given(value=_LEAF_VALUES, tp=st.sampled_from(sorted(_LEAF_SCHEMAS, key=str)))
+    def test_a_view_refuses_exactly_what_the_converter_refuses(self, value: Any, tp: type) -> None:
+        """`structured` refuses a leaf value exactly when the manifest converter does."""
+        try:
+            converter.structure(value, tp)
+        except ManifestError:
+            refused = True
+        else:
+            refused = False
+        source = manual([{"x": value}])
+        if refused:
+            with pytest.raises(SchemaError, match=r"field 'x' of _\w+Field: expected "):
+                source.structured(_LEAF_SCHEMAS[tp])
+        else:
+            assert source.structured(_LEAF_SCHEMAS[tp])[0] == _LEAF_SCHEMAS[tp](value)
+
+    def test_the_words_are_the_hooks_and_the_value_is_python(self) -> None:
+        """The expectation reads as in a manifest, the value as Python shows it."""
+        with pytest.raises(
+            SchemaError, match=r"^field 'x' of _IntField: expected an int, got bool"
+        ):
+            manual([{"x": True}]).structured(_IntField)
+        with pytest.raises(
+            SchemaError, match=r": expected a bool, got int 1 \(in manual case 0\)$"
+        ):
+            manual([{"x": 1}]).structured(_BoolField)
+        with pytest.raises(ManifestError, match=r"^the manifest: expected true or false, got 1$"):
+            converter.structure(1, bool)
+
+    @pytest.mark.parametrize("value", [2**53 + 1, -(2**60) - 1, 10**400])
+    def test_an_int_no_float_holds_is_refused_not_rounded(self, value: int) -> None:
+        """A float field given an int that would round (or overflow) is an error naming it."""
+        with pytest.raises(SchemaError, match=r"'x' of _FloatField: .*a float holds exactly"):
+            manual([{"x": value}]).structured(_FloatField)
+        assert manual([{"x": 2**53}]).structured(_FloatField)[0].x == 2.0**53
 
 
 class TestSchemas:
@@ -564,7 +647,7 @@ class TestManifestLoadedSources:
     def test_manifest_errors_are_checked_too(self) -> None:
         """A hand-written manifest whose values do not fit the schema fails at definition."""
         text = '{"type": "GridSource", "spec": {"lr": [0.1, "fast"]}}'
-        with pytest.raises(SchemaError, match="'lr' of Config expects float"):
+        with pytest.raises(SchemaError, match="'lr' of Config: expected a number"):
             loads(text).structured(Config)
 
 
