@@ -293,6 +293,14 @@ def _size(value: Any, _: object = None) -> int:
     return size
 
 
+def _step(value: Any, _: object = None) -> int:
+    step = _int(value)
+    if step == 0:
+        msg = "expected a non-zero int, got 0"
+        raise _PathError(msg)
+    return step
+
+
 def _number(value: Any, _: object = None) -> int | float:
     if is_integer(value):
         return int(value)
@@ -989,7 +997,7 @@ def _builtin_hooks(conv: cattrs.Converter) -> None:
         ProductSource: _generate(
             conv, ProductSource, build=_of(ProductSource.of), extras=versioned, parts=parts
         ),
-        SliceSource: _generate(conv, SliceSource, extras=versioned, source=source),
+        SliceSource: _generate(conv, SliceSource, extras=versioned, source=source, step=_step),
         ShuffledSource: _generate(
             conv, ShuffledSource, extras=versioned, source=source, seed=_size
         ),

@@ -624,7 +624,7 @@ BAD: list[tuple[object, str]] = [
     ),
     (
         {"type": "SliceSource", "source": _G, "start": 0, "stop": 1, "step": 0},
-        r"the manifest: slice step cannot be zero",
+        r"^step: expected a non-zero int, got 0$",
     ),
     (
         {"type": "SliceSource", "source": _G, "start": 0.0, "stop": 1, "step": 1},
