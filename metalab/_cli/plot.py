@@ -313,10 +313,27 @@ def _spread(gaps: npt.NDArray[np.float64]) -> float:
 
 
 def _bins(values: npt.NDArray[np.float64], log: bool) -> list[float] | int:
+    """Histogram bin edges: geometric on a log axis, whole numbers for integer values.
+
+    Equal-width bins over integers put two values in some bins and one in others, which
+    draws a comb where the counts are even; integer bins are centred on the values, each
+    one or more whole numbers wide.
+    """
     finite = values[np.isfinite(values)]
-    if log and finite.size and finite.min() < finite.max():
-        edges: list[float] = np.geomspace(finite.min(), finite.max(), _BINS + 1).tolist()
+    if not finite.size or finite.min() == finite.max():
+        return _BINS
+    low, high = float(finite.min()), float(finite.max())
+    if log:
+        edges: list[float] = np.geomspace(low, high, _BINS + 1).tolist()
         return edges
+    if high - low < 2**53 and bool(np.all(finite == np.round(finite))):
+        # The values' own step (3 for range(0, 300, 3)), so each bin holds as many of them.
+        unit = int(np.gcd.reduce((finite - low).astype(np.int64)))
+        positions = int((high - low) // unit) + 1
+        width = unit * -(-positions // _BINS)
+        count = -(-positions * unit // width)
+        integer_edges: list[float] = (low - unit / 2 + width * np.arange(count + 1)).tolist()
+        return integer_edges
     return _BINS
 
 

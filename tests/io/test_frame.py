@@ -110,6 +110,21 @@ class TestPairplot:
         assert figure.legends[0].get_title().get_text() == "act"
         assert [ax.get_title() for ax in figure.axes if ax.get_title()] == ["opt"]
 
+    @pytest.mark.parametrize(("values", "per_bin"), [(range(10), 1), (range(0, 300, 3), 4)])
+    def test_integer_histograms_have_whole_number_bins(self, values: range, per_bin: int) -> None:
+        """Integer values get bins centred on them, so evenly drawn values get even bars."""
+        pytest.importorskip("matplotlib")
+        from metalab._cli.plot import pairplot
+
+        sweep = grid(n=list(values), rep=[0, 1])
+        patch = pairplot(sweep, params=["n"]).axes[0].patches[0]
+        step = values.step
+        vertices = np.asarray(patch.get_path().vertices, dtype=np.float64)
+        xs = sorted({round(float(x), 6) for x in vertices[:, 0]})
+        assert all((x + step / 2) % step == 0 for x in xs)  # every edge halfway between values
+        heights = sorted({round(float(y), 6) for y in vertices[:, 1] if y > 0})
+        assert heights == [2 * per_bin]  # one height: each bin holds the same whole numbers
+
     def test_large_sweeps_are_sampled(self) -> None:
         """A sweep larger than max_points is drawn from a seeded sample, and says so."""
         pytest.importorskip("matplotlib")
