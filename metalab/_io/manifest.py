@@ -38,7 +38,17 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextvars import ContextVar
 from functools import partial
 from types import UnionType
-from typing import Any, Final, NoReturn, TypeVar, Union, get_args, get_origin, get_type_hints
+from typing import (
+    Any,
+    Final,
+    Generic,
+    NoReturn,
+    TypeVar,
+    Union,
+    get_args,
+    get_origin,
+    get_type_hints,
+)
 
 import attrs
 import cattrs
@@ -689,6 +699,29 @@ def _unknown_fields(layout: _Layout, unknown: Iterable[str]) -> _PathError:
     return _PathError(msg)
 
 
+class _Lazily(Generic[T]):
+    """The function ``make()`` returns, made on the first call (or by `ready`).
+
+    Generating a hook compiles code; a process that reads one manifest (a job-array
+    task runs ``metalab case`` once) needs only the hooks of the node types it holds.
+    """
+
+    def __init__(self, make: Callable[[], Callable[..., T]]) -> None:
+        self._make = make
+        self.made: Callable[..., T] | None = None
+        """The made function, once it is."""
+
+    def ready(self) -> Callable[..., T]:
+        """The made function, making it now if it is not yet."""
+        if self.made is None:
+            self.made = self._make()
+        return self.made
+
+    def __call__(self, *args: Any) -> T:
+        """Call the made function."""
+        return (self.made or self.ready())(*args)
+
+
 def _generate(
     conv: cattrs.Converter,
     cls: type[Any],
@@ -697,14 +730,28 @@ def _generate(
     extras: tuple[str, ...] = (),
     optional: tuple[str, ...] = (),
     **hooks: Any,
-) -> Callable[[Any], Any]:
+) -> _Lazily[Any]:
     """The structure function cattrs generates for ``cls``, detailed and strict.
 
     ``hooks`` replace the type's hook for fields whose manifest check is stricter than
     their type (a size is a non-negative int); ``optional`` fields may be left out of
     the node, so the constructor's default applies; ``build`` constructs in place of
-    ``cls(**fields)``.
+    ``cls(**fields)``. The annotations are resolved and the code generated on the
+    first read of a node of the class, or by ``ready()`` (`register` calls it, to
+    refuse a class whose annotations cannot be read when it is registered).
     """
+    return _Lazily(lambda: _generated(conv, cls, build, extras, optional, hooks))
+
+
+def _generated(  # noqa: PLR0913, PLR0917 - `_generate`'s arguments, deferred
+    conv: cattrs.Converter,
+    cls: type[Any],
+    build: Callable[..., Any] | None,
+    extras: tuple[str, ...],
+    optional: tuple[str, ...],
+    hooks: dict[str, Any],
+) -> Callable[[Any], Any]:
+    """`_generate`'s work: cattrs compiles the hook of ``cls`` from its fields."""
     fields = [f.evolve(default=None) if f.name in optional else f for f in _resolved_fields(cls)]
 
     def construct(**kwargs: Any) -> Any:
@@ -907,26 +954,30 @@ def _unstructure_source(conv: cattrs.Converter, source: ParamSource) -> dict[str
 
 def _unstructure_fields(
     conv: cattrs.Converter, cls: type[Any], *, total: bool = False
-) -> Callable[[Any], dict[str, Any]]:
+) -> _Lazily[dict[str, Any]]:
     """The unstructure function cattrs generates for ``cls``; None optionals left out.
 
     With ``total``, the node also says how many cases the source has (a check for
-    readers; the layout differs from the fields).
+    readers; the layout differs from the fields). Generated on first use, as `_generate`.
     """
-    fields = _resolved_fields(cls)
-    omit: dict[str, Any] = {
-        f.name: override(omit_if_default=True) for f in fields if f.default is None
-    }
-    generated = make_dict_unstructure_fn_from_attrs(fields, cls, conv, **omit)
-    tag = {"type": cls.manifest_type}
 
-    def unstructure(value: Any) -> dict[str, Any]:
-        out: dict[str, Any] = {**tag, **generated(value)}
-        if total:
-            out["total_cases"] = value.size
-        return out
+    def make() -> Callable[[Any], dict[str, Any]]:
+        fields = _resolved_fields(cls)
+        omit: dict[str, Any] = {
+            f.name: override(omit_if_default=True) for f in fields if f.default is None
+        }
+        generated = make_dict_unstructure_fn_from_attrs(fields, cls, conv, **omit)
+        tag = {"type": cls.manifest_type}
 
-    return unstructure
+        def unstructure(value: Any) -> dict[str, Any]:
+            out: dict[str, Any] = {**tag, **generated(value)}
+            if total:
+                out["total_cases"] = value.size
+            return out
+
+        return unstructure
+
+    return _Lazily(make)
 
 
 def _unstructure_random(conv: cattrs.Converter) -> Callable[[RandomSource], dict[str, Any]]:
@@ -956,8 +1007,23 @@ def _register_class(
     unstructure: Callable[[Any], Any],
 ) -> None:
     _STRUCTURE[cls] = structure
-    conv.register_structure_hook_func(_predicate(cls), lambda node, _: structure(node))
-    conv.register_unstructure_hook_func(_predicate(cls), unstructure)
+    # Each nested node costs these frames, and a deep manifest must still load within
+    # Python's recursion limit: the lambdas call the made hook itself, no wrapper between.
+    if isinstance(structure, _Lazily):
+        lazy = structure
+        conv.register_structure_hook_func(
+            _predicate(cls), lambda node, _: (lazy.made or lazy.ready())(node)
+        )
+    else:
+        conv.register_structure_hook_func(_predicate(cls), lambda node, _: structure(node))
+    if isinstance(unstructure, _Lazily):
+        lazy_out = unstructure
+        conv.register_unstructure_hook_func(
+            _predicate(cls),
+            lambda value: (lazy_out.made or lazy_out.ready())(value),  # noqa: PLW0108 - made on first use
+        )
+    else:
+        conv.register_unstructure_hook_func(_predicate(cls), unstructure)
 
 
 def _configure_unions(conv: cattrs.Converter) -> None:
@@ -1004,9 +1070,11 @@ def _builtin_hooks(conv: cattrs.Converter) -> None:
     }
     for cls in SOURCE_TYPES:
         counts = cls in (GridSource, ManualSource)
-        unstructure = _unstructure_fields(conv, cls, total=counts)
-        if cls is RandomSource:
-            unstructure = _unstructure_random(conv)
+        unstructure: Callable[[Any], dict[str, Any]] = (
+            _unstructure_random(conv)
+            if cls is RandomSource
+            else _unstructure_fields(conv, cls, total=counts)
+        )
         _register_class(conv, cls, structure[cls], unstructure)
 
 
@@ -1082,7 +1150,14 @@ def register(cls: type[S]) -> type[S]:
         msg = f"{cls.__name__}: the manifest type {tag!r} is already taken"
         raise UnsupportedOperationError(msg)
     structure = _generate(converter, cls, extras=("format_version",))
-    _register_class(converter, cls, structure, _unstructure_fields(converter, cls))
+    unstructure = _unstructure_fields(converter, cls)
+    try:  # generated now, so that a class whose fields cannot be read fails here
+        structure.ready()
+        unstructure.ready()
+    except Exception as error:  # an annotation can raise anything when it is evaluated
+        msg = f"{cls.__name__}: cannot read its field types: {type(error).__name__}: {error}"
+        raise UnsupportedOperationError(msg) from error
+    _register_class(converter, cls, structure, unstructure)
     _SOURCES.append(cls)
     _configure_unions(converter)
     return cls

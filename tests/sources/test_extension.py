@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import io
+import subprocess
+import sys
 import textwrap
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -200,6 +202,33 @@ class TestManifest:
 
         with pytest.raises(UnsupportedOperationError, match="already taken"):
             register(Impostor)
+
+    def test_a_class_whose_field_types_cannot_be_read_is_refused(self) -> None:
+        """A field annotation that does not resolve is an error of `register`, naming the class."""
+
+        @attrs.frozen
+        class Unreadable(metalab.ParamSource):
+            manifest_type: ClassVar[str] = "Unreadable"
+            x: NotDefinedAnywhere  # type: ignore[name-defined]  # noqa: F821
+
+        with pytest.raises(UnsupportedOperationError, match=r"^Unreadable: cannot read its field"):
+            register(Unreadable)
+        with pytest.raises(ManifestError, match="unknown"):
+            from_manifest({"type": "Unreadable", "x": 1})
+
+    @pytest.mark.subprocess
+    def test_reading_one_manifest_generates_only_its_hooks(self) -> None:
+        """A process that reads a grid generates the grid's hook, not every source's."""
+        script = (
+            "import metalab.manifest as m, metalab._io.manifest as impl\n"
+            "m.loads(m.dumps(__import__('metalab').grid(x=[1])))\n"
+            "made = sorted(\n"
+            "    c.__name__ for c, f in impl._STRUCTURE.items()\n"
+            "    if isinstance(f, impl._Lazily) and f.made\n"
+            ")\n"
+            "assert made == ['GridSource'], made\n"
+        )
+        subprocess.run([sys.executable, "-c", script], check=True)
 
     def test_a_class_that_is_no_attrs_source_is_refused(self) -> None:
         """Only attrs subclasses of ParamSource with a manifest_type can be registered."""
