@@ -43,9 +43,11 @@ from metalab import (
     choice,
     errors,
     grid,
+    lognormal,
     loguniform,
     loguniform_int,
     manual,
+    normal,
     randint,
     random,
     replicates,
@@ -94,6 +96,14 @@ assert_type(loguniform(1e-4, 1e-1), LogUniform)
 assert_type(randint(0, 9), RandInt)
 assert_type(loguniform_int(16, 512), LogUniformInt)
 assert_type(choice(["adam", "sgd"]), Choice)
+# Every built-in law answers whether a value is one of its draws.
+assert_type(uniform(0, 1).contains(0.5), bool)
+assert_type(loguniform(1e-4, 1e-1).contains(1e-3), bool)
+assert_type(randint(0, 9).contains(3), bool)
+assert_type(loguniform_int(16, 512).contains(32), bool)
+assert_type(choice(["adam", "sgd"]).contains("adam"), bool)
+assert_type(normal(0, 1).contains(0.0), bool)
+assert_type(lognormal(0, 1).contains(1.0), bool)
 space: dict[str, Distribution] = {"lr": loguniform(1e-4, 1e-1), "opt": choice(["adam", "sgd"])}
 r = random(space, 10, seed=0)
 assert_type(r, RandomSource)
