@@ -53,6 +53,7 @@ from metalab import (
     replicates,
     uniform,
 )
+from metalab.interop import SklearnGrid, from_sklearn, from_sklearn_distributions, to_sklearn
 from metalab.jobarray import (
     MAX_ID_SCAN,
     array_spec,
@@ -250,3 +251,10 @@ assert_type(grids(), SearchStrategy[GridSource])
 assert_type(manual_sources(), SearchStrategy[ManualSource])
 assert_type(random_sources(), SearchStrategy[RandomSource])
 assert_type(sources(), SearchStrategy[ParamSource])
+
+# metalab.interop: converters from and to other tools, typed although loaded lazily.
+assert_type(from_sklearn({"C": [1, 10], "kernel": ["rbf"]}), GridSource)
+assert_type(from_sklearn([{"C": [1, 10]}, {"kernel": ["rbf"]}]), ParamSource)
+assert_type(from_sklearn({"alpha": np.logspace(-2, 0, 3)}), GridSource)
+assert_type(from_sklearn_distributions({"k": [1, 2]}, 2, seed=0), ParamSource)
+assert_type(to_sklearn(grid(C=[1, 10])), SklearnGrid)
