@@ -15,6 +15,7 @@ from typing import Any, NotRequired, TypedDict, assert_type
 import attrs
 import numpy as np
 import numpy.typing as npt
+import optuna
 from hypothesis.strategies import SearchStrategy
 
 import metalab
@@ -53,7 +54,17 @@ from metalab import (
     replicates,
     uniform,
 )
-from metalab.interop import SklearnGrid, from_sklearn, from_sklearn_distributions, to_sklearn
+from metalab.interop import (
+    INDEX_ATTR,
+    SklearnGrid,
+    enqueue,
+    from_optuna,
+    from_sklearn,
+    from_sklearn_distributions,
+    grid_sampler,
+    to_optuna,
+    to_sklearn,
+)
 from metalab.jobarray import (
     MAX_ID_SCAN,
     array_spec,
@@ -258,3 +269,8 @@ assert_type(from_sklearn([{"C": [1, 10]}, {"kernel": ["rbf"]}]), ParamSource)
 assert_type(from_sklearn({"alpha": np.logspace(-2, 0, 3)}), GridSource)
 assert_type(from_sklearn_distributions({"k": [1, 2]}, 2, seed=0), ParamSource)
 assert_type(to_sklearn(grid(C=[1, 10])), SklearnGrid)
+assert_type(from_optuna({}), dict[str, Distribution])
+index_attr: str = INDEX_ATTR
+assert_type(enqueue(optuna.create_study(), grid(n=[1])), None)
+assert_type(grid_sampler(grid(n=[1, 2])), optuna.samplers.GridSampler)
+assert_type(to_optuna(r), dict[str, optuna.distributions.BaseDistribution])

@@ -15,7 +15,7 @@ import attrs
 import metalab
 import metalab.interop
 from metalab import ParamSource, choice, grid, manual, randint, random, uniform
-from metalab.interop import from_sklearn, to_sklearn
+from metalab.interop import from_sklearn, grid_sampler, to_sklearn
 from metalab.manifest import dumps, from_manifest, loads, to_manifest
 
 
@@ -83,3 +83,4 @@ metalab.Structure  # type: ignore[attr-defined]
 from_sklearn(3)  # type: ignore[call-overload]
 to_sklearn({"C": [1]})  # type: ignore[arg-type]
 metalab.interop.from_keras  # type: ignore[attr-defined]
+grid_sampler(manual([{"x": 1}]))  # type: ignore[arg-type]

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 if TYPE_CHECKING:
     # Converters of metalab.interop, one sorted block per tool.
+    from metalab.interop._optuna import INDEX_ATTR, enqueue, from_optuna, grid_sampler, to_optuna
     from metalab.interop._sklearn import (
         SklearnGrid,
         from_sklearn,
@@ -22,6 +23,11 @@ if TYPE_CHECKING:
 
 _LAZY: Final[dict[str, str]] = {
     # Converters of metalab.interop, one sorted block per tool.
+    "INDEX_ATTR": "metalab.interop._optuna",
+    "enqueue": "metalab.interop._optuna",
+    "from_optuna": "metalab.interop._optuna",
+    "grid_sampler": "metalab.interop._optuna",
+    "to_optuna": "metalab.interop._optuna",
     "SklearnGrid": "metalab.interop._sklearn",
     "from_sklearn": "metalab.interop._sklearn",
     "from_sklearn_distributions": "metalab.interop._sklearn",
@@ -30,9 +36,14 @@ _LAZY: Final[dict[str, str]] = {
 """Each public name and the module that defines it, imported when the name is first asked."""
 
 __all__ = [
+    "INDEX_ATTR",
     "SklearnGrid",
+    "enqueue",
+    "from_optuna",
     "from_sklearn",
     "from_sklearn_distributions",
+    "grid_sampler",
+    "to_optuna",
     "to_sklearn",
 ]
 

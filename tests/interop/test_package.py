@@ -8,8 +8,9 @@ import sys
 import pytest
 
 import metalab.interop
+from metalab import uniform
 from metalab.errors import MissingExtraError
-from metalab.interop import from_sklearn_distributions
+from metalab.interop import from_sklearn_distributions, to_optuna
 
 
 class TestLazyExports:
@@ -56,6 +57,12 @@ class TestMissingTools:
         monkeypatch.setitem(sys.modules, "scipy.stats", None)
         with pytest.raises(MissingExtraError, match=r"pip install 'metalab\[sklearn\]'"):
             from_sklearn_distributions({"x": object()}, 1, seed=0)
+
+    def test_missing_optuna_names_the_optuna_extra(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Without optuna, to_optuna says to install metalab[optuna]."""
+        monkeypatch.setitem(sys.modules, "optuna", None)
+        with pytest.raises(MissingExtraError, match=r"to_optuna needs the package 'optuna'"):
+            to_optuna({"x": uniform(0, 1)})
 
     def test_the_error_is_an_import_error(self) -> None:
         """MissingExtraError is caught by ``except ImportError``."""
