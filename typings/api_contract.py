@@ -56,14 +56,18 @@ from metalab import (
 )
 from metalab.interop import (
     INDEX_ATTR,
+    INDEX_KEY,
     SklearnGrid,
+    case_of,
     enqueue,
     from_optuna,
     from_sklearn,
     from_sklearn_distributions,
+    from_tune,
     grid_sampler,
     to_optuna,
     to_sklearn,
+    to_tune,
 )
 from metalab.jobarray import (
     MAX_ID_SCAN,
@@ -274,3 +278,7 @@ index_attr: str = INDEX_ATTR
 assert_type(enqueue(optuna.create_study(), grid(n=[1])), None)
 assert_type(grid_sampler(grid(n=[1, 2])), optuna.samplers.GridSampler)
 assert_type(to_optuna(r), dict[str, optuna.distributions.BaseDistribution])
+assert_type(from_tune({"x": 1}, 1, seed=0), ParamSource)
+assert_type(to_tune(grid(n=[1, 2])), dict[str, Any])
+assert_type(to_tune(r, indices=True), dict[str, Any])
+assert_type(case_of(grid(n=[1, 2]), {INDEX_KEY: 0}), ParamCase)

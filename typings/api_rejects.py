@@ -15,7 +15,7 @@ import attrs
 import metalab
 import metalab.interop
 from metalab import ParamSource, choice, grid, manual, randint, random, uniform
-from metalab.interop import from_sklearn, grid_sampler, to_sklearn
+from metalab.interop import case_of, from_sklearn, grid_sampler, to_sklearn
 from metalab.manifest import dumps, from_manifest, loads, to_manifest
 
 
@@ -84,3 +84,4 @@ from_sklearn(3)  # type: ignore[call-overload]
 to_sklearn({"C": [1]})  # type: ignore[arg-type]
 metalab.interop.from_keras  # type: ignore[attr-defined]
 grid_sampler(manual([{"x": 1}]))  # type: ignore[arg-type]
+case_of(grid(n=[1]), [0])  # type: ignore[arg-type]

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
         from_sklearn_distributions,
         to_sklearn,
     )
+    from metalab.interop._tune import INDEX_KEY, case_of, from_tune, to_tune
 
 _LAZY: Final[dict[str, str]] = {
     # Converters of metalab.interop, one sorted block per tool.
@@ -32,19 +33,27 @@ _LAZY: Final[dict[str, str]] = {
     "from_sklearn": "metalab.interop._sklearn",
     "from_sklearn_distributions": "metalab.interop._sklearn",
     "to_sklearn": "metalab.interop._sklearn",
+    "INDEX_KEY": "metalab.interop._tune",
+    "case_of": "metalab.interop._tune",
+    "from_tune": "metalab.interop._tune",
+    "to_tune": "metalab.interop._tune",
 }
 """Each public name and the module that defines it, imported when the name is first asked."""
 
 __all__ = [
     "INDEX_ATTR",
+    "INDEX_KEY",
     "SklearnGrid",
+    "case_of",
     "enqueue",
     "from_optuna",
     "from_sklearn",
     "from_sklearn_distributions",
+    "from_tune",
     "grid_sampler",
     "to_optuna",
     "to_sklearn",
+    "to_tune",
 ]
 
 
