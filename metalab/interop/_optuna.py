@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Final
 
 from metalab._core.case import encode_value
+from metalab._core.values import describe
 from metalab._sources.distributions import (
     Choice,
     Distribution,
@@ -177,9 +178,11 @@ def from_optuna(distributions: Mapping[str, BaseDistribution]) -> dict[str, Dist
     if not isinstance(raw, Mapping):
         msg = f"from_optuna: expected a dict of Optuna distributions, got {distributions!r}"
         raise ParamError(msg)
-    return {
-        str(key): _law(od, str(key), distributions[key]) for key in sorted(distributions, key=str)
-    }
+    for key in raw:
+        if not isinstance(key, str):
+            msg = f"from_optuna: parameter names must be strings, got {describe(key)}"
+            raise ParamError(msg)
+    return {key: _law(od, key, raw[key]) for key in sorted(raw)}
 
 
 def _law(od: Any, key: str, dist: Any) -> Distribution:

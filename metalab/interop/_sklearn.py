@@ -125,9 +125,15 @@ def from_sklearn_distributions(
             )
             raise ParamError(msg)
         return sweep.shuffled(seed)[:n]
-    space = {
-        str(name): _law(str(name), value) for name, value in raw.items()
-    }  # str keys are checked by random() below
+    space: dict[str, Distribution] = {}
+    for name, value in raw.items():
+        if not isinstance(name, str):
+            msg = (
+                "from_sklearn_distributions(param_distributions): keys must be strings, "
+                f"got {describe(name)}"
+            )
+            raise ParamError(msg)
+        space[name] = _law(name, value)
     return random(space, n, seed)
 
 

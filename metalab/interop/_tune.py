@@ -206,6 +206,9 @@ def from_tune(param_space: Mapping[str, Any], n_trials: int, seed: int) -> Param
     laws: dict[str, Distribution] = {}
     axes: dict[str, list[Any]] = {}
     for key, value in _flat(raw, ""):
+        if key in laws or key in axes:
+            msg = f"from_tune(param_space): the key {key!r} is given twice (dotted and nested)"
+            raise ParamError(msg)
         if isinstance(value, Mapping) and set(value) == {"grid_search"}:
             axes[key] = list(value["grid_search"])
         elif isinstance(value, sample.Domain):

@@ -154,6 +154,8 @@ class TestFromOptuna:
         """A non-distribution and a non-mapping are refused, named."""
         with pytest.raises(ParamError, match=r"'x' ~ 3: expected a Float-, Int- or Categorical"):
             from_optuna({"x": 3})  # type: ignore[dict-item]
+        with pytest.raises(ParamError, match="parameter names must be strings, got int 1"):
+            from_optuna({1: FloatDistribution(0, 1)})  # type: ignore[dict-item]
         with pytest.raises(ParamError, match="expected a dict of Optuna distributions"):
             from_optuna([FloatDistribution(0, 1)])  # type: ignore[arg-type]
 

@@ -153,6 +153,11 @@ class TestFromSklearnDistributions:
         with pytest.raises(ParamError, match=match):
             from_sklearn_distributions({"k": value}, 3, seed=0)
 
+    def test_keys_must_be_strings(self) -> None:
+        """A key that is no string is refused, not turned into one."""
+        with pytest.raises(ParamError, match="keys must be strings, got int 1"):
+            from_sklearn_distributions({1: scipy.stats.uniform()}, 3, seed=0)  # type: ignore[dict-item]
+
     def test_a_list_of_dicts_is_refused_with_the_reason(self) -> None:
         """A list of dicts (a dict picked per draw) is refused and the reason given."""
         with pytest.raises(ParamError, match="picks a dict at random for each draw"):

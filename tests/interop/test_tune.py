@@ -141,6 +141,7 @@ class TestFromTune:
             ({"x": tune.choice([object()])}, r"'x' ~ Categorical"),
             ({}, "expected a non-empty dict"),
             ({1: tune.uniform(0, 1)}, "keys must be strings"),
+            ({"a.b": 1, "a": {"b": tune.uniform(0, 1)}}, "the key 'a.b' is given twice"),
         ],
     )
     def test_what_has_no_metalab_law_is_refused(self, space: Any, match: str) -> None:
