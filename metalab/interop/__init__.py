@@ -3,7 +3,8 @@
 Each converter lives in a private module of its own and is loaded on first use, so
 ``import metalab.interop`` imports no third-party package; a converter that needs a
 package which is not installed raises `metalab.errors.MissingExtraError` naming the
-extra to install (``pip install 'metalab[sklearn]'``, ``[optuna]``, ``[tune]``).
+extra to install (``pip install '.[sklearn]'`` in a metalab checkout, ``[optuna]``,
+``[tune]``).
 """
 
 from __future__ import annotations

@@ -36,7 +36,7 @@ def require(module: str, extra: str, what: str) -> ModuleType:
         package = module.partition(".")[0]
         msg = (
             f"{what} needs the package {package!r}, which is not installed; "
-            f"install it with: pip install 'metalab[{extra}]'"
+            f"run pip install '.[{extra}]' in a metalab checkout"
         )
         raise MissingExtraError(msg) from error
 
