@@ -28,8 +28,12 @@ if TYPE_CHECKING:
 
 __all__ = ["SklearnGrid", "from_sklearn", "from_sklearn_distributions", "to_sklearn"]
 
-SklearnGrid: TypeAlias = "dict[str, list[Any]] | list[dict[str, list[Any]]]"
-"""What ``GridSearchCV(param_grid=...)`` takes: a dict of value lists, or a list of them."""
+SklearnGrid: TypeAlias = "dict[str, Sequence[Any]] | list[dict[str, Sequence[Any]]]"
+"""What ``GridSearchCV(param_grid=...)`` takes: a dict of value lists, or a list of them.
+
+The lists are ``list`` objects, except a grid's ``range`` axes, which stay ranges (a
+sequence to scikit-learn too) so that no axis is listed.
+"""
 
 Values: TypeAlias = "Sequence[Any] | npt.NDArray[Any]"
 """The values of one scikit-learn parameter: a list (or any sequence) or a 1-d array."""
@@ -218,5 +222,8 @@ def to_sklearn(source: ParamSource) -> SklearnGrid:
     return [{key: [plain(value)] for key, value in params.items()} for params in source.dicts()]
 
 
-def _axes(source: GridSource) -> dict[str, list[Any]]:
-    return {key: [plain(value) for value in axis] for key, axis in source.spec.items()}
+def _axes(source: GridSource) -> dict[str, Sequence[Any]]:
+    return {
+        key: axis if isinstance(axis, range) else [plain(value) for value in axis]
+        for key, axis in source.spec.items()
+    }

@@ -215,6 +215,14 @@ class TestToSklearn:
         sweep = metalab.grid(C=[1, 10], kernel=["rbf", "linear"]) + metalab.grid(C=[0.5])
         assert from_sklearn(to_sklearn(sweep)) == sweep
 
+    def test_range_axes_stay_ranges(self) -> None:
+        """A range axis is handed over as the range, never listed, and means the same."""
+        sweep = metalab.grid(seed=range(10**12), C=[1])
+        param_grid = to_sklearn(sweep)
+        assert param_grid == {"C": [1], "seed": range(10**12)}
+        assert len(ParameterGrid(param_grid)) == sweep.size
+        assert ParameterGrid(param_grid)[123456789] == sweep[123456789].params
+
     def test_an_empty_source_is_refused(self) -> None:
         """GridSearchCV needs a case: an empty sweep is refused."""
         with pytest.raises(UnsupportedOperationError, match="has no cases"):
