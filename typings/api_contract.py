@@ -15,6 +15,7 @@ from typing import Any, NotRequired, TypedDict, assert_type
 import attrs
 import numpy as np
 import numpy.typing as npt
+import optuna
 from hypothesis.strategies import SearchStrategy
 
 import metalab
@@ -43,13 +44,30 @@ from metalab import (
     choice,
     errors,
     grid,
+    lognormal,
     loguniform,
     loguniform_int,
     manual,
+    normal,
     randint,
     random,
     replicates,
     uniform,
+)
+from metalab.interop import (
+    INDEX_ATTR,
+    INDEX_KEY,
+    SklearnGrid,
+    case_of,
+    enqueue,
+    from_optuna,
+    from_sklearn,
+    from_sklearn_distributions,
+    from_tune,
+    grid_sampler,
+    to_optuna,
+    to_sklearn,
+    to_tune,
 )
 from metalab.jobarray import (
     MAX_ID_SCAN,
@@ -94,6 +112,14 @@ assert_type(loguniform(1e-4, 1e-1), LogUniform)
 assert_type(randint(0, 9), RandInt)
 assert_type(loguniform_int(16, 512), LogUniformInt)
 assert_type(choice(["adam", "sgd"]), Choice)
+# Every built-in law answers whether a value is one of its draws.
+assert_type(uniform(0, 1).contains(0.5), bool)
+assert_type(loguniform(1e-4, 1e-1).contains(1e-3), bool)
+assert_type(randint(0, 9).contains(3), bool)
+assert_type(loguniform_int(16, 512).contains(32), bool)
+assert_type(choice(["adam", "sgd"]).contains("adam"), bool)
+assert_type(normal(0, 1).contains(0.0), bool)
+assert_type(lognormal(0, 1).contains(1.0), bool)
 space: dict[str, Distribution] = {"lr": loguniform(1e-4, 1e-1), "opt": choice(["adam", "sgd"])}
 r = random(space, 10, seed=0)
 assert_type(r, RandomSource)
@@ -240,3 +266,19 @@ assert_type(grids(), SearchStrategy[GridSource])
 assert_type(manual_sources(), SearchStrategy[ManualSource])
 assert_type(random_sources(), SearchStrategy[RandomSource])
 assert_type(sources(), SearchStrategy[ParamSource])
+
+# metalab.interop: converters from and to other tools, typed although loaded lazily.
+assert_type(from_sklearn({"C": [1, 10], "kernel": ["rbf"]}), GridSource)
+assert_type(from_sklearn([{"C": [1, 10]}, {"kernel": ["rbf"]}]), ParamSource)
+assert_type(from_sklearn({"alpha": np.logspace(-2, 0, 3)}), GridSource)
+assert_type(from_sklearn_distributions({"k": [1, 2]}, 2, seed=0), ParamSource)
+assert_type(to_sklearn(grid(C=[1, 10])), SklearnGrid)
+assert_type(from_optuna({}), dict[str, Distribution])
+index_attr: str = INDEX_ATTR
+assert_type(enqueue(optuna.create_study(), grid(n=[1])), None)
+assert_type(grid_sampler(grid(n=[1, 2])), optuna.samplers.GridSampler)
+assert_type(to_optuna(r), dict[str, optuna.distributions.BaseDistribution])
+assert_type(from_tune({"x": 1}, 1, seed=0), ParamSource)
+assert_type(to_tune(grid(n=[1, 2])), dict[str, Any])
+assert_type(to_tune(r, indices=True), dict[str, Any])
+assert_type(case_of(grid(n=[1, 2]), {INDEX_KEY: 0}), ParamCase)

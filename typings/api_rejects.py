@@ -13,7 +13,9 @@ from __future__ import annotations
 import attrs
 
 import metalab
+import metalab.interop
 from metalab import ParamSource, choice, grid, manual, randint, random, uniform
+from metalab.interop import case_of, from_sklearn, grid_sampler, to_sklearn
 from metalab.manifest import dumps, from_manifest, loads, to_manifest
 
 
@@ -76,3 +78,10 @@ bad: int = g.structured(Config)[0]  # type: ignore[assignment]
 
 # The top-level module's names are all known to the checker, the lazily imported included.
 metalab.Structure  # type: ignore[attr-defined]
+
+# metalab.interop: a param_grid is a dict or a list of dicts, and names are checked.
+from_sklearn(3)  # type: ignore[call-overload]
+to_sklearn({"C": [1]})  # type: ignore[arg-type]
+metalab.interop.from_keras  # type: ignore[attr-defined]
+grid_sampler(manual([{"x": 1}]))  # type: ignore[arg-type]
+case_of(grid(n=[1]), [0])  # type: ignore[arg-type]

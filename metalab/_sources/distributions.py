@@ -197,6 +197,26 @@ def _set(obj: object, **values: object) -> None:
         object.__setattr__(obj, name, value)
 
 
+def _float_member(value: object) -> float | None:
+    """``value`` as the float a continuous law could draw, or None if it cannot be one.
+
+    Draws of continuous laws are floats: as in case equality, ``1`` and ``True`` are not
+    the float ``1.0``. NumPy floats stand for the Python floats they hold.
+    """
+    if isinstance(value, np.floating):
+        value = value.item()
+    if type(value) is not float or not math.isfinite(value):
+        return None
+    return value
+
+
+def _int_member(value: object) -> int | None:
+    """``value`` as the int an integer law could draw, or None (floats and bools are not)."""
+    if isinstance(value, np.integer):
+        value = _item(value)  # a timedelta64 (an np.integer) stays as it is, no int
+    return value if type(value) is int else None
+
+
 @final
 class ScalarCode:
     """The statements that draw parameter ``j`` inside a function generated for a source.
@@ -417,6 +437,15 @@ class FloatGrid:
         """Grid point ``k`` (a Python int below `count`)."""
         return (self.num + k * self.num_step) / self.denom
 
+    def holds(self, value: float, low: float, step: float) -> bool:
+        """Whether ``value`` is one of the points, exactly (the `point` formula's float).
+
+        The nearest ``k`` by float arithmetic is off by at most one from the point's,
+        so its neighbours are checked too.
+        """
+        k = round((value - low) / step)
+        return any(0 <= j < self.count and self.point(j) == value for j in (k - 1, k, k + 1))
+
     def points(self, k: npt.NDArray[Any], out: F64) -> None:
         """Grid points for the integers ``k`` (held as uint64 or float64), into ``out``."""
         np.multiply(k, self.num_step, out=out)
@@ -586,6 +615,26 @@ class Uniform(_Base):
         if self._top is not None:
             np.minimum(out, self._top, out=out)
 
+    def contains(self, value: object) -> bool:
+        """Whether ``value`` is in the law's support: a float in ``[low, high)``, or a grid point.
+
+        Draws are floats, so an int is not contained (as in case equality, ``1`` is not
+        ``1.0``); a pinned law (``low == high``) contains ``low`` only; with ``step``,
+        exactly the grid points below ``high``.
+
+        >>> uniform(0.0, 1.0).contains(0.5), uniform(0.0, 1.0).contains(1.0)
+        (True, False)
+        >>> uniform(0.0, 1.0, step=0.25).contains(0.75), uniform(0.0, 1.0, step=0.25).contains(0.7)
+        (True, False)
+        """
+        x = _float_member(value)
+        if x is None:
+            return False
+        if self._grid is not None and self.step is not None:
+            return self._grid.holds(x, self._lo, float(self.step))
+        hi = float(self.high)
+        return x == self._lo if self._lo == hi else self._lo <= x < hi
+
     def sample_legacy(self, rng: _stdlib_random.Random) -> float:
         """``rng.uniform(low, high)``."""
         if self.step is not None:
@@ -681,6 +730,23 @@ class LogUniform(_Base):
             np.floor(out, out=out)
             np.minimum(out, float(self._grid.count - 1), out=out)
             self._grid.points(out, out)
+
+    def contains(self, value: object) -> bool:
+        """Whether ``value`` is in the law's support: a float in ``[low, high)``, or a grid point.
+
+        As for `Uniform`: floats only, ``low`` alone when pinned, the grid points below
+        ``high`` with ``step``.
+
+        >>> loguniform(1e-4, 1e-1).contains(1e-3), loguniform(1e-4, 1e-1).contains(0.1)
+        (True, False)
+        """
+        x = _float_member(value)
+        if x is None:
+            return False
+        if self._grid is not None and self.step is not None:
+            return self._grid.holds(x, self._lo, float(self.step))
+        hi = float(self.high)
+        return x == self._lo if self._lo == hi else self._lo <= x < hi
 
     def sample_legacy(self, rng: _stdlib_random.Random) -> float:
         """``exp(rng.uniform(log(low), log(high)))``."""
@@ -785,6 +851,14 @@ class Normal(_Gaussian):
         mu, sigma = _check_normal("normal", self.mu, self.sigma)
         _set(self, mu=mu, sigma=sigma)
 
+    def contains(self, value: object) -> bool:
+        """Whether ``value`` is in the law's support: any finite float.
+
+        >>> normal(0.0, 1.0).contains(-3.5), normal(0.0, 1.0).contains(0)
+        (True, False)
+        """
+        return _float_member(value) is not None
+
     def fill(self, stream: Stream, ig: U64, out: F64, work: Work) -> None:
         """The array path: write the draws of a batch of trials into ``out``."""
         self._normal_fill(stream, ig, out, work)
@@ -815,6 +889,15 @@ class LogNormal(_Gaussian):
         """Check the parameters (every draw must be a finite float)."""
         mu, sigma = _check_normal("lognormal", self.mu, self.sigma)
         _set(self, mu=mu, sigma=sigma)
+
+    def contains(self, value: object) -> bool:
+        """Whether ``value`` is in the law's support: a finite float above zero.
+
+        >>> lognormal(0.0, 1.0).contains(2.5), lognormal(0.0, 1.0).contains(0.0)
+        (True, False)
+        """
+        x = _float_member(value)
+        return x is not None and x > 0
 
     def fill(self, stream: Stream, ig: U64, out: F64, work: Work) -> None:
         """The array path: write the draws of a batch of trials into ``out``."""
@@ -874,6 +957,19 @@ class RandInt(_Base):
             np.multiply(offset, np.uint64(self._step), out=offset)
         # Two's-complement wrap-around makes low + offset exact for any int64 range.
         np.add(offset, np.uint64(self.low & MASK64), out=out.view(np.uint64))
+
+    def contains(self, value: object) -> bool:
+        """Whether ``value`` is an int in ``[low, high]`` (both ends) on the ``step`` grid.
+
+        Floats and bools are not contained, even ``3.0``: draws are ints.
+
+        >>> randint(1, 6).contains(6), randint(1, 6).contains(7), randint(1, 6).contains(3.0)
+        (True, False, False)
+        >>> randint(0, 100, step=25).contains(75), randint(0, 100, step=25).contains(70)
+        (True, False)
+        """
+        k = _int_member(value)
+        return k is not None and self.low <= k <= self.high and (k - self.low) % self._step == 0
 
     def sample_legacy(self, rng: _stdlib_random.Random) -> int:
         """``rng.randint(low, high)``."""
@@ -973,6 +1069,15 @@ class LogUniformInt(_Base):
         if self._step != 1:
             out *= self._step
         out += self.low
+
+    def contains(self, value: object) -> bool:
+        """Whether ``value`` is an int in ``[low, high]`` (both ends) on the ``step`` grid.
+
+        >>> loguniform_int(1, 1024).contains(1024), loguniform_int(1, 1024).contains(0)
+        (True, False)
+        """
+        k = _int_member(value)
+        return k is not None and self.low <= k <= self.high and (k - self.low) % self._step == 0
 
     def sample_legacy(self, rng: _stdlib_random.Random) -> int:
         """``int(round(exp(rng.uniform(log(low), log(high)))))``."""
@@ -1167,6 +1272,35 @@ class Choice(_Base):
             wide += np.uint64(options.start & MASK64)
         else:
             out[:] = [options[j] for j in picks.view(np.uint64).tolist()]
+
+    def contains(self, value: object) -> bool:
+        """Whether ``value`` is an option that can be drawn, by metalab's equality of values.
+
+        Values compare as cases do (``1``, ``1.0`` and ``True`` differ; lists are
+        tuples); an option of weight zero is never drawn, so it is not contained, and a
+        value that cannot be a parameter value is not either.
+
+        >>> choice(["adam", "sgd"]).contains("sgd"), choice([1, 2]).contains(1.0)
+        (True, False)
+        >>> choice(["a", "b"], weights=[1, 0]).contains("b")
+        False
+        >>> choice(range(0, 10**12, 2)).contains(10**12 - 2)
+        True
+        """
+        try:
+            x = normalize_value(value, "choice.contains(value)")
+        except ParamError:
+            return False
+        options, weights = self.options, self.weights
+        if isinstance(options, range):
+            if type(x) is not int or x not in options:
+                return False
+            return weights is None or weights[(x - options.start) // options.step] > 0
+        key = encode_value(x)
+        return any(
+            encode_value(option) == key and (weights is None or weights[j] > 0)
+            for j, option in enumerate(options)
+        )
 
     def sample_legacy(self, rng: _stdlib_random.Random) -> ParamValue:
         """``rng.choice(options)``."""
