@@ -162,6 +162,10 @@ class DeriveSource(ParamSource):
         matches = matcher(self, params)
         return (i for i in self.source._indices_of(sub) if matches(i))
 
+    def __reduce__(self) -> tuple[type[DeriveSource], tuple[Any, ...]]:
+        """Pickle the fields; the compiled functions are built again."""
+        return DeriveSource, (self.source, self.names, self.exprs)
+
     def __repr__(self) -> str:
         """``source.derive(name=expr, ...)``."""
         inner = repr(self.source)

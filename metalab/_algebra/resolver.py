@@ -15,13 +15,13 @@ import attrs
 
 from metalab._algebra._expressions import sample_indices
 from metalab._core.intstr import int_to_str
-from metalab._core.values import ParamValue, describe, normalize_mapping
+from metalab._core.values import describe, normalize_mapping
 from metalab._sources.base import Description, ParamSource, Raw
 from metalab.errors import EvaluationError, ParamError
 
 __all__ = ["ResolverSource", "with_resolver"]
 
-Resolver = Callable[[Any, dict[str, ParamValue]], Mapping[str, Any]]
+Resolver = Callable[[Any, dict[str, Any]], Mapping[str, Any]]
 """``resolver(context_meta, params) -> params``: a case's final params from its own."""
 
 _KEY_SAMPLE: Final = 8

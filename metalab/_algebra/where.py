@@ -312,6 +312,10 @@ class WhereSource(ParamSource):
             if k is not None:
                 yield k
 
+    def __reduce__(self) -> tuple[type[WhereSource], tuple[Any, ...]]:
+        """Pickle the fields; the accepted positions are found again on first need."""
+        return WhereSource, (self.source, self.predicates)
+
     def __repr__(self) -> str:
         """``source.where(predicate, ...)``."""
         inner = repr(self.source)
