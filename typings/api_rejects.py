@@ -76,3 +76,9 @@ bad: int = g.structured(Config)[0]  # type: ignore[assignment]
 
 # The top-level module's names are all known to the checker, the lazily imported included.
 metalab.Structure  # type: ignore[attr-defined]
+
+# where takes bool expressions only; derive takes expressions.
+g.where(metalab.col("lr", float) + 1)  # type: ignore[arg-type]
+g.where(True)  # type: ignore[arg-type]
+g.derive(x=1)  # type: ignore[arg-type]
+metalab.col("lr", float).cast(list)  # type: ignore[arg-type]

@@ -10,7 +10,9 @@ rank directory and a look at one 512-bit block of the bitmap.
 `where` pushes predicates down before any scan: a conjunct that reads the keys of one
 factor of a product filters that factor alone, one that spans factors filters only the
 span of factors between them, and a filter over a concatenation filters each part. A
-scan of more than `SCAN_LIMIT` cases is refused when the sweep is defined.
+grid is the product of its axes, so a conjunct that reads some of its axes filters
+those alone. A scan of more than `SCAN_LIMIT` cases is refused when the sweep is
+defined.
 """
 
 # ruff: noqa: SLF001 - a composite drives its parts through the private source protocol
@@ -37,6 +39,7 @@ from metalab._core.intstr import counted, format_count, int_to_str
 from metalab._core.values import describe
 from metalab._expr import Expr, compile_case, evaluate, evaluate_columns
 from metalab._sources.base import Description, KeyScan, KeySets, ParamSource, Raw, bulk
+from metalab._sources.grid import GridSource
 from metalab.errors import ExpressionError, ParamError
 
 if TYPE_CHECKING:
@@ -74,7 +77,7 @@ class _Accepted:
         self.ranks: npt.NDArray[np.int64] | None = None
         self.positions: npt.NDArray[np.int64] | None = None
         if 8 * count <= bitmap_bytes:
-            offsets = np.cumsum([0] + [len(m) for m in masks[:-1]])
+            offsets = np.cumsum([0, *(len(m) for m in masks)])[:-1]
             found = [np.flatnonzero(m) + int(o) for m, o in zip(masks, offsets, strict=True)]
             self.positions = (
                 np.concatenate(found).astype(np.int64) if found else np.zeros(0, np.int64)
@@ -389,7 +392,7 @@ def _reading(conjuncts: list[Expr[Any]]) -> list[Expr[Any]] | None:
     return reading
 
 
-def _filtered(source: ParamSource, conjuncts: list[Expr[Any]]) -> ParamSource:
+def _filtered(source: ParamSource, conjuncts: list[Expr[Any]]) -> ParamSource:  # noqa: PLR0911 - one return per kind of source
     reading = _reading(conjuncts)
     if reading is None:
         return SliceSource.of(source, slice(0, 0))
@@ -397,6 +400,10 @@ def _filtered(source: ParamSource, conjuncts: list[Expr[Any]]) -> ParamSource:
         return source
     if isinstance(source, ProductSource):
         return _product(source, reading)
+    if isinstance(source, GridSource) and _splits(source, reading):
+        # A grid is the product of its axes in the same order (sorted keys, last fastest).
+        axes = [GridSource({key: axis}) for key, axis in source.spec.items()]
+        return _product(ProductSource(axes), reading)
     if isinstance(source, ConcatSource):
         for part in source.parts:
             for conjunct in reading:
@@ -405,6 +412,11 @@ def _filtered(source: ParamSource, conjuncts: list[Expr[Any]]) -> ParamSource:
     if isinstance(source, WhereSource):
         return WhereSource(source.source, source.predicates + tuple(reading))
     return WhereSource(source, tuple(reading))
+
+
+def _splits(source: GridSource, conjuncts: list[Expr[Any]]) -> bool:
+    """Whether some conjunct reads fewer axes than the grid has (filtering them alone)."""
+    return any(len(c.names()) < len(source.spec) for c in conjuncts)
 
 
 def _product(source: ProductSource, conjuncts: list[Expr[Any]]) -> ParamSource:

@@ -267,3 +267,24 @@ class TestLaws:
             assume(False)
         assert source.size == len(expected)
         assert list(source) == expected
+
+
+class TestGridAxes:
+    """A grid is the product of its axes: a predicate on some axes filters them alone."""
+
+    def test_one_axis_of_a_huge_grid(self) -> None:
+        """``grid(a=..., b=range(10**30)).where(col('a') % 7 == 0)`` needs no scan of b."""
+        s = grid(a=range(1000), b=range(10**30)).where(col("a") % 7 == 0)
+        assert s.size == 143 * 10**30
+        assert dict(s[10**30 + 5].params) == {"a": 7, "b": 5}
+
+    def test_same_cases_as_the_scan(self) -> None:
+        """Splitting the grid keeps its cases and their order."""
+        g = grid(a=range(6), b=["x", "y"], c=range(3))
+        s = g.where(col("a") % 2 == 0, col("c") != col("a"))
+        expected = [
+            case
+            for case in g
+            if _number(case.params["a"]) % 2 == 0 and case.params["c"] != case.params["a"]
+        ]
+        assert list(s) == expected
