@@ -17,16 +17,26 @@ from metalab._algebra._expressions import (
     expression,
     sample_indices,
 )
+from metalab._algebra.product import ProductSource
+from metalab._core.codegen import (
+    CASE_NAMESPACE,
+    case_source,
+    compile_functions,
+    name_literal,
+    source_of,
+)
 from metalab._core.values import describe, normalize_key
-from metalab._expr import Expr, compile_case, evaluate_columns, failure
+from metalab._expr import Expr, compile_case, evaluate_columns, expression_code, failure
 from metalab._sources.base import Description, KeyScan, KeySets, ParamSource, Raw
-from metalab.errors import ParamError
+from metalab._sources.grid import GridSource
+from metalab.errors import EvaluationError, ParamError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping
 
     import numpy.typing as npt
 
+    from metalab._core.case import ParamCase
     from metalab._core.values import ParamValue
 
 __all__ = ["DeriveSource"]
@@ -44,6 +54,17 @@ def _key(source: DeriveSource) -> bytes:
     return b"".join(
         name.encode() + b"\0" + e.key() for name, e in zip(source.names, source.exprs, strict=True)
     )
+
+
+def _fast_raw(source: ParamSource) -> Callable[[int], Raw]:
+    """``source.raw``; for a grid, the written-out one a product of it alone compiles.
+
+    A grid's own ``raw`` peels its digits off in a generic loop (its ``_case`` is the
+    written-out one); a derive builds on the dict, so it takes the product's.
+    """
+    if isinstance(source, GridSource):
+        return ProductSource([source]).raw
+    return source.raw
 
 
 @final
@@ -75,6 +96,9 @@ class DeriveSource(ParamSource):
         init=False, eq=False, repr=False
     )
     _keys: tuple[str, ...] = attrs.field(init=False, eq=False, repr=False)
+    _compiled_cache: tuple[Callable[[int], Raw], Callable[[int], ParamCase]] | None = attrs.field(
+        init=False, eq=False, repr=False
+    )
 
     def __attrs_post_init__(self) -> None:
         """Check every name and expression against the source, on a sample of its cases."""
@@ -98,6 +122,7 @@ class DeriveSource(ParamSource):
         object.__setattr__(self, "_structure", _key(self))
         object.__setattr__(self, "_functions", tuple(map(compile_case, self.exprs)))
         object.__setattr__(self, "_keys", tuple(sorted(known)))
+        object.__setattr__(self, "_compiled_cache", None)
         for i in sample_indices(self.source.size):
             params, _ = self.source.raw(i)
             for name, expr, fn in zip(self.names, self.exprs, self._functions, strict=True):
@@ -113,17 +138,63 @@ class DeriveSource(ParamSource):
         """The source's names and the derived ones, sorted."""
         return self._keys
 
+    def _compiled(self) -> tuple[Callable[[int], Raw], Callable[[int], ParamCase]]:
+        """``raw(i)`` and ``case(i)`` written out: the parent's case, then each expression.
+
+        For ``grid(...).derive(head_dim=col("width") // col("heads"))`` the case reads::
+
+            p, t = r(i)
+            p['head_dim'] = (p['width'] // p['heads'])
+            m = {'head_dim': p['head_dim'], 'heads': p['heads'], 'width': p['width']} if ...
+
+        so a lookup runs no generic loop (see `metalab._expr.expression_code`).
+        """
+        compiled = self._compiled_cache
+        if compiled is not None:
+            return compiled
+        namespace: dict[str, Any] = {**CASE_NAMESPACE, "r": _fast_raw(self.source)}
+        lines = ["    p, t = r(i)\n"]
+        for name, expr in zip(self.names, self.exprs, strict=True):
+            lines.append(f"    p[{name_literal(name)}] = {expression_code(expr, 'p', namespace)}\n")
+        ordered = ", ".join(f"{name_literal(k)}: p[{name_literal(k)}]" for k in self._keys)
+        merge = (
+            f"    m = {{{ordered}}} if len(p) == {len(self._keys)} else dict(sorted(p.items()))\n"
+        )
+        body = "".join(lines) + merge
+        text = (
+            f"def raw(i):\n{body}    return m, t\n"
+            f"def case(i):\n{body}{case_source('m', 't', 'None', '    ')}    return case\n"
+        )
+        compile_functions(text, namespace, "derive")
+        compiled = (namespace["raw"], namespace["case"])
+        object.__setattr__(self, "_compiled_cache", compiled)
+        return compiled
+
+    def _generated_code(self) -> str:
+        return source_of(*self._compiled())
+
+    def _explain(self, i: int) -> EvaluationError:
+        """The error of the first expression that fails on case ``i``."""
+        params, _ = self.source.raw(i)
+        for expr, fn, name in zip(self.exprs, self._functions, self.names, strict=True):
+            try:
+                params[name] = fn(params)
+            except ERRORS:
+                return failure(expr, params, i)
+        msg = f"case {i} of {self!r} failed, but not when computed again"  # pragma: no cover
+        return EvaluationError(msg)  # pragma: no cover
+
     def raw(self, i: int) -> Raw:
-        params, tags = self.source.raw(i)
-        step = 0
-        functions = self._functions
         try:
-            while step < len(functions):
-                params[self.names[step]] = functions[step](params)
-                step += 1
+            return (self._compiled_cache or self._compiled())[0](i)
         except ERRORS:
-            raise failure(self.exprs[step], params, i) from None
-        return dict(sorted(params.items())), tags
+            raise self._explain(i) from None
+
+    def _case(self, i: int) -> ParamCase:
+        try:
+            return (self._compiled_cache or self._compiled())[1](i)
+        except ERRORS:
+            raise self._explain(i) from None
 
     def describe(self) -> Description:
         """A ``derive`` node: one line per derived parameter, with its expression."""

@@ -2,10 +2,10 @@
 
 The accepted positions are found on first need, by one vectorized pass over the
 source's ``columns()`` in blocks of `BLOCK` cases, and kept compactly (`_Accepted`):
-as a bitmap with a rank directory (about 1.1 bits per source case) or as the sorted
+as a bitmap with a rank directory (at most 2 bits per source case) or as the sorted
 positions themselves (8 bytes per accepted case), whichever is smaller. Case ``i`` is
-the ``i``-th accepted position: O(1) from the positions, or a binary search of the
-rank directory and a look at one 512-bit block of the bitmap.
+the ``i``-th accepted position: O(1) from the positions, or from a sampled select
+index over the bitmap (O(1) on most data, O(log n) at worst; see `_Accepted`).
 
 `where` pushes predicates down before any scan: a conjunct that reads the keys of one
 factor of a product filters that factor alone, one that spans factors filters only the
@@ -19,6 +19,7 @@ defined.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from typing import TYPE_CHECKING, Any, ClassVar, Final, final
 
 import attrs
@@ -58,50 +59,90 @@ SCAN_LIMIT: Final = 10**9
 BLOCK: Final = 1 << 18
 """Source cases per block of the scan: columns of this many cases at a time."""
 
-_WORD_BITS: Final = 512
-"""Bits per block of the bitmap's rank directory (one count per 64 bytes)."""
-
 _DIGEST_PERSON: Final = b"metalab.where.v1"
 
 
-class _Accepted:
-    """The accepted positions of a scan, as a bitmap with ranks or as a sorted array."""
+_POPCOUNT: Final = tuple(b.bit_count() for b in range(256))
+_SELECT: Final = tuple(tuple(bit for bit in range(8) if b >> bit & 1) for b in range(256))
+"""For each byte value: its set bits, lowest first (the in-word step of `_Accepted.select`)."""
 
-    __slots__ = ("bits", "count", "positions", "ranks")
+_SAMPLE: Final = 64
+"""Every this many accepted cases, the bitmap word holding one is recorded."""
+
+_SCAN_WORDS: Final = 8
+"""Words walked from a sample before `_Accepted.select` bisects instead."""
+
+
+class _Accepted:
+    """The accepted positions of a scan, as a bitmap with ranks or as a sorted array.
+
+    The bitmap (1 bit per source case) comes with the number of accepted cases before
+    each 64-bit word (uint32: the scan limit keeps counts below 2**32; half a bit per
+    case) and, for every 64th accepted case, the word that holds it (at most half a bit
+    per case more): ``select(k)`` starts at the sample's word and walks a few words,
+    bisecting when the walk is long, so a lookup is O(1) on most data and O(log n) at
+    worst, in plain Python (a NumPy call per lookup cost more than the rest of it).
+    """
+
+    __slots__ = ("_bytes", "_ranks", "_samples", "bits", "count", "positions", "ranks")
 
     def __init__(self, masks: Sequence[npt.NDArray[np.bool_]], size: int) -> None:
         count = int(sum(int(m.sum()) for m in masks))
         self.count = count
-        bitmap_bytes = (size + 7) // 8 + 8 * (size // _WORD_BITS + 1)
+        bitmap_bytes = (size + 7) // 8 + 4 * (size // 64 + 1) + 4 * (count // _SAMPLE + 1)
         self.bits: npt.NDArray[np.uint8] | None = None
-        self.ranks: npt.NDArray[np.int64] | None = None
+        self.ranks: npt.NDArray[np.uint32] | None = None
         self.positions: npt.NDArray[np.int64] | None = None
+        self._bytes: memoryview | None = None
+        self._ranks: memoryview | None = None
+        self._samples: memoryview | None = None
         if 8 * count <= bitmap_bytes:
             offsets = np.cumsum([0, *(len(m) for m in masks)])[:-1]
             found = [np.flatnonzero(m) + int(o) for m, o in zip(masks, offsets, strict=True)]
             self.positions = (
                 np.concatenate(found).astype(np.int64) if found else np.zeros(0, np.int64)
             )
-        else:
-            mask = np.concatenate(masks) if masks else np.zeros(0, np.bool_)
-            padded = -len(mask) % _WORD_BITS
-            bits = np.packbits(
-                np.concatenate([mask, np.zeros(padded, np.bool_)]), bitorder="little"
-            )
-            per_word = np.unpackbits(bits, bitorder="little").reshape(-1, _WORD_BITS).sum(axis=1)
-            self.bits = bits
-            self.ranks = np.concatenate([[0], np.cumsum(per_word)]).astype(np.int64)
+            return
+        mask = np.concatenate(masks)
+        padded = np.concatenate([mask, np.zeros(-len(mask) % 64, np.bool_)])
+        bits = np.packbits(padded, bitorder="little")
+        per_word = padded.reshape(-1, 64).sum(axis=1)
+        ranks = np.concatenate([[0], np.cumsum(per_word)]).astype(np.uint32)
+        samples = np.searchsorted(ranks, np.arange(0, count, _SAMPLE), side="right") - 1
+        self.bits = bits
+        self.ranks = ranks
+        self._bytes = bits.data
+        self._ranks = ranks.data
+        self._samples = samples.astype(np.uint32).data
 
     def select(self, k: int) -> int:
         """The source position of accepted case ``k``."""
         if self.positions is not None:
             return int(self.positions[k])
-        assert self.ranks is not None
-        assert self.bits is not None
-        word = int(np.searchsorted(self.ranks, k, side="right")) - 1
-        chunk = self.bits[word * 64 : (word + 1) * 64]
-        ones = np.flatnonzero(np.unpackbits(chunk, bitorder="little"))
-        return word * _WORD_BITS + int(ones[k - int(self.ranks[word])])
+        ranks, data, samples = self._ranks, self._bytes, self._samples
+        assert ranks is not None
+        assert data is not None
+        assert samples is not None
+        word = samples[k // _SAMPLE]
+        steps = 0
+        while ranks[word + 1] <= k:
+            word += 1
+            steps += 1
+            if steps == _SCAN_WORDS:
+                following = k // _SAMPLE + 1
+                stop = samples[following] + 1 if following < len(samples) else len(ranks) - 1
+                word = bisect_right(ranks, k, word, stop) - 1
+                break
+        k -= ranks[word]
+        offset = word * 8
+        for byte in data[offset : offset + 8]:
+            ones = _POPCOUNT[byte]
+            if k < ones:
+                return offset * 8 + _SELECT[byte][k]
+            k -= ones
+            offset += 1
+        msg = "the accepted positions are inconsistent"  # pragma: no cover
+        raise AssertionError(msg)  # pragma: no cover
 
     def select_many(self, ks: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
         """The source positions of many accepted cases at once."""
@@ -116,12 +157,12 @@ class _Accepted:
             hit = k < len(self.positions) and int(self.positions[k]) == position
             return k if hit else None
         assert self.ranks is not None
-        assert self.bits is not None
-        word, bit = divmod(position, _WORD_BITS)
-        flags = np.unpackbits(self.bits[word * 64 : (word + 1) * 64], bitorder="little")
-        if not flags[bit]:
+        assert self._bytes is not None
+        word, bit = divmod(position, 64)
+        chunk = int.from_bytes(self._bytes[word * 8 : word * 8 + 8], "little")
+        if not chunk >> bit & 1:
             return None
-        return int(self.ranks[word]) + int(flags[:bit].sum())
+        return int(self.ranks[word]) + (chunk & ((1 << bit) - 1)).bit_count()
 
     def blocks(self, start: int = 0) -> Iterator[npt.NDArray[np.int64]]:
         """The accepted source positions from accepted index ``start`` on, in blocks."""
@@ -135,7 +176,7 @@ class _Accepted:
         for lo in range(0, len(self.bits), step):
             flags = np.unpackbits(self.bits[lo : lo + step], bitorder="little")
             found = np.flatnonzero(flags).astype(np.int64) + lo * 8
-            first = int(self.ranks[lo * 8 // _WORD_BITS])
+            first = int(self.ranks[lo // 8])
             if first + len(found) > start:
                 yield found[max(0, start - first) :]
 

@@ -6,7 +6,13 @@ This layer sits below the sources, so that random spaces and distributions can h
 expressions too.
 """
 
-from metalab._expr.evaluate import compile_case, evaluate, evaluate_columns, failure
+from metalab._expr.evaluate import (
+    compile_case,
+    evaluate,
+    evaluate_columns,
+    expression_code,
+    failure,
+)
 from metalab._expr.nodes import (
     Binary,
     Call,
@@ -48,6 +54,7 @@ __all__ = [
     "compile_case",
     "evaluate",
     "evaluate_columns",
+    "expression_code",
     "failure",
     "fmt",
     "if_else",

@@ -47,7 +47,7 @@ if TYPE_CHECKING:
 
     import numpy.typing as npt
 
-__all__ = ["compile_case", "evaluate", "evaluate_columns", "failure"]
+__all__ = ["compile_case", "evaluate", "evaluate_columns", "expression_code", "failure"]
 
 _POW_BITS: Final = 1 << 20
 """An int power whose result would exceed about this many bits is refused (a manifest
@@ -189,6 +189,91 @@ def compile_case(expr: Expr[Any]) -> Callable[[Mapping[str, ParamValue]], Any]: 
     raise ExpressionError(msg)
 
 
+_CODE_FUNCTIONS: Final[dict[str, Any]] = {
+    "_pow": _pow,
+    "_and": _and,
+    "_or": _or,
+    "_not": _not,
+    "_bool": _bool,
+    "_clip": _clip,
+    "_round": round,
+    "_min": min,
+    "_max": max,
+    **{f"_{op}": fn for op, fn in _UNARY.items() if op not in ("neg", "not")},
+    **{f"_cast_{to}": _cast(to) for to in CASTS},
+}
+"""The functions `expression_code` text calls, bound in the generated namespace."""
+
+_INLINE: Final = frozenset(
+    {"add", "sub", "mul", "truediv", "floordiv", "mod", "eq", "ne", "lt", "le", "gt", "ge"}
+)
+
+
+def expression_code(expr: Expr[Any], params: str, namespace: dict[str, Any]) -> str:  # noqa: C901
+    """Python text computing ``expr`` from the dict named ``params``, as `compile_case` does.
+
+    Generated code writes the operators inline (``p['width'] // p['heads']``) and calls
+    the same functions as `compile_case` for the rest, so the values are the same; names
+    enter the text only through `name_literal`, constants are bound in ``namespace``.
+    """
+    from metalab._core.codegen import name_literal
+
+    namespace.update(_CODE_FUNCTIONS)
+
+    def text(node: Expr[Any]) -> str:  # noqa: C901, PLR0911
+        if isinstance(node, Col):
+            return f"{params}[{name_literal(node.name)}]"
+        if isinstance(node, Lit | IsIn | Fmt):
+            constant = f"_c{len(namespace)}"
+            namespace[constant] = (
+                node.value
+                if isinstance(node, Lit)
+                else node.values
+                if isinstance(node, IsIn)
+                else node.template
+            )
+            if isinstance(node, IsIn):
+                return f"({text(node.arg)} in {constant})"
+            if isinstance(node, Fmt):
+                return f"{constant}.format_map({params})"
+            return constant
+        if isinstance(node, Binary):
+            if node.op in _INLINE:
+                symbol = {
+                    "add": "+",
+                    "sub": "-",
+                    "mul": "*",
+                    "truediv": "/",
+                    "floordiv": "//",
+                    "mod": "%",
+                    "eq": "==",
+                    "ne": "!=",
+                    "lt": "<",
+                    "le": "<=",
+                    "gt": ">",
+                    "ge": ">=",
+                }[node.op]
+                return f"({text(node.left)} {symbol} {text(node.right)})"
+            return f"_{node.op}({text(node.left)}, {text(node.right)})"
+        if isinstance(node, Unary):
+            if node.op == "neg":
+                return f"(-{text(node.arg)})"
+            return f"_{node.op}({text(node.arg)})"
+        if isinstance(node, Call):
+            args = [text(a) for a in node.args]
+            if node.op == "if_else":
+                return f'({args[1]} if _bool({args[0]}, "if_else\'s condition") else {args[2]})'
+            return f"_{node.op}({', '.join(args)})"
+        if isinstance(node, Round):
+            return f"_round({text(node.arg)}, {int(node.ndigits)})"
+        if isinstance(node, Cast):
+            return f"_cast_{node.to}({text(node.arg)})"
+        msg = f"{type(node).__name__} is not an expression metalab knows"
+        raise ExpressionError(msg)
+
+    return text(expr)
+
+
 def failure(expr: Expr[Any], params: Mapping[str, ParamValue], index: int) -> EvaluationError:
     """The error for ``expr`` failing on case ``index``, naming the part that failed."""
     part, error = _failing_part(expr, params)
@@ -292,7 +377,10 @@ def evaluate_columns(
         count = len(columns[names[0]])
     if positions is None:
         positions = np.arange(count, dtype=np.int64)
-    return _vec(expr, _Columns(columns, count, positions, expr))
+    # NumPy's warnings (a float overflow to inf) are Python's silent results; the fast
+    # paths are taken only where the values are Python's, checked on the data.
+    with np.errstate(all="ignore"):
+        return _vec(expr, _Columns(columns, count, positions, expr))
 
 
 def _kind(a: npt.NDArray[Any]) -> str:

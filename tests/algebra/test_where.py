@@ -89,6 +89,18 @@ class TestWhere:
         assert dense[12345].params["a"] == 24690
         assert dense.index_of({"a": 24690}) == 12345
 
+    def test_a_bitmap_with_a_long_gap_selects_every_case(self) -> None:
+        """Lookups across a long run of rejected cases find the right positions."""
+        s = grid(a=range(200_000)).where((col("a") < 50_000) | (col("a") % 1000 == 7))
+        assert isinstance(s, WhereSource)
+        assert s._accepted.bits is not None
+        expected = [*range(50_000), *range(50_007, 200_000, 1000)]
+        assert s.size == len(expected)
+        for k in [0, 63, 64, 49_999, 50_000, 50_001, len(expected) - 1]:
+            assert s[k].params["a"] == expected[k]
+            assert s.index_of({"a": expected[k]}) == k
+        assert s.columns()["a"].tolist() == expected
+
     def test_scans_in_bounded_blocks_on_first_need(self, monkeypatch: pytest.MonkeyPatch) -> None:
         """Defining it reads only a sample; the scan asks columns of at most BLOCK rows."""
         calls: list[int] = []
