@@ -17,7 +17,7 @@ from metalab._algebra._expressions import (
     expression,
     sample_indices,
 )
-from metalab._algebra.product import ProductSource
+from metalab._algebra.product import ProductSource, _block_digits, _blocks
 from metalab._core.codegen import (
     CASE_NAMESPACE,
     case_source,
@@ -26,9 +26,9 @@ from metalab._core.codegen import (
     source_of,
 )
 from metalab._core.values import describe, normalize_key
-from metalab._expr import Expr, compile_case, evaluate_columns, expression_code, failure
+from metalab._expr import Expr, Fmt, compile_case, evaluate_columns, expression_code, failure
 from metalab._sources.base import Description, KeyScan, KeySets, ParamSource, Raw
-from metalab._sources.grid import GridSource
+from metalab._sources.grid import GridSource, range_len
 from metalab.errors import EvaluationError, ParamError
 
 if TYPE_CHECKING:
@@ -65,6 +65,40 @@ def _fast_raw(source: ParamSource) -> Callable[[int], Raw]:
     if isinstance(source, GridSource):
         return ProductSource([source]).raw
     return source.raw
+
+
+def _grid_body(source: DeriveSource, namespace: dict[str, Any]) -> str | None:
+    """Over a grid, the case's values as locals: its digits, then each expression.
+
+    One dict is built, in key order, instead of the grid's dict and then the merged one;
+    a template (``fmt``) reads the whole params dict, so it takes the general way.
+    """
+    grid = source.source
+    assert isinstance(grid, GridSource)
+    if any(isinstance(node, Fmt) for expr in source.exprs for node in _nodes(expr)):
+        return None
+    axes = list(grid.spec.items())
+    if not axes:
+        return None
+    local = {key: f"v{j}" for j, (key, _) in enumerate(axes)}
+    sizes = [range_len(a) if isinstance(a, range) else len(a) for _, a in axes]
+    lines = _block_digits(_blocks(sizes), namespace)
+    for j, (key, axis) in enumerate(axes):
+        namespace[f"a{j}"] = axis
+        lines.append(f"{local[key]} = a{j}[d{j}]")
+    for k, (name, expr) in enumerate(zip(source.names, source.exprs, strict=True)):
+        code = expression_code(expr, "", namespace, local.__getitem__)
+        local[name] = f"x{k}"
+        lines.append(f"x{k} = {code}")
+    ordered = ", ".join(f"{name_literal(key)}: {local[key]}" for key in source.keys)
+    lines += ["t = ()", f"m = {{{ordered}}}"]
+    return "".join(f"    {line}\n" for line in lines)
+
+
+def _nodes(expr: Expr[Any]) -> Iterator[Expr[Any]]:
+    yield expr
+    for child in expr.children():
+        yield from _nodes(child)
 
 
 @final
@@ -153,14 +187,18 @@ class DeriveSource(ParamSource):
         if compiled is not None:
             return compiled
         namespace: dict[str, Any] = {**CASE_NAMESPACE, "r": _fast_raw(self.source)}
-        lines = ["    p, t = r(i)\n"]
-        for name, expr in zip(self.names, self.exprs, strict=True):
-            lines.append(f"    p[{name_literal(name)}] = {expression_code(expr, 'p', namespace)}\n")
-        ordered = ", ".join(f"{name_literal(k)}: p[{name_literal(k)}]" for k in self._keys)
-        merge = (
-            f"    m = {{{ordered}}} if len(p) == {len(self._keys)} else dict(sorted(p.items()))\n"
-        )
-        body = "".join(lines) + merge
+        body = _grid_body(self, namespace) if isinstance(self.source, GridSource) else None
+        if body is None:
+            lines = ["    p, t = r(i)\n"]
+            for name, expr in zip(self.names, self.exprs, strict=True):
+                code = expression_code(expr, "p", namespace)
+                lines.append(f"    p[{name_literal(name)}] = {code}\n")
+            ordered = ", ".join(f"{name_literal(k)}: p[{name_literal(k)}]" for k in self._keys)
+            merge = (
+                f"    m = {{{ordered}}} if len(p) == {len(self._keys)} "
+                "else dict(sorted(p.items()))\n"
+            )
+            body = "".join(lines) + merge
         text = (
             f"def raw(i):\n{body}    return m, t\n"
             f"def case(i):\n{body}{case_source('m', 't', 'None', '    ')}    return case\n"

@@ -209,12 +209,18 @@ _INLINE: Final = frozenset(
 )
 
 
-def expression_code(expr: Expr[Any], params: str, namespace: dict[str, Any]) -> str:  # noqa: C901
+def expression_code(  # noqa: C901
+    expr: Expr[Any],
+    params: str,
+    namespace: dict[str, Any],
+    column: Callable[[str], str] | None = None,
+) -> str:
     """Python text computing ``expr`` from the dict named ``params``, as `compile_case` does.
 
     Generated code writes the operators inline (``p['width'] // p['heads']``) and calls
     the same functions as `compile_case` for the rest, so the values are the same; names
     enter the text only through `name_literal`, constants are bound in ``namespace``.
+    ``column`` gives the text reading a parameter (default: ``params[name]``).
     """
     from metalab._core.codegen import name_literal
 
@@ -222,7 +228,7 @@ def expression_code(expr: Expr[Any], params: str, namespace: dict[str, Any]) -> 
 
     def text(node: Expr[Any]) -> str:  # noqa: C901, PLR0911
         if isinstance(node, Col):
-            return f"{params}[{name_literal(node.name)}]"
+            return column(node.name) if column else f"{params}[{name_literal(node.name)}]"
         if isinstance(node, Lit | IsIn | Fmt):
             constant = f"_c{len(namespace)}"
             namespace[constant] = (
