@@ -300,3 +300,44 @@ class TestGridAxes:
             if _number(case.params["a"]) % 2 == 0 and case.params["c"] != case.params["a"]
         ]
         assert list(s) == expected
+
+
+class TestComposition:
+    """Filters and derives compose with sums, products, slices, shards and each other."""
+
+    def test_shards_and_sums(self) -> None:
+        """Shards of a filter partition it; a sum of filters is their cases in turn."""
+        s = grid(a=range(100)).where(col("a") % 3 == 0)
+        shards = [list(s.shard(k, 3)) for k in range(3)]
+        assert [c for shard in shards for c in shard] == list(s)
+        both = s + grid(a=range(5)).where(col("a") > 2)
+        assert [c.params["a"] for c in both][-3:] == [99, 3, 4]
+
+    def test_derive_then_where_then_product(self) -> None:
+        """A filter over a derived parameter, crossed with a grid, indexes like the list."""
+        s = grid(w=[64, 96, 128], h=[4, 6]).derive(d=col("w") // col("h")).where(col("d") > 16)
+        crossed = s * grid(seed=range(3))
+        cases = list(crossed)
+        assert crossed.size == len(cases) == 3 * s.size
+        assert [crossed[i] for i in range(crossed.size)] == cases
+
+
+class TestNoEnumeration:
+    """Columns and scans are vectorized: no per-case lookups of the parent."""
+
+    def test_the_scan_and_columns_call_no_per_case_lookup(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Once defined, a where's size and a derive's columns never call raw or _case."""
+        g = grid(a=range(5000), b=range(3))
+        s = g.where(col("a") % 7 == col("b"))
+        d = g.derive(c=col("a") * col("b"))
+
+        def refuse(self: object, i: int) -> object:
+            msg = f"a per-case lookup of case {i} of {type(self).__name__}"
+            raise AssertionError(msg)
+
+        monkeypatch.setattr(type(g), "raw", refuse)
+        monkeypatch.setattr(type(g), "_case", refuse)
+        assert s.size == len([1 for a in range(5000) for b in range(3) if a % 7 == b])
+        assert d.columns()["c"].tolist() == [a * b for a in range(5000) for b in range(3)]
