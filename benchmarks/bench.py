@@ -337,6 +337,72 @@ def composite_comparisons() -> list[Comparison]:
     ]
 
 
+# -- 9: derived parameters and constraints -------------------------------------------
+WHERE_SPEC: dict[str, list[Any]] = {**GRID_SPEC, "width": list(range(16, 16016, 16))}
+"""A 10,000,000-case grid of 4 parameters (10 x 10 x 100 x 1000)."""
+
+
+def expression_comparisons(spec: dict[str, list[Any]] | None = None) -> list[Comparison]:
+    """Target 9: building a where, indexing a filtered grid, indexing a derive.
+
+    The where's predicate reads all four parameters, so it is one scan of the grid (no
+    push-down); the baseline evaluates the same predicate by hand over the grid's own
+    ``columns()``. Both sides keep their result (the accepted positions).
+    """
+    spec = spec or WHERE_SPEC
+    g = grid(**spec)
+    col = metalab.col
+    predicate = ((col("width") + col("depth")) % 7 == 0) | (
+        (col("lr") < 1e-3) & (col("activation") != "relu")
+    )
+
+    def numpy_where() -> object:
+        c = g.columns()
+        return np.flatnonzero(
+            ((c["width"] + c["depth"]) % 7 == 0) | ((c["lr"] < 1e-3) & (c["activation"] != "relu"))
+        )
+
+    def build_where() -> object:
+        filtered = g.where(predicate)
+        assert filtered.size > 0
+        return filtered
+
+    filtered = g.where(predicate)
+    rng = random.Random(9)
+    lookups = [rng.randrange(filtered.size) for _ in range(50_000)]
+    plain = [rng.randrange(g.size) for _ in range(50_000)]
+    derived = g.derive(head=col("width") // (col("depth") + 1), scaled=col("lr") * 10)
+    return [
+        Comparison(
+            "9a",
+            f"build a `where` over a {g.size:,}-case 4-parameter grid",
+            "hand-written NumPy over `columns()` (`np.flatnonzero`)",
+            build_where,
+            numpy_where,
+            2.0,
+            3,
+        ),
+        Comparison(
+            "9b",
+            "50,000 random lookups of a filtered grid",
+            "50,000 random lookups of the plain grid",
+            lambda: [filtered[i] for i in lookups],
+            lambda: [g[i] for i in plain],
+            2.0,
+            7,
+        ),
+        Comparison(
+            "9c",
+            "50,000 random lookups of a grid with 2 derived parameters",
+            "50,000 random lookups of the plain grid",
+            lambda: [derived[i] for i in plain],
+            lambda: [g[i] for i in plain],
+            1.5,
+            7,
+        ),
+    ]
+
+
 # -- 7, 8: memory and import time, in fresh interpreters ------------------------------
 _RSS_SCRIPT = textwrap.dedent(
     """
@@ -772,7 +838,8 @@ def main(argv: list[str] | None = None) -> int:
 def _measure(rounds: int, quick: bool) -> dict[str, Any]:
     """Run the suite ``rounds`` times; the results."""
     scale = 0.4 if quick else 1.0
-    batches = [build() for build in (grid_comparisons, random_comparisons, composite_comparisons)]
+    builders = (grid_comparisons, random_comparisons, composite_comparisons, expression_comparisons)
+    batches = [build() for build in builders]
     comparisons = [comp for batch in batches for comp in batch]
     figures: dict[str, Figure] = {}
     for number in range(1, rounds + 1):

@@ -8,6 +8,8 @@ and also from the builtin exception a caller would naturally catch (``ValueError
 __all__ = [
     "CaseIndexError",
     "CaseNotFoundError",
+    "EvaluationError",
+    "ExpressionError",
     "IndexTypeError",
     "ManifestError",
     "MetalabError",
@@ -68,4 +70,19 @@ class MissingExtraError(MetalabError, ImportError):
 
     The message names the optional extra that installs it, e.g.
     ``pip install '.[optuna]'`` in a metalab checkout.
+    """
+
+
+class ExpressionError(ParamError):
+    """An expression is malformed or does not fit its source: raised when it is built or used.
+
+    The message names the expression: a column the source does not have, a type clash
+    its values rule out (``col("model") + 1`` where ``model`` is a str), ``bool(expr)``.
+    """
+
+
+class EvaluationError(MetalabError, ArithmeticError):
+    """An expression failed on one case (a division by zero, the log of a negative number).
+
+    The message names the expression and the index of the case.
     """

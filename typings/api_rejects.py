@@ -85,3 +85,9 @@ to_sklearn({"C": [1]})  # type: ignore[arg-type]
 metalab.interop.from_keras  # type: ignore[attr-defined]
 grid_sampler(manual([{"x": 1}]))  # type: ignore[arg-type]
 case_of(grid(n=[1]), [0])  # type: ignore[arg-type]
+
+# where takes bool expressions only; derive takes expressions.
+g.where(metalab.col("lr", float) + 1)  # type: ignore[arg-type]
+g.where(True)  # type: ignore[arg-type]
+g.derive(x=1)  # type: ignore[arg-type]
+metalab.col("lr", float).cast(list)  # type: ignore[arg-type]

@@ -25,7 +25,12 @@ Hand-written code remains only where the JSON layout differs from the fields:
 - the tag check before a union dispatches (`_tagged`), for messages that say which
   types exist (and that a distribution's tag is no source's);
 - per-field checks stricter than the field's type (a size is a non-negative int, a
-  grid axis a non-empty array or a range), passed as overrides to `_generate`.
+  grid axis a non-empty array or a range), passed as overrides to `_generate`;
+- WhereSource: its node records ``total_cases`` and the ``digest`` of the accepted
+  positions, keys that are no field, checked against the scan when it is read.
+
+Expressions (`metalab._expr`) are a third tagged union, of plain data: each node names
+its operation, and reading one never evaluates or imports anything.
 """
 
 from __future__ import annotations
@@ -62,14 +67,17 @@ from cattrs.strategies import configure_tagged_union
 
 from metalab._algebra import (
     ConcatSource,
+    DeriveSource,
     ProductSource,
     ReplicateSource,
     ShuffledSource,
     SliceSource,
+    WhereSource,
     ZipSource,
 )
 from metalab._core.intstr import int_to_str, parse_int
 from metalab._core.values import FrozenDict, FrozenParams, ParamValue, is_integer, normalize_value
+from metalab._expr import EXPRESSION_TYPES, Expr
 from metalab._sources.base import ParamSource
 from metalab._sources.distributions import DISTRIBUTIONS, Distribution
 from metalab._sources.grid import GridSource, range_len
@@ -127,6 +135,8 @@ SOURCE_TYPES: Final[tuple[type[ParamSource], ...]] = (
     ProductSource,
     SliceSource,
     ShuffledSource,
+    DeriveSource,
+    WhereSource,
 )
 """Every source class a manifest can hold: the one place a new source type is registered."""
 
@@ -468,7 +478,13 @@ def _params(value: Any, _: object = None) -> ParamValue:
 
 
 def _plain(value: Any) -> Any:
-    """A parameter value as JSON-ready data: tuples become lists, mappings dicts."""
+    """A parameter value as JSON-ready data: tuples become lists, mappings dicts.
+
+    The tuples of expressions a node holds (its ``args``, a derive's ``exprs``) come
+    here too, as every tuple does: each expression is written by its own hook.
+    """
+    if isinstance(value, Expr):
+        return converter.unstructure(value, Expr)
     if isinstance(value, tuple):
         return [_plain(v) for v in value]
     if isinstance(value, Mapping):
@@ -793,17 +809,30 @@ def _generated(  # noqa: PLR0913, PLR0917 - `_generate`'s arguments, deferred
             found.extend(_problems(error))
         if found:
             _raise(sorted(found, key=_node_first))
-        if "total_cases" in data and "total_cases" in extras:
-            total = _at("total_cases", _size, data["total_cases"])
-            if total != built.size:
-                msg = (
-                    f"the manifest says {_show(total)} cases, but its definition gives "
-                    f"{_show(built.size)}"
-                )
-                raise _PathError(msg, "total_cases")
+        _check_recorded(data, extras, built)
         return built
 
     return structure
+
+
+def _check_recorded(data: Mapping[str, Any], extras: tuple[str, ...], built: Any) -> None:
+    """A node's record of its size (and accepted cases) must match what it builds."""
+    if "total_cases" in data and "total_cases" in extras:
+        total = _at("total_cases", _size, data["total_cases"])
+        if total != built.size:
+            msg = (
+                f"the manifest says {_show(total)} cases, but its definition gives "
+                f"{_show(built.size)}"
+            )
+            raise _PathError(msg, "total_cases")
+    if "digest" in data and "digest" in extras:
+        recorded = _at("digest", _str, data["digest"])
+        if recorded != built.accepted_digest():
+            msg = (
+                "the manifest's digest of the accepted cases differs from the one its "
+                "definition gives: the predicates now accept other cases"
+            )
+            raise _PathError(msg, "digest")
 
 
 # -- unions: the "type" of a node picks its class ------------------------------------------
@@ -871,6 +900,24 @@ def _source(conv: cattrs.Converter, node: Any, _: object = None) -> ParamSource:
     finally:
         _VERSIONED.reset(token)
     return source
+
+
+_EXPRESSION_TAGS: Final = {cls.manifest_type: cls for cls in EXPRESSION_TYPES}
+
+
+def _is_expression(t: Any) -> bool:
+    return t is Expr or get_origin(t) is Expr
+
+
+def _expression(conv: cattrs.Converter, node: Any, _: object = None) -> Expr[Any]:
+    _tagged(node, _EXPRESSION_TAGS, "expression", dict.fromkeys(_source_tags(), "source"))
+    expr: Expr[Any] = conv.structure(node, _union(EXPRESSION_TYPES))
+    return expr
+
+
+def _unstructure_expression(conv: cattrs.Converter, expr: Expr[Any]) -> dict[str, Any]:
+    out: dict[str, Any] = conv.unstructure(expr, _union(EXPRESSION_TYPES))
+    return out
 
 
 def _union(classes: tuple[type[Any], ...]) -> Any:
@@ -942,6 +989,9 @@ def _unstructure_distribution(conv: cattrs.Converter, dist: Distribution) -> dic
 
 
 def _unstructure_source(conv: cattrs.Converter, source: ParamSource) -> dict[str, Any]:
+    refusal = getattr(type(source), "no_manifest", None)
+    if isinstance(refusal, str):
+        raise UnsupportedOperationError(refusal)
     if type(source) not in _SOURCES:
         msg = (
             f"{type(source).__name__} has no manifest form; a source type is registered "
@@ -978,6 +1028,16 @@ def _unstructure_fields(
         return unstructure
 
     return _Lazily(make)
+
+
+def _unstructure_where(conv: cattrs.Converter) -> Callable[[WhereSource], dict[str, Any]]:
+    """WhereSource: the node also records the digest of the accepted positions."""
+    generated = _unstructure_fields(conv, WhereSource, total=True)
+
+    def unstructure(source: WhereSource) -> dict[str, Any]:
+        return {**generated(source), "digest": source.accepted_digest()}
+
+    return unstructure
 
 
 def _unstructure_random(conv: cattrs.Converter) -> Callable[[RandomSource], dict[str, Any]]:
@@ -1032,6 +1092,9 @@ def _configure_unions(conv: cattrs.Converter) -> None:
         _union(DISTRIBUTIONS), conv, tag_generator=_manifest_type, tag_name="type"
     )
     configure_tagged_union(
+        _union(EXPRESSION_TYPES), conv, tag_generator=_manifest_type, tag_name="type"
+    )
+    configure_tagged_union(
         _union(tuple(_SOURCES)), conv, tag_generator=_manifest_type, tag_name="type"
     )
 
@@ -1067,14 +1130,26 @@ def _builtin_hooks(conv: cattrs.Converter) -> None:
         ShuffledSource: _generate(
             conv, ShuffledSource, extras=versioned, source=source, seed=_size
         ),
+        DeriveSource: _generate(conv, DeriveSource, extras=versioned, source=source),
+        WhereSource: _generate(
+            conv,
+            WhereSource,
+            extras=("format_version", "total_cases", "digest"),
+            source=source,
+            predicates=_non_empty(
+                _array_of(partial(_expression, conv)), "expected at least one predicate"
+            ),
+        ),
     }
     for cls in SOURCE_TYPES:
         counts = cls in (GridSource, ManualSource)
-        unstructure: Callable[[Any], dict[str, Any]] = (
-            _unstructure_random(conv)
-            if cls is RandomSource
-            else _unstructure_fields(conv, cls, total=counts)
-        )
+        unstructure: Callable[[Any], dict[str, Any]]
+        if cls is RandomSource:
+            unstructure = _unstructure_random(conv)
+        elif cls is WhereSource:
+            unstructure = _unstructure_where(conv)
+        else:
+            unstructure = _unstructure_fields(conv, cls, total=counts)
         _register_class(conv, cls, structure[cls], unstructure)
 
 
@@ -1104,6 +1179,10 @@ def _make_converter() -> cattrs.Converter:
     conv.register_unstructure_hook_func(_predicate(ParamSource), partial(_unstructure_source, conv))
     for dist in DISTRIBUTIONS:
         _register_class(conv, dist, _generate(conv, dist), _unstructure_fields(conv, dist))
+    conv.register_structure_hook_func(_is_expression, partial(_expression, conv))
+    conv.register_unstructure_hook_func(_is_expression, partial(_unstructure_expression, conv))
+    for node in EXPRESSION_TYPES:
+        _register_class(conv, node, _generate(conv, node), _unstructure_fields(conv, node))
     _builtin_hooks(conv)
     _configure_unions(conv)
     return conv

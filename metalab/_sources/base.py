@@ -75,10 +75,12 @@ if TYPE_CHECKING:
 
     from metalab._algebra import (
         ConcatSource,
+        DeriveSource,
         ProductSource,
         ShuffledSource,
         SliceSource,
     )
+    from metalab._expr import Expr
     from metalab._io.structured import SchemaT, Structured
 
 __all__ = [
@@ -475,6 +477,44 @@ class ParamSource:
         from metalab._algebra import ShuffledSource
 
         return ShuffledSource(self, seed)
+
+    def derive(self, **exprs: Expr[Any]) -> DeriveSource:
+        """The same cases with parameters computed from each, in the order given.
+
+        A later expression may read an earlier one. ``size``, order and tags are this
+        source's; ``case_id`` is over the final params.
+
+        >>> from metalab import col, grid
+        >>> grid(width=[64], heads=[4]).derive(head_dim=col("width") // col("heads"))[0]
+        ParamCase(params={'head_dim': 16, 'heads': 4, 'width': 64}, tags=())
+
+        Raises:
+            ParamError: a name is already a parameter.
+            ExpressionError: an expression reads a name the source lacks, or does not
+                fit its values.
+        """
+        from metalab._algebra import DeriveSource
+
+        return DeriveSource(self, tuple(exprs), tuple(exprs.values()))
+
+    def where(self, *predicates: Expr[bool]) -> ParamSource:
+        """The cases for which every predicate is true, in order, with an exact size.
+
+        Predicates are pushed down into the factors of a product and the parts of a
+        concatenation, so only what they read is scanned (see `metalab._algebra.where`).
+
+        >>> from metalab import col, grid
+        >>> (grid(a=range(1000)) * grid(b=range(10**30))).where(col("a") % 7 == 0).size
+        143000000000000000000000000000000
+
+        Raises:
+            ExpressionError: a predicate is no expression, reads a name the source
+                lacks, or does not fit its values.
+            ParamError: a predicate needs a scan of more than about 10**9 cases.
+        """
+        from metalab._algebra import WhereSource
+
+        return WhereSource.of(self, *predicates)
 
     # -- batches -----------------------------------------------------------------------
     @bulk

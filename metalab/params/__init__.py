@@ -7,16 +7,21 @@ function even after ``import metalab.params.grid``.
 
 from metalab._algebra import (
     ConcatSource,
+    DeriveSource,
     ProductSource,
     ReplicateSource,
+    ResolverSource,
     ShuffledSource,
     SliceSource,
+    WhereSource,
     ZipSource,
     replicates,
+    with_resolver,
     zip,  # noqa: A004 - metalab.zip is the strict, lazy counterpart of the builtin
 )
 from metalab._core.case import ParamCase
 from metalab._core.values import ParamInput, ParamValue
+from metalab._expr import Expr, col, fmt, if_else, lit, maximum, minimum
 from metalab._sources.base import Description, ParamSource, Raw
 from metalab.params.distributions import (
     Choice,
@@ -42,8 +47,10 @@ from metalab.params.random import RandomSource, random
 __all__ = [
     "Choice",
     "ConcatSource",
+    "DeriveSource",
     "Description",
     "Distribution",
+    "Expr",
     "GridSource",
     "LogNormal",
     "LogUniform",
@@ -59,20 +66,29 @@ __all__ = [
     "RandomSource",
     "Raw",
     "ReplicateSource",
+    "ResolverSource",
     "ShuffledSource",
     "SliceSource",
     "Uniform",
+    "WhereSource",
     "ZipSource",
     "choice",
+    "col",
+    "fmt",
     "grid",
+    "if_else",
+    "lit",
     "lognormal",
     "loguniform",
     "loguniform_int",
     "manual",
+    "maximum",
+    "minimum",
     "normal",
     "randint",
     "random",
     "replicates",
     "uniform",
+    "with_resolver",
     "zip",
 ]

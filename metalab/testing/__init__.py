@@ -24,6 +24,14 @@ except ImportError as error:  # pragma: no cover - exercised in a subprocess wit
     raise ImportError(msg, name=error.name) from error
 
 from metalab.testing._check import check_source
+from metalab.testing._expressions import (
+    derived_sources,
+    expression_grids,
+    filtered_sources,
+    numeric_expressions,
+    predicates,
+    str_expressions,
+)
 from metalab.testing._strategies import (
     distributions,
     grids,
@@ -38,11 +46,17 @@ del _hypothesis
 
 __all__ = [
     "check_source",
+    "derived_sources",
     "distributions",
+    "expression_grids",
+    "filtered_sources",
     "grids",
     "manual_sources",
+    "numeric_expressions",
     "param_names",
     "param_values",
+    "predicates",
     "random_sources",
     "sources",
+    "str_expressions",
 ]

@@ -27,7 +27,10 @@ from metalab import (
     RandomSource,
     Uniform,
     choice,
+    col,
+    fmt,
     grid,
+    lit,
     loguniform,
     loguniform_int,
     manual,
@@ -95,6 +98,10 @@ def _examples() -> list[ParamSource]:
         g.shuffled(3),
         ((g + m) * rep).shuffled(2**64 - 1)[2:],
         grid(x=range(10**12)).shuffled(0)[10**11 : 10**11 + 5],
+        g.derive(half=col("lr") / 2, name=fmt("{opt}-{half}"), big=lit(2**70) // col("lr")),
+        grid(a=range(50), b=range(4)).where(col("a") % (col("b") + 1) == 0),
+        random(space, n_trials=40, seed=3).where(col("dropout") < 0.25, col("layers") > 0),
+        (g * z).derive(n=col("w") * 2).where(col("n") > 2).shuffled(5),
     ]
 
 

@@ -1,0 +1,494 @@
+"""`WhereSource`: the cases of a source for which predicates hold (``source.where(...)``).
+
+The accepted positions are found on first need, by one vectorized pass over the
+source's ``columns()`` in blocks of `BLOCK` cases, and kept compactly (`_Accepted`):
+as a bitmap with a rank directory (at most 2 bits per source case) or as the sorted
+positions themselves (8 bytes per accepted case), whichever is smaller. Case ``i`` is
+the ``i``-th accepted position: O(1) from the positions, or from a sampled select
+index over the bitmap (O(1) on most data, O(log n) at worst; see `_Accepted`).
+
+`where` pushes predicates down before any scan: a conjunct that reads the keys of one
+factor of a product filters that factor alone, one that spans factors filters only the
+span of factors between them, and a filter over a concatenation filters each part. A
+grid is the product of its axes, so a conjunct that reads some of its axes filters
+those alone. A scan of more than `SCAN_LIMIT` cases is refused when the sweep is
+defined.
+"""
+
+# ruff: noqa: SLF001 - a composite drives its parts through the private source protocol
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from typing import TYPE_CHECKING, Any, ClassVar, Final, final
+
+import attrs
+import numpy as np
+
+from metalab._algebra._common import Indices, checked_array
+from metalab._algebra._expressions import (
+    check_expression,
+    check_names,
+    expression,
+    sample_indices,
+)
+from metalab._algebra.concat import ConcatSource
+from metalab._algebra.product import ProductSource
+from metalab._algebra.slicing import SliceSource
+from metalab._core.hashing import blake2b
+from metalab._core.intstr import counted, format_count, int_to_str
+from metalab._core.values import describe
+from metalab._expr import Expr, compile_case, evaluate, evaluate_columns
+from metalab._sources.base import Description, KeyScan, KeySets, ParamSource, Raw, bulk
+from metalab._sources.grid import GridSource
+from metalab.errors import ExpressionError, ParamError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Mapping, Sequence
+
+    import numpy.typing as npt
+
+    from metalab._core.case import ParamCase
+    from metalab._core.values import ParamValue
+
+__all__ = ["BLOCK", "SCAN_LIMIT", "WhereSource"]
+
+SCAN_LIMIT: Final = 10**9
+"""The most source cases a `WhereSource` scans; a larger scan is refused when defined."""
+
+BLOCK: Final = 1 << 18
+"""Source cases per block of the scan: columns of this many cases at a time."""
+
+_DIGEST_PERSON: Final = b"metalab.where.v1"
+
+
+_POPCOUNT: Final = tuple(b.bit_count() for b in range(256))
+_SELECT: Final = tuple(tuple(bit for bit in range(8) if b >> bit & 1) for b in range(256))
+"""For each byte value: its set bits, lowest first (the in-word step of `_Accepted.select`)."""
+
+_SAMPLE: Final = 64
+"""Every this many accepted cases, the bitmap word holding one is recorded."""
+
+_SCAN_WORDS: Final = 8
+"""Words walked from a sample before `_Accepted.select` bisects instead."""
+
+
+class _Accepted:
+    """The accepted positions of a scan, as a bitmap with ranks or as a sorted array.
+
+    The bitmap (1 bit per source case) comes with the number of accepted cases before
+    each 64-bit word (uint32: the scan limit keeps counts below 2**32; half a bit per
+    case) and, for every 64th accepted case, the word that holds it (at most half a bit
+    per case more): ``select(k)`` starts at the sample's word and walks a few words,
+    bisecting when the walk is long, so a lookup is O(1) on most data and O(log n) at
+    worst, in plain Python (a NumPy call per lookup cost more than the rest of it).
+    """
+
+    __slots__ = ("_bytes", "_ranks", "_samples", "bits", "count", "positions", "ranks")
+
+    def __init__(self, masks: Sequence[npt.NDArray[np.bool_]], size: int) -> None:
+        count = int(sum(int(m.sum()) for m in masks))
+        self.count = count
+        bitmap_bytes = (size + 7) // 8 + 4 * (size // 64 + 1) + 4 * (count // _SAMPLE + 1)
+        self.bits: npt.NDArray[np.uint8] | None = None
+        self.ranks: npt.NDArray[np.uint32] | None = None
+        self.positions: npt.NDArray[np.int64] | None = None
+        self._bytes: memoryview | None = None
+        self._ranks: memoryview | None = None
+        self._samples: memoryview | None = None
+        if 8 * count <= bitmap_bytes:
+            offsets = np.cumsum([0, *(len(m) for m in masks)])[:-1]
+            found = [np.flatnonzero(m) + int(o) for m, o in zip(masks, offsets, strict=True)]
+            self.positions = (
+                np.concatenate(found).astype(np.int64) if found else np.zeros(0, np.int64)
+            )
+            return
+        mask = np.concatenate(masks)
+        padded = np.concatenate([mask, np.zeros(-len(mask) % 64, np.bool_)])
+        bits = np.packbits(padded, bitorder="little")
+        per_word = padded.reshape(-1, 64).sum(axis=1)
+        ranks = np.concatenate([[0], np.cumsum(per_word)]).astype(np.uint32)
+        samples = np.searchsorted(ranks, np.arange(0, count, _SAMPLE), side="right") - 1
+        self.bits = bits
+        self.ranks = ranks
+        self._bytes = bits.data
+        self._ranks = ranks.data
+        self._samples = samples.astype(np.uint32).data
+
+    def select(self, k: int) -> int:
+        """The source position of accepted case ``k``."""
+        if self.positions is not None:
+            return int(self.positions[k])
+        ranks, data, samples = self._ranks, self._bytes, self._samples
+        assert ranks is not None
+        assert data is not None
+        assert samples is not None
+        word = samples[k // _SAMPLE]
+        steps = 0
+        while ranks[word + 1] <= k:
+            word += 1
+            steps += 1
+            if steps == _SCAN_WORDS:
+                following = k // _SAMPLE + 1
+                stop = samples[following] + 1 if following < len(samples) else len(ranks) - 1
+                word = bisect_right(ranks, k, word, stop) - 1
+                break
+        k -= ranks[word]
+        offset = word * 8
+        for byte in data[offset : offset + 8]:
+            ones = _POPCOUNT[byte]
+            if k < ones:
+                return offset * 8 + _SELECT[byte][k]
+            k -= ones
+            offset += 1
+        msg = "the accepted positions are inconsistent"  # pragma: no cover
+        raise AssertionError(msg)  # pragma: no cover
+
+    def select_many(self, ks: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+        """The source positions of many accepted cases at once."""
+        if self.positions is not None:
+            return self.positions[ks]
+        return np.array([self.select(int(k)) for k in ks.tolist()], dtype=np.int64)
+
+    def rank(self, position: int) -> int | None:
+        """The accepted index of source ``position``, or None if it is not accepted."""
+        if self.positions is not None:
+            k = int(np.searchsorted(self.positions, position))
+            hit = k < len(self.positions) and int(self.positions[k]) == position
+            return k if hit else None
+        assert self.ranks is not None
+        assert self._bytes is not None
+        word, bit = divmod(position, 64)
+        chunk = int.from_bytes(self._bytes[word * 8 : word * 8 + 8], "little")
+        if not chunk >> bit & 1:
+            return None
+        return int(self.ranks[word]) + (chunk & ((1 << bit) - 1)).bit_count()
+
+    def blocks(self, start: int = 0) -> Iterator[npt.NDArray[np.int64]]:
+        """The accepted source positions from accepted index ``start`` on, in blocks."""
+        if self.positions is not None:
+            for lo in range(start, self.count, BLOCK):
+                yield self.positions[lo : lo + BLOCK]
+            return
+        assert self.bits is not None
+        assert self.ranks is not None
+        step = BLOCK // 8
+        for lo in range(0, len(self.bits), step):
+            flags = np.unpackbits(self.bits[lo : lo + step], bitorder="little")
+            found = np.flatnonzero(flags).astype(np.int64) + lo * 8
+            first = int(self.ranks[lo // 8])
+            if first + len(found) > start:
+                yield found[max(0, start - first) :]
+
+    def digest(self) -> str:
+        """A digest of the accepted positions (8-byte little-endian each), in hex."""
+        h = blake2b(digest_size=16, person=_DIGEST_PERSON)
+        for block in self.blocks():
+            h.update(block.astype("<i8").tobytes())
+        return h.hexdigest()
+
+
+def _key(predicates: Sequence[Expr[Any]]) -> bytes:
+    return b"%d:" % len(predicates) + b"".join(p.key() for p in predicates)
+
+
+def _predicates(value: object) -> tuple[Expr[bool], ...]:
+    return tuple(expression(p, "where predicate") for p in value)  # type: ignore[attr-defined]
+
+
+@final
+@attrs.frozen(repr=False)
+class WhereSource(ParamSource):
+    """The cases of ``source`` for which every predicate is true, in order.
+
+    Built by ``source.where(...)`` (`WhereSource.of`), which pushes predicates down
+    into the factors of products and the parts of concatenations first.
+
+    >>> from metalab import col, grid
+    >>> s = grid(a=range(10)).where(col("a") % 3 == 0)
+    >>> s.size, [c.params["a"] for c in s]
+    (4, [0, 3, 6, 9])
+    """
+
+    manifest_type: ClassVar[str] = "WhereSource"
+
+    source: ParamSource
+    """The source whose cases are filtered."""
+    predicates: tuple[Expr[bool], ...] = attrs.field(converter=_predicates, eq=False)
+    """The conditions every kept case meets (compared through `_structure`)."""
+
+    _structure: bytes = attrs.field(init=False, repr=False)
+    _accepted_cache: _Accepted | None = attrs.field(init=False, eq=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        """Check the predicates against the source and the scan against the limit."""
+        source: object = self.source
+        if not isinstance(source, ParamSource):
+            msg = f"where takes a source, got {describe(source)}"
+            raise ParamError(msg)
+        if not self.predicates:
+            msg = "where needs at least one predicate"
+            raise ParamError(msg)
+        for predicate in self.predicates:
+            check_names(predicate, self.source.keys, "where:")
+        object.__setattr__(self, "_structure", _key(self.predicates))
+        object.__setattr__(self, "_accepted_cache", None)
+        _check_scan(self.source, self.predicates)
+        functions = [compile_case(p) for p in self.predicates]
+        for i in sample_indices(self.source.size):
+            params, _ = self.source.raw(i)
+            for predicate, fn in zip(self.predicates, functions, strict=True):
+                value = check_expression(predicate, fn, params, i, "where:")
+                if type(value) is not bool:
+                    msg = (
+                        f"where: {predicate!r} gives {describe(value)} on case "
+                        f"{int_to_str(i)}; a predicate must give a bool"
+                    )
+                    raise ExpressionError(msg)
+
+    @classmethod
+    def of(cls, source: ParamSource, *predicates: object) -> ParamSource:
+        """The cases of ``source`` for which every predicate holds, predicates pushed down.
+
+        Each predicate must be a bool expression (`Expr`); a chain of ``&`` is split into
+        its conjuncts, each pushed down as far as it goes (see the module): the result is
+        a `WhereSource`, or a product or concatenation of filtered factors or parts.
+
+        Raises:
+            ExpressionError: a predicate is no expression, reads a name the source lacks,
+                or does not fit its values.
+            ParamError: a predicate needs a scan of more than `SCAN_LIMIT` cases.
+        """
+        return _where(source, *predicates)
+
+    # -- the scan --------------------------------------------------------------------
+    @property
+    def _accepted(self) -> _Accepted:
+        accepted = self._accepted_cache
+        if accepted is None:
+            accepted = self._scan()
+            object.__setattr__(self, "_accepted_cache", accepted)
+        return accepted
+
+    def _scan(self) -> _Accepted:
+        size = self.source.size
+        masks: list[npt.NDArray[np.bool_]] = []
+        for lo in range(0, size, BLOCK):
+            positions = np.arange(lo, min(size, lo + BLOCK), dtype=np.int64)
+            columns = self.source.columns(positions)
+            mask: npt.NDArray[np.bool_] | None = None
+            for predicate in self.predicates:
+                result = evaluate_columns(predicate, columns, positions)
+                if result.dtype.kind != "b":
+                    _not_bool(predicate, result, positions)
+                mask = result if mask is None else mask & result
+            assert mask is not None
+            masks.append(mask)
+        return _Accepted(masks, size)
+
+    def accepted_digest(self) -> str:
+        """A digest of the accepted source positions, which manifests record."""
+        return self._accepted.digest()
+
+    # -- the source protocol -----------------------------------------------------------
+    @property
+    def size(self) -> int:
+        """The number of accepted cases (the source is scanned on first need)."""
+        return self._accepted.count
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """The source's names."""
+        return self.source.keys
+
+    def raw(self, i: int) -> Raw:
+        return self.source.raw(self._accepted.select(i))
+
+    def _case(self, i: int) -> ParamCase:
+        return self.source._case(self._accepted.select(i))
+
+    def describe(self) -> Description:
+        """A ``where`` node: one line per predicate."""
+        lines = tuple(("where", ":", repr(p)) for p in self.predicates)
+        return Description("where", (f"of {counted(self.source.size, 'case')}",), lines)
+
+    def key_sets(self, indices: range, scan: KeyScan) -> KeySets:
+        """The source's key sets between the first and last positions ``indices`` reach."""
+        accepted = self._accepted
+        lo, hi = accepted.select(indices[0]), accepted.select(indices[-1])
+        if len(indices) > 1:
+            scan.exact = False
+        return scan.sets(self.source, range(lo, hi + 1))
+
+    def __iter__(self) -> Iterator[ParamCase]:
+        """Every accepted case in order, taken from the source a block at a time."""
+        for block in self._accepted.blocks():
+            yield from self.source.take(block)
+
+    def dicts(self) -> Iterator[dict[str, ParamValue]]:
+        """Every accepted case's params, a block at a time."""
+        raw = self.source.raw
+        for block in self._accepted.blocks():
+            for position in block.tolist():
+                yield raw(position)[0]
+
+    def _sources_at(self, indices: Indices) -> npt.NDArray[np.int64]:
+        size = self.size
+        return self._accepted.select_many(checked_array(indices, size))
+
+    @bulk
+    def take(self, indices: Indices) -> list[ParamCase]:
+        """The accepted cases at ``indices``, taken from the source in one batch."""
+        return self.source.take(self._sources_at(indices))
+
+    def columns(self, indices: Indices | None = None) -> dict[str, npt.NDArray[Any]]:
+        """The source's columns at the accepted positions."""
+        if indices is None:
+            blocks = list(self._accepted.blocks())
+            positions = np.concatenate(blocks) if blocks else np.zeros(0, np.int64)
+            return self.source.columns(positions)
+        return self.source.columns(self._sources_at(indices))
+
+    def _indices_of(self, params: Mapping[str, ParamValue]) -> Iterator[int]:
+        accepted = self._accepted
+        for position in self.source._indices_of(params):
+            k = accepted.rank(position)
+            if k is not None:
+                yield k
+
+    def __reduce__(self) -> tuple[type[WhereSource], tuple[Any, ...]]:
+        """Pickle the fields; the accepted positions are found again on first need."""
+        return WhereSource, (self.source, self.predicates)
+
+    def __repr__(self) -> str:
+        """``source.where(predicate, ...)``."""
+        inner = repr(self.source)
+        if self.source.repr_operator:
+            inner = f"({inner})"
+        return f"{inner}.where({', '.join(map(repr, self.predicates))})"
+
+
+def _not_bool(predicate: Expr[Any], result: npt.NDArray[Any], positions: npt.NDArray[Any]) -> None:
+    for row, value in enumerate(result.tolist()):
+        if type(value) is not bool:
+            msg = (
+                f"where: {predicate!r} gives {describe(value)} on case "
+                f"{int_to_str(int(positions[row]))}; a predicate must give a bool"
+            )
+            raise ExpressionError(msg)
+
+
+def _check_scan(source: ParamSource, predicates: Sequence[Expr[Any]]) -> None:
+    size = source.size
+    if size <= SCAN_LIMIT:
+        return
+    shown = ", ".join(map(repr, predicates))
+    if isinstance(source, ProductSource):
+        factors = "; ".join(
+            f"{describe(part, 60).split(' ', 1)[1]} ({format_count(part.size)} cases, "
+            f"keys {', '.join(part.keys)})"
+            for part in source.parts
+        )
+        msg = (
+            f"where: {shown} would need a scan of {format_count(size)} cases, more than "
+            f"the limit of {format_count(SCAN_LIMIT)}: it reads keys of several factors of "
+            f"a product of {factors}; filter the factors instead (a predicate that reads "
+            "one factor's keys filters that factor alone)"
+        )
+    else:
+        msg = (
+            f"where: {shown} would need a scan of {format_count(size)} cases of "
+            f"{describe(source, 60)}, more than the limit of {format_count(SCAN_LIMIT)}; "
+            "filter the sources it is built from instead"
+        )
+    raise ParamError(msg)
+
+
+# -- push-down ---------------------------------------------------------------------------
+def _where(source: ParamSource, *predicates: object) -> ParamSource:
+    if not predicates:
+        msg = "where needs at least one predicate"
+        raise ParamError(msg)
+    conjuncts: list[Expr[Any]] = []
+    for predicate in predicates:
+        checked = expression(predicate, "where predicate")
+        check_names(checked, source.keys, "where:")
+        conjuncts.extend(checked.conjuncts())
+    return _filtered(source, conjuncts)
+
+
+def _reading(conjuncts: list[Expr[Any]]) -> list[Expr[Any]] | None:
+    """The conjuncts that read parameters, or None if a constant one is false."""
+    reading = []
+    for conjunct in conjuncts:
+        if conjunct.names():
+            reading.append(conjunct)
+            continue
+        value = evaluate(conjunct, {})
+        if type(value) is not bool:
+            msg = f"where: {conjunct!r} gives {describe(value)}; a predicate must give a bool"
+            raise ExpressionError(msg)
+        if not value:
+            return None
+    return reading
+
+
+def _filtered(source: ParamSource, conjuncts: list[Expr[Any]]) -> ParamSource:  # noqa: PLR0911 - one return per kind of source
+    reading = _reading(conjuncts)
+    if reading is None:
+        return SliceSource.of(source, slice(0, 0))
+    if not reading:
+        return source
+    if isinstance(source, ProductSource):
+        return _product(source, reading)
+    if isinstance(source, GridSource) and _splits(source, reading):
+        # A grid is the product of its axes in the same order (sorted keys, last fastest).
+        axes = [GridSource({key: axis}) for key, axis in source.spec.items()]
+        return _product(ProductSource(axes), reading)
+    if isinstance(source, ConcatSource):
+        for part in source.parts:
+            for conjunct in reading:
+                check_names(conjunct, part.keys, "where: in a part of a concatenation,")
+        return ConcatSource.of(*(_filtered(part, reading) for part in source.parts))
+    if isinstance(source, WhereSource):
+        return WhereSource(source.source, source.predicates + tuple(reading))
+    return WhereSource(source, tuple(reading))
+
+
+def _splits(source: GridSource, conjuncts: list[Expr[Any]]) -> bool:
+    """Whether some conjunct reads fewer axes than the grid has (filtering them alone)."""
+    return any(len(c.names()) < len(source.spec) for c in conjuncts)
+
+
+def _product(source: ProductSource, conjuncts: list[Expr[Any]]) -> ParamSource:
+    """Filter each factor by the conjuncts that read it alone, then spans of factors."""
+    parts = list(source.parts)
+    owner = {key: j for j, part in enumerate(parts) for key in part.keys}
+    alone: dict[int, list[Expr[Any]]] = {}
+    spans: list[tuple[int, int, Expr[Any]]] = []
+    for conjunct in conjuncts:
+        touched = {owner[name] for name in conjunct.names()}
+        if len(touched) == 1:
+            alone.setdefault(touched.pop(), []).append(conjunct)
+        else:
+            spans.append((min(touched), max(touched), conjunct))
+    for j, own in alone.items():
+        parts[j] = _filtered(parts[j], own)
+    if not spans:
+        return ProductSource.of(*parts) if len(parts) > 1 else parts[0]
+    spans.sort(key=lambda span: span[0])
+    merged: list[tuple[int, int, list[Expr[Any]]]] = []
+    for lo, hi, conjunct in spans:
+        if merged and lo <= merged[-1][1]:
+            last_lo, last_hi, members = merged[-1]
+            merged[-1] = (last_lo, max(last_hi, hi), [*members, conjunct])
+        else:
+            merged.append((lo, hi, [conjunct]))
+    out: list[ParamSource] = []
+    j = 0
+    for lo, hi, members in merged:
+        out.extend(parts[j:lo])
+        out.append(WhereSource(ProductSource(parts[lo : hi + 1]), tuple(members)))
+        j = hi + 1
+    out.extend(parts[j:])
+    return ProductSource.of(*out) if len(out) > 1 else out[0]
