@@ -12,8 +12,10 @@ __all__ = [
     "ManifestError",
     "MetalabError",
     "ParamError",
+    "ResultsError",
     "SchemaError",
     "SizeOverflowError",
+    "UnserializableResultError",
     "UnsupportedOperationError",
 ]
 
@@ -60,3 +62,18 @@ class UnsupportedOperationError(MetalabError, TypeError):
 
 class SizeOverflowError(MetalabError, OverflowError):
     """``len()`` was asked of a source larger than ``sys.maxsize``; use ``source.size``."""
+
+
+class ResultsError(MetalabError, ValueError):
+    """A results directory cannot be read: a file in it is corrupt, foreign or newer.
+
+    The message names the file and what is wrong with it.
+    """
+
+
+class UnserializableResultError(MetalabError, TypeError):
+    """A case's result cannot be written as JSON (e.g. an object, a set, a non-str key).
+
+    `metalab.run` records the case as failed with this error, so nothing is lost
+    silently, and goes on with the other cases.
+    """

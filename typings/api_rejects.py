@@ -76,3 +76,8 @@ bad: int = g.structured(Config)[0]  # type: ignore[assignment]
 
 # The top-level module's names are all known to the checker, the lazily imported included.
 metalab.Structure  # type: ignore[attr-defined]
+
+# metalab.run takes the store by keyword, and a function of a case.
+metalab.run(print, g, "results")  # type: ignore[call-arg]
+metalab.run(lambda case: case.lower(), g, store="r")  # type: ignore[attr-defined]
+metalab.results("r")[0].status = "done"  # type: ignore[misc]
