@@ -50,7 +50,7 @@ from metalab.params import (
 
 if TYPE_CHECKING:
     from metalab._io.structured import Structured
-    from metalab._run.runner import RunReport, run
+    from metalab._run.runner import RunReport, run, run_case
     from metalab._run.store import CaseError, CaseResult, Results, results
 
 __version__: Final[str] = "0.1.0"
@@ -99,6 +99,7 @@ __all__ = [
     "replicates",
     "results",
     "run",
+    "run_case",
     "uniform",
     "zip",
 ]
@@ -114,6 +115,7 @@ if not TYPE_CHECKING:
         "results": "metalab._run.store",
         "RunReport": "metalab._run.runner",
         "run": "metalab._run.runner",
+        "run_case": "metalab._run.runner",
     }
     """Names imported on first use: most sweeps never need typed views or a runner."""
 

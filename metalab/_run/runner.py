@@ -13,8 +13,15 @@ from typing import TYPE_CHECKING, Any, Final, final
 import attrs
 
 from metalab._core.values import describe, is_integer
-from metalab._run.store import case_record, now, open_store, read_store, write_record
-from metalab._sources.base import ParamSource
+from metalab._run.store import (
+    case_record,
+    now,
+    open_store,
+    parse_record,
+    read_store,
+    write_record,
+)
+from metalab._sources.base import ParamSource, check_index
 from metalab.errors import ParamError
 
 if TYPE_CHECKING:
@@ -24,8 +31,16 @@ if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
 
     from metalab._core.case import ParamCase
+    from metalab._run.store import CaseResult
 
-__all__ = ["IN_FLIGHT_PER_WORKER", "MAX_AUTO_CHUNK", "RunReport", "default_workers", "run"]
+__all__ = [
+    "IN_FLIGHT_PER_WORKER",
+    "MAX_AUTO_CHUNK",
+    "RunReport",
+    "default_workers",
+    "run",
+    "run_case",
+]
 
 IN_FLIGHT_PER_WORKER: Final = 4
 """Chunks kept submitted per worker: enough to keep every worker busy, few enough that a
@@ -390,3 +405,42 @@ def _collect(
     else:
         tally.write(_failed_chunk(items, error))
     return error
+
+
+def run_case(
+    fn: Callable[[ParamCase], Any],
+    sweep: ParamSource,
+    index: int,
+    *,
+    store: str | os.PathLike[str],
+) -> CaseResult:
+    """Run case ``index`` of ``sweep`` in this process and write its document to ``store``.
+
+    What one task of a job array does (SLURM, PBS, SGE, LSF, a Kubernetes Indexed Job):
+    the index comes from the scheduler, the document lands in the layout that
+    `metalab.results` and ``metalab array --done-dir`` read, under the case's index
+    in the whole sweep. A case that raises is recorded as failed, as `run` records it;
+    exit with a failing status then (``sys.exit(0 if record.ok else 1)``) so that the
+    scheduler shows the task as failed.
+
+    Args:
+        fn: called with the case; what it returns is the case's result.
+        sweep: the whole sweep.
+        index: the case's index (negative counts back from the end).
+        store: the results directory, created if missing.
+
+    Returns:
+        The record written.
+
+    Raises:
+        ParamError: ``fn`` is not callable or ``sweep`` is no source.
+        CaseIndexError: ``index`` lies outside the sweep.
+        IndexTypeError: ``index`` is not an int.
+        ResultsError: ``store`` is a file, or cannot be created.
+    """
+    _check(fn, sweep, None, None, resume=True)
+    i = check_index(index, sweep.size)
+    directory = open_store(store)
+    (record,) = _run_chunk(fn, [(i, sweep[i])])
+    write_record(directory, record)
+    return parse_record(record)

@@ -55,6 +55,7 @@ __all__ = [
     "jsonable",
     "now",
     "open_store",
+    "parse_record",
     "read_store",
     "results",
     "write_record",
@@ -496,6 +497,19 @@ def _record(doc: dict[str, Any], stem: str) -> CaseResult:
         finished=_time(doc, "finished"),
         duration=float(duration),
     )
+
+
+def parse_record(doc: dict[str, Any]) -> CaseResult:
+    """The record of a document metalab just wrote (it is checked all the same).
+
+    Raises:
+        ResultsError: the document is not one of the format.
+    """
+    try:
+        return _record(_header(doc), str(doc.get("case_id")))
+    except _DocumentError as error:
+        msg = f"result document of case {doc.get('case_id')!r}: {error}"
+        raise ResultsError(msg) from None
 
 
 def _read_one(path: Path, stem: str) -> CaseResult:

@@ -393,6 +393,48 @@ class TestBrokenWorkers:
         }
 
 
+class TestRunCase:
+    """`metalab.run_case`: one case, in this process, as one task of a job array runs it."""
+
+    def test_the_case_at_an_index(self, tmp_path: Path) -> None:
+        """The case is recorded under its index in the whole sweep, in this process."""
+        sweep = grid(x=range(10))
+        record = metalab.run_case(worker_pid, sweep, 7, store=tmp_path / "out")
+        assert (record.index, record.case, record.result) == (7, sweep[7], os.getpid())
+        assert metalab.results(tmp_path / "out").records == (record,)
+
+    def test_a_negative_index_counts_back(self, tmp_path: Path) -> None:
+        """-1 is the last case, recorded under its own index."""
+        record = metalab.run_case(square, grid(x=range(10)), -1, store=tmp_path)
+        assert (record.index, record.result) == (9, {"y": 81})
+
+    def test_a_failure_is_recorded_and_returned(self, tmp_path: Path) -> None:
+        """A raising case is written as failed and returned, not raised."""
+        record = metalab.run_case(fails_on_three, grid(x=range(5)), 3, store=tmp_path)
+        assert not record.ok
+        assert record.error is not None
+        assert record.error.message == "x=3 diverged"
+        assert metalab.results(tmp_path).failed == (record,)
+
+    def test_tasks_fill_the_store_that_run_resumes(self, tmp_path: Path) -> None:
+        """Tasks' documents are the layout metalab.run reads: it runs only the others."""
+        sweep = grid(x=range(6))
+        for i in (0, 2, 4):
+            metalab.run_case(square, sweep, i, store=tmp_path)
+        with cf.ThreadPoolExecutor(max_workers=1) as pool:
+            report = metalab.run(square, sweep, store=tmp_path, executor=pool)
+        assert (report.done, report.skipped) == (3, 3)
+
+    @pytest.mark.parametrize(
+        ("index", "error"), [(10, metalab.errors.CaseIndexError), ("3", TypeError)]
+    )
+    def test_bad_indices(self, tmp_path: Path, index: object, error: type[Exception]) -> None:
+        """An index outside the sweep, or not an int, is refused and nothing is written."""
+        with pytest.raises(error):
+            metalab.run_case(square, grid(x=range(10)), index, store=tmp_path / "out")  # type: ignore[arg-type]
+        assert not (tmp_path / "out").exists()
+
+
 class TestBadArguments:
     """Bad arguments are ParamErrors naming the argument, before anything runs."""
 
@@ -431,4 +473,5 @@ class TestPublicNames:
     def test_lazy_names(self) -> None:
         """The names at the top level are the implementations."""
         assert metalab.run is runner.run
+        assert metalab.run_case is runner.run_case
         assert metalab.RunReport is RunReport
