@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import concurrent.futures as cf
 import contextlib
 import os
@@ -36,6 +37,8 @@ if TYPE_CHECKING:
 __all__ = [
     "IN_FLIGHT_PER_WORKER",
     "MAX_AUTO_CHUNK",
+    "MAX_UNWRITTEN",
+    "WRITERS",
     "RunReport",
     "default_workers",
     "run",
@@ -47,6 +50,10 @@ IN_FLIGHT_PER_WORKER: Final = 4
 sweep of millions of cases is never all in memory (nor all lost to a Ctrl-C)."""
 MAX_AUTO_CHUNK: Final = 64
 """The most cases the automatic ``chunk`` packs into one task."""
+WRITERS: Final = 16
+"""Threads writing documents at once (each mostly waits on its ``fsync``)."""
+MAX_UNWRITTEN: Final = 1024
+"""The most documents waiting for a writer thread before the run waits for them."""
 _FOREIGN_IN_FLIGHT: Final = 4096
 """Chunks kept submitted on an executor whose number of workers metalab cannot know."""
 
@@ -167,19 +174,38 @@ class _Tally:
     skipped: int = 0
     progress: Progress | None = None
     task: TaskID | None = None
+    writers: cf.ThreadPoolExecutor | None = None
+    writing: collections.deque[cf.Future[Path]] = attrs.field(factory=collections.deque)
 
     def skip(self) -> None:
         self.skipped += 1
         self._advance(1)
 
     def write(self, records: list[Any]) -> None:
+        """Hand the documents to the writer threads; a failed earlier write raises here."""
+        if self.writers is None:
+            # Threads, as each write waits on its fsync: concurrent syncs share the
+            # filesystem's journal commits, where one at a time would each pay a commit.
+            self.writers = cf.ThreadPoolExecutor(WRITERS, thread_name_prefix="metalab-write")
         for record in records:
-            write_record(self.store, record)
+            self.writing.append(self.writers.submit(write_record, self.store, record))
             if record["status"] == "done":
                 self.done += 1
             else:
                 self.failed += 1
+        while self.writing and (self.writing[0].done() or len(self.writing) > MAX_UNWRITTEN):
+            self.writing.popleft().result()
         self._advance(len(records))
+
+    def close(self) -> None:
+        """Wait until every document handed over is written; raise the first failure."""
+        try:
+            while self.writing:
+                self.writing.popleft().result()
+        finally:
+            if self.writers is not None:
+                self.writers.shutdown(wait=True, cancel_futures=True)
+                self.writers = None
 
     def _advance(self, count: int) -> None:
         if self.progress is not None and self.task is not None:
@@ -309,7 +335,10 @@ def run(  # noqa: PLR0913 - the signature the issue gives
     except BaseException:
         if own:
             _stop(pool)
+        # What finished is on its way to disk: it gets there before the error goes on.
+        tally.close()
         raise
+    tally.close()
     if own:
         pool.shutdown(wait=True)
     return tally.report()

@@ -18,7 +18,7 @@ import pytest
 
 import metalab
 from metalab import ParamCase, grid, manual
-from metalab._run import runner
+from metalab._run import runner, store
 from metalab._run.runner import RunReport, default_workers
 from metalab.errors import ParamError, ResultsError
 
@@ -377,6 +377,31 @@ class TestInterrupt:
         found = metalab.results(store)
         assert [r.result for r in found] == [0, 1, 2, 3]
         assert not list(store.glob(".*"))
+
+
+class TestWriteFailures:
+    """A document that cannot be written stops the run with the filesystem's error."""
+
+    def test_a_full_disk_is_raised(self, tmp_path: Path) -> None:
+        """The OSError of a failed write comes out of run; the other documents are kept."""
+        real = store.write_record
+        count = 0
+
+        def write(directory: Path, record: dict[str, Any]) -> Path:
+            nonlocal count
+            count += 1
+            if record["index"] == 2:
+                raise OSError(28, "No space left on device")
+            return real(directory, record)
+
+        with (
+            cf.ThreadPoolExecutor(max_workers=1) as pool,
+            mock.patch.object(runner, "write_record", write),
+            pytest.raises(OSError, match="No space left on device"),
+        ):
+            metalab.run(square, grid(x=range(5)), store=tmp_path, executor=pool, chunk=5)
+        assert count == 5
+        assert [r.index for r in metalab.results(tmp_path)] == [0, 1, 3, 4]
 
 
 class TestBrokenWorkers:

@@ -182,18 +182,18 @@ class TestAtomicWrite:
     def test_the_document_is_synced_before_the_rename(self, tmp_path: Path) -> None:
         """The temporary file is synced with fsync, and renamed only after that."""
         calls: list[str] = []
-        real_fsync, real_replace = os.fsync, Path.replace
+        real_fsync, real_replace = os.fsync, os.replace
 
         def fsync(fd: int) -> None:
             calls.append("fsync")
             real_fsync(fd)
 
-        def replace(self: Path, target: Path) -> Path:
-            calls.append(f"replace {self.name[:1]} -> {Path(target).name}")
-            return real_replace(self, target)
+        def replace(source: str, target: str) -> None:
+            calls.append(f"replace {Path(source).name[:1]} -> {Path(target).name}")
+            real_replace(source, target)
 
         case = ParamCase({"x": 1})
-        with mock.patch("os.fsync", fsync), mock.patch.object(Path, "replace", replace):
+        with mock.patch("os.fsync", fsync), mock.patch("os.replace", replace):
             write(tmp_path, 0, case, result=1)
         assert calls == ["fsync", f"replace . -> {case.case_id}.json"]
 
