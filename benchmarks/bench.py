@@ -337,6 +337,97 @@ def composite_comparisons() -> list[Comparison]:
     ]
 
 
+# -- 9: metalab.run on a local process pool -------------------------------------------
+RUN_CASES = 10_000
+RUN_CHUNK = 64
+"""Cases per task on both sides of target 9 (what metalab.run's default picks for this many
+cases on up to 39 workers)."""
+
+
+def _run_trial(case: metalab.ParamCase) -> dict[str, Any]:
+    """A trivial experiment, as metalab.run calls it."""
+    x = case.params["x"]
+    assert isinstance(x, int)
+    return {"y": x * 2}
+
+
+def _map_trial(params: dict[str, Any]) -> dict[str, Any]:
+    """The same experiment, as a hand-written ``pool.map`` calls it."""
+    return {"y": params["x"] * 2}
+
+
+def _write_json(directory: str, name: str, value: object) -> None:
+    """Write one JSON file the way the results directory does: temp file, fsync, rename."""
+    temp = os.path.join(directory, f".{name}.tmp")  # noqa: PTH118
+    with open(temp, "w", encoding="utf-8") as out:  # noqa: PTH123
+        json.dump(value, out)
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(temp, os.path.join(directory, f"{name}.json"))  # noqa: PTH105, PTH118
+
+
+def run_comparisons() -> list[Comparison]:
+    """Target 9: metalab.run over 10,000 trivial cases against ProcessPoolExecutor.map.
+
+    Both sides start a pool of one worker per core inside the timing, send 64 cases per
+    task and keep every result: the baseline in a list (9a) or, like for like with the
+    results directory, as one fsync'd JSON file per case written from 16 threads (9b).
+    metalab.run also enumerates the sweep, checks the store and records timing.
+    """
+    import atexit
+    import concurrent.futures as cf
+    import shutil
+    import tempfile
+
+    from metalab._run.runner import WRITERS, default_workers
+
+    sweep = grid(x=range(RUN_CASES))
+    dicts = list(sweep.dicts())
+    workers = default_workers()
+    scratch = Path(tempfile.mkdtemp(prefix="metalab-bench-"))
+    atexit.register(shutil.rmtree, scratch, ignore_errors=True)
+
+    def ours() -> None:
+        store = tempfile.mkdtemp(dir=scratch)
+        report = metalab.run(_run_trial, sweep, store=store, chunk=RUN_CHUNK)
+        assert report.done == RUN_CASES
+
+    def mapped() -> list[dict[str, Any]]:
+        with cf.ProcessPoolExecutor(max_workers=workers) as pool:
+            return list(pool.map(_map_trial, dicts, chunksize=RUN_CHUNK))
+
+    def mapped_to_files() -> None:
+        directory = tempfile.mkdtemp(dir=scratch)
+        with (
+            cf.ProcessPoolExecutor(max_workers=workers) as pool,
+            cf.ThreadPoolExecutor(WRITERS) as writers,
+        ):
+            names = (f"{i}" for i in range(RUN_CASES))
+            results = pool.map(_map_trial, dicts, chunksize=RUN_CHUNK)
+            list(writers.map(_write_json, [directory] * RUN_CASES, names, results))
+
+    return [
+        Comparison(
+            "9a",
+            f"`metalab.run`: {RUN_CASES:,} trivial cases, local pool, into a results directory",
+            "`ProcessPoolExecutor.map`, results kept in a list",
+            ours,
+            mapped,
+            1.3,
+            3,
+        ),
+        Comparison(
+            "9b",
+            f"`metalab.run`: {RUN_CASES:,} trivial cases, local pool, into a results directory",
+            "`ProcessPoolExecutor.map`, one fsync'd JSON file per result (16 threads)",
+            ours,
+            mapped_to_files,
+            1.3,
+            3,
+        ),
+    ]
+
+
 # -- 7, 8: memory and import time, in fresh interpreters ------------------------------
 _RSS_SCRIPT = textwrap.dedent(
     """
@@ -772,7 +863,8 @@ def main(argv: list[str] | None = None) -> int:
 def _measure(rounds: int, quick: bool) -> dict[str, Any]:
     """Run the suite ``rounds`` times; the results."""
     scale = 0.4 if quick else 1.0
-    batches = [build() for build in (grid_comparisons, random_comparisons, composite_comparisons)]
+    builds = (grid_comparisons, random_comparisons, composite_comparisons, run_comparisons)
+    batches = [build() for build in builds]
     comparisons = [comp for batch in batches for comp in batch]
     figures: dict[str, Figure] = {}
     for number in range(1, rounds + 1):
