@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import concurrent.futures as cf
+import io
 import os
 import signal
 import subprocess
@@ -377,6 +378,31 @@ class TestInterrupt:
         found = metalab.results(store)
         assert [r.result for r in found] == [0, 1, 2, 3]
         assert not list(store.glob(".*"))
+
+
+class _Terminal(io.StringIO):
+    """Standard error as a terminal would be: isatty() is true."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+class TestProgress:
+    """A progress bar on standard error when it is a terminal, and nothing otherwise."""
+
+    def test_a_bar_on_a_terminal(self, tmp_path: Path) -> None:
+        """On a terminal, the bar ends showing the counts of the run."""
+        err = _Terminal()
+        with cf.ThreadPoolExecutor(max_workers=1) as pool, mock.patch.object(sys, "stderr", err):
+            metalab.run(fails_on_three, grid(x=range(6)), store=tmp_path, executor=pool)
+        assert "5 done, 1 failed, 0 skipped" in err.getvalue()
+
+    def test_nothing_elsewhere(self, tmp_path: Path) -> None:
+        """When standard error is no terminal (a log file, a pipe), nothing is written to it."""
+        err = io.StringIO()
+        with cf.ThreadPoolExecutor(max_workers=1) as pool, mock.patch.object(sys, "stderr", err):
+            metalab.run(square, grid(x=range(6)), store=tmp_path, executor=pool)
+        assert err.getvalue() == ""
 
 
 class TestWriteFailures:
