@@ -78,6 +78,8 @@ class Comparison:
     baseline: Callable[[], object]
     limit: float
     reps: int = 7
+    cleanup: Callable[[], object] | None = None
+    """Run after each round's repetitions, untimed (e.g. to delete the files they wrote)."""
     rounds: list[tuple[float, float]] = field(default_factory=list)
     """Per round of the suite: (metalab median, baseline median) in seconds."""
 
@@ -114,6 +116,8 @@ def run(comparisons: list[Comparison], scale: float) -> None:
             for fn, sink in pair:
                 sink.append(_time(fn))
         comp.rounds.append((statistics.median(ours), statistics.median(base)))
+        if comp.cleanup is not None:
+            comp.cleanup()
         print(
             f"  [{comp.target}] {comp.what}: ratio {comp.ratios[-1]:.3f} (limit {comp.limit})",
             flush=True,
@@ -387,6 +391,10 @@ def run_comparisons() -> list[Comparison]:
     scratch = Path(tempfile.mkdtemp(prefix="metalab-bench-"))
     atexit.register(shutil.rmtree, scratch, ignore_errors=True)
 
+    def cleanup() -> None:
+        for directory in scratch.iterdir():
+            shutil.rmtree(directory, ignore_errors=True)
+
     def ours() -> None:
         store = tempfile.mkdtemp(dir=scratch)
         report = metalab.run(_run_trial, sweep, store=store, chunk=RUN_CHUNK)
@@ -415,6 +423,7 @@ def run_comparisons() -> list[Comparison]:
             mapped,
             1.3,
             3,
+            cleanup,
         ),
         Comparison(
             "9b",
@@ -424,6 +433,7 @@ def run_comparisons() -> list[Comparison]:
             mapped_to_files,
             1.3,
             3,
+            cleanup,
         ),
     ]
 
