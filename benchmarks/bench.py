@@ -78,6 +78,8 @@ class Comparison:
     baseline: Callable[[], object]
     limit: float
     reps: int = 7
+    cleanup: Callable[[], object] | None = None
+    """Run after each round's repetitions, untimed (e.g. to delete the files they wrote)."""
     rounds: list[tuple[float, float]] = field(default_factory=list)
     """Per round of the suite: (metalab median, baseline median) in seconds."""
 
@@ -114,6 +116,8 @@ def run(comparisons: list[Comparison], scale: float) -> None:
             for fn, sink in pair:
                 sink.append(_time(fn))
         comp.rounds.append((statistics.median(ours), statistics.median(base)))
+        if comp.cleanup is not None:
+            comp.cleanup()
         print(
             f"  [{comp.target}] {comp.what}: ratio {comp.ratios[-1]:.3f} (limit {comp.limit})",
             flush=True,
@@ -399,6 +403,90 @@ def expression_comparisons(spec: dict[str, list[Any]] | None = None) -> list[Com
             lambda: [g[i] for i in plain],
             1.5,
             7,
+        ),
+    ]
+
+
+# -- 10: metalab.run on a local process pool ------------------------------------------
+RUN_CASES = 10_000
+RUN_CHUNK = 64
+"""Cases per task on both sides of target 10 (what metalab.run's default picks for this many
+cases on up to 39 workers)."""
+
+
+def _run_trial(case: metalab.ParamCase) -> dict[str, Any]:
+    """A trivial experiment, as metalab.run calls it."""
+    x = case.params["x"]
+    assert isinstance(x, int)
+    return {"y": x * 2}
+
+
+def _map_trial(params: dict[str, Any]) -> dict[str, Any]:
+    """The same experiment, as a hand-written ``pool.map`` calls it."""
+    return {"y": params["x"] * 2}
+
+
+def _write_json(directory: str, name: str, value: object) -> None:
+    """Write one JSON file the way the results directory does: temp file, fsync, rename."""
+    temp = os.path.join(directory, f".{name}.tmp")  # noqa: PTH118
+    with open(temp, "w", encoding="utf-8") as out:  # noqa: PTH123
+        json.dump(value, out)
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(temp, os.path.join(directory, f"{name}.json"))  # noqa: PTH105, PTH118
+
+
+def run_comparisons() -> list[Comparison]:
+    """Target 10: metalab.run over 10,000 trivial cases against ProcessPoolExecutor.map.
+
+    Both sides start a pool of one worker per core inside the timing, send 64 cases per
+    task and keep every result the same way: as one fsync'd JSON file per case, written
+    from 16 threads (metalab.run's results directory; a baseline that kept its results
+    in memory would do less work). metalab.run also enumerates the sweep, checks the
+    store and records timing.
+    """
+    import atexit
+    import concurrent.futures as cf
+    import shutil
+    import tempfile
+
+    from metalab._run.runner import WRITERS, default_workers
+
+    sweep = grid(x=range(RUN_CASES))
+    dicts = list(sweep.dicts())
+    workers = default_workers()
+    scratch = Path(tempfile.mkdtemp(prefix="metalab-bench-"))
+    atexit.register(shutil.rmtree, scratch, ignore_errors=True)
+
+    def cleanup() -> None:
+        for directory in scratch.iterdir():
+            shutil.rmtree(directory, ignore_errors=True)
+
+    def ours() -> None:
+        store = tempfile.mkdtemp(dir=scratch)
+        report = metalab.run(_run_trial, sweep, store=store, chunk=RUN_CHUNK)
+        assert report.done == RUN_CASES
+
+    def mapped_to_files() -> None:
+        directory = tempfile.mkdtemp(dir=scratch)
+        with (
+            cf.ProcessPoolExecutor(max_workers=workers) as pool,
+            cf.ThreadPoolExecutor(WRITERS) as writers,
+        ):
+            names = (f"{i}" for i in range(RUN_CASES))
+            results = pool.map(_map_trial, dicts, chunksize=RUN_CHUNK)
+            list(writers.map(_write_json, [directory] * RUN_CASES, names, results))
+
+    return [
+        Comparison(
+            "10a",
+            f"`metalab.run`: {RUN_CASES:,} trivial cases, local pool, into a results directory",
+            "`ProcessPoolExecutor.map`, one fsync'd JSON file per result (16 threads)",
+            ours,
+            mapped_to_files,
+            1.3,
+            3,
+            cleanup,
         ),
     ]
 
@@ -838,7 +926,13 @@ def main(argv: list[str] | None = None) -> int:
 def _measure(rounds: int, quick: bool) -> dict[str, Any]:
     """Run the suite ``rounds`` times; the results."""
     scale = 0.4 if quick else 1.0
-    builders = (grid_comparisons, random_comparisons, composite_comparisons, expression_comparisons)
+    builders = (
+        grid_comparisons,
+        random_comparisons,
+        composite_comparisons,
+        expression_comparisons,
+        run_comparisons,
+    )
     batches = [build() for build in builders]
     comparisons = [comp for batch in batches for comp in batch]
     figures: dict[str, Figure] = {}

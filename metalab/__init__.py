@@ -61,11 +61,15 @@ from metalab.params import (
 
 if TYPE_CHECKING:
     from metalab._io.structured import Structured
+    from metalab._run.runner import RunReport, run, run_case
+    from metalab._run.store import CaseError, CaseResult, Results, results
 
 __version__: Final[str] = "0.1.0"
 """metalab's version; the one place it is written (pyproject.toml reads it from here)."""
 
 __all__ = [
+    "CaseError",
+    "CaseResult",
     "Choice",
     "ConcatSource",
     "DeriveSource",
@@ -88,6 +92,8 @@ __all__ = [
     "Raw",
     "ReplicateSource",
     "ResolverSource",
+    "Results",
+    "RunReport",
     "ShuffledSource",
     "SliceSource",
     "Structured",
@@ -112,6 +118,9 @@ __all__ = [
     "randint",
     "random",
     "replicates",
+    "results",
+    "run",
+    "run_case",
     "uniform",
     "with_resolver",
     "zip",
@@ -120,14 +129,27 @@ __all__ = [
 
 # Hidden from type checkers, so that a misspelt name is still a type error there.
 if not TYPE_CHECKING:
+    _LAZY: Final = {
+        "Structured": "metalab._io.structured",
+        "CaseError": "metalab._run.store",
+        "CaseResult": "metalab._run.store",
+        "Results": "metalab._run.store",
+        "results": "metalab._run.store",
+        "RunReport": "metalab._run.runner",
+        "run": "metalab._run.runner",
+        "run_case": "metalab._run.runner",
+    }
+    """Names imported on first use: most sweeps never need typed views or a runner."""
 
     def __getattr__(name: str) -> object:
-        """Import `Structured` on first use: most sweeps never need typed views."""
-        if name == "Structured":
-            from metalab._io.structured import Structured
+        """Import `Structured`, `run`, `results` and their types on first use."""
+        module = _LAZY.get(name)
+        if module is not None:
+            import importlib
 
-            globals()["Structured"] = Structured
-            return Structured
+            value = getattr(importlib.import_module(module), name)
+            globals()[name] = value
+            return value
         msg = f"module 'metalab' has no attribute {name!r}"
         raise AttributeError(msg)
 

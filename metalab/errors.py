@@ -15,8 +15,10 @@ __all__ = [
     "MetalabError",
     "MissingExtraError",
     "ParamError",
+    "ResultsError",
     "SchemaError",
     "SizeOverflowError",
+    "UnserializableResultError",
     "UnsupportedOperationError",
 ]
 
@@ -85,4 +87,19 @@ class EvaluationError(MetalabError, ArithmeticError):
     """An expression failed on one case (a division by zero, the log of a negative number).
 
     The message names the expression and the index of the case.
+    """
+
+
+class ResultsError(MetalabError, ValueError):
+    """A results directory cannot be read: a file in it is corrupt, foreign or newer.
+
+    The message names the file and what is wrong with it.
+    """
+
+
+class UnserializableResultError(MetalabError, TypeError):
+    """A case's result cannot be written as JSON (e.g. an object, a set, a non-str key).
+
+    `metalab.run` records the case as failed with this error, so nothing is lost
+    silently, and goes on with the other cases.
     """

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator, Mapping
-from typing import Any, NotRequired, TypedDict, assert_type
+from pathlib import Path
+from typing import Any, Literal, NotRequired, TypedDict, assert_type
 
 import attrs
 import numpy as np
@@ -312,3 +313,20 @@ assert_type(grid(width=[64]).derive(half=width // 2), metalab.DeriveSource)
 assert_type(grid(width=[64]).where(width > 32), ParamSource)
 assert_type(grid(width=[64]).where(metalab.col("width") > 32, width < 128), ParamSource)
 assert_type(metalab.with_resolver(grid(width=[64]), lambda _, p: p), metalab.ResolverSource)
+
+# Running a sweep into a results directory, and reading it back.
+report = metalab.run(lambda case: case.params["x"], g, store="results")
+assert_type(report, metalab.RunReport)
+assert_type(report.done, int)
+assert_type(report.total, int)
+assert_type(metalab.run(print, g, store=Path("r"), chunk=4, resume=False), metalab.RunReport)
+found = metalab.results("results")
+assert_type(found, metalab.Results)
+assert_type(found[0], metalab.CaseResult)
+assert_type(found[:2], tuple[metalab.CaseResult, ...])
+assert_type(found.failed, tuple[metalab.CaseResult, ...])
+assert_type(found[0].error, metalab.CaseError | None)
+assert_type(found[0].status, Literal["done", "failed"])
+assert_type(found[0].case, ParamCase)
+assert_type(list(found), list[metalab.CaseResult])
+assert_type(metalab.run_case(lambda case: case.case_id, g, 3, store="results"), metalab.CaseResult)

@@ -91,3 +91,9 @@ g.where(metalab.col("lr", float) + 1)  # type: ignore[arg-type]
 g.where(True)  # type: ignore[arg-type]
 g.derive(x=1)  # type: ignore[arg-type]
 metalab.col("lr", float).cast(list)  # type: ignore[arg-type]
+
+# metalab.run takes the store by keyword, and a function of a case.
+metalab.run(print, g, "results")  # type: ignore[call-arg]
+metalab.run(lambda case: case.lower(), g, store="r")  # type: ignore[attr-defined]
+metalab.results("r")[0].status = "done"  # type: ignore[misc]
+metalab.run_case(print, g, "3", store="r")  # type: ignore[arg-type]

@@ -512,30 +512,53 @@ def max_array_size() -> int:
     help="A file of finished case_ids, one per line.",
 )
 @click.option(
+    "--done-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="A results directory (as metalab.run writes it): its done cases are finished.",
+)
+@click.option(
     "--max-running",
     type=click.IntRange(min=1),
     help="Let at most this many tasks run at once (SLURM's %K).",
 )
 @_reader_may_leave
-def array(sweep: str, done: Path | None, done_ids: Path | None, max_running: int | None) -> None:
+def array(
+    sweep: str,
+    done: Path | None,
+    done_ids: Path | None,
+    done_dir: Path | None,
+    max_running: int | None,
+) -> None:
     """Print the value of sbatch --array= that runs the sweep, compressed into ranges.
 
-    With --done or --done-ids, only the cases not finished are listed, to resume a
-    sweep that partly failed. When every case is finished, nothing is printed on
-    standard output and a note goes to standard error, as it does when an index is
-    beyond what SLURM accepts (MaxArraySize, read from scontrol show config).
+    With --done, --done-ids or --done-dir, only the cases not finished are listed, to
+    resume a sweep that partly failed (in a results directory, a failed case is not
+    finished). When every case is finished, nothing is printed on standard output and a
+    note goes to standard error, as it does when an index is beyond what SLURM accepts
+    (MaxArraySize, read from scontrol show config).
     """
     from metalab._core.intstr import int_to_str
     from metalab._io.jobarray import parse_case_ids, parse_indices, pending_ranges, ranges_spec
 
-    if done is not None and done_ids is not None:
-        msg = "give --done or --done-ids, not both"
+    given = [
+        o for o, v in (("--done", done), ("--done-ids", done_ids), ("--done-dir", done_dir)) if v
+    ]
+    if len(given) > 1:
+        msg = (
+            f"give {given[0]} or {given[1]}, not both"
+            if len(given) == 2
+            else "give one of --done, --done-ids and --done-dir, not all three"
+        )
         raise CliError(msg, 2)
     source = load_sweep(sweep)
     finished = parse_indices(_read_lines(done), where=str(done)) if done is not None else []
     finished_ids = (
         parse_case_ids(_read_lines(done_ids), where=str(done_ids)) if done_ids is not None else []
     )
+    if done_dir is not None:
+        from metalab._run.store import done_case_ids
+
+        finished_ids = done_case_ids(done_dir)
     # Runs, not indices: the work grows with the done files, not with the sweep.
     pending = pending_ranges(source, done_indices=finished, done_ids=finished_ids)
     if not pending:

@@ -1,0 +1,1 @@
+"""Running sweeps: the results directory (`store`) and `metalab.run` over executors (`runner`)."""
