@@ -35,6 +35,7 @@ from metalab import (
     RandomSource,
     Raw,
     ReplicateSource,
+    SelectSource,
     ShuffledSource,
     SliceSource,
     Structured,
@@ -155,6 +156,10 @@ assert_type(source.columns(range(3)), dict[str, npt.NDArray[Any]])
 assert_type(g.index_of({"lr": 0.1, "seed": 0}), int)
 assert_type(source.shard(0, 4), SliceSource)
 assert_type(source.shuffled(seed=0), ShuffledSource)
+assert_type(source.select([3, range(5, 9)]), SelectSource)
+assert_type(source.select(np.arange(2)), SelectSource)
+assert_type(source.select([3]).runs, tuple[range, ...])
+assert_type(source.select([3]).position(0), int)
 
 # -- generated code ----------------------------------------------------------------------
 assert_type(metalab.generated_code(g), str)
