@@ -55,11 +55,13 @@ from metalab import (
 from metalab.jobarray import (
     MAX_ID_SCAN,
     array_spec,
+    chunk_ranges,
     parse_case_ids,
     parse_indices,
     pending_indices,
     pending_ranges,
     ranges_spec,
+    split_ranges,
 )
 from metalab.manifest import (
     deserialize_param_source,
@@ -225,6 +227,8 @@ assert_type(parse_indices(["0", "3"]), list[int])
 assert_type(parse_indices("0\n3\n"), list[int])
 assert_type(pending_ranges(source, done_indices=[0]), list[range])
 assert_type(ranges_spec([range(3)], max_running=2), str)
+assert_type(chunk_ranges([range(3)], 2), list[range])
+assert_type(split_ranges([range(3)], 64, most=10), list[tuple[int, list[range]]])
 assert_type(parse_case_ids([case.case_id]), list[str])
 max_scan: int = MAX_ID_SCAN
 
