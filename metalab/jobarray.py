@@ -7,7 +7,9 @@ index or by ``case_id``) and `array_spec` writes the remaining indices the way S
 reads them, compressed into ranges, with an optional ``%K`` limit on how many tasks run
 at once. `pending_ranges` and `ranges_spec` do the same in runs of consecutive indices,
 so their cost grows with the number of finished cases, not with the size of the sweep
-(which may be 10**40).
+(which may be 10**40). `chunk_ranges` turns case runs into the runs of tasks that
+run ``chunk`` cases each, and `split_ranges` splits task runs into submissions whose
+indices stay below the cluster's MaxArraySize, each with its offset.
 
 >>> from metalab import grid
 >>> sweep = grid(x=range(20))
@@ -22,19 +24,23 @@ The implementation is `metalab._io.jobarray`.
 from metalab._io.jobarray import (
     MAX_ID_SCAN,
     array_spec,
+    chunk_ranges,
     parse_case_ids,
     parse_indices,
     pending_indices,
     pending_ranges,
     ranges_spec,
+    split_ranges,
 )
 
 __all__ = [
     "MAX_ID_SCAN",
     "array_spec",
+    "chunk_ranges",
     "parse_case_ids",
     "parse_indices",
     "pending_indices",
     "pending_ranges",
     "ranges_spec",
+    "split_ranges",
 ]

@@ -37,6 +37,7 @@ from metalab import (
     RandomSource,
     Raw,
     ReplicateSource,
+    SelectSource,
     ShuffledSource,
     SliceSource,
     Structured,
@@ -73,11 +74,13 @@ from metalab.interop import (
 from metalab.jobarray import (
     MAX_ID_SCAN,
     array_spec,
+    chunk_ranges,
     parse_case_ids,
     parse_indices,
     pending_indices,
     pending_ranges,
     ranges_spec,
+    split_ranges,
 )
 from metalab.manifest import (
     deserialize_param_source,
@@ -182,6 +185,10 @@ assert_type(source.columns(range(3)), dict[str, npt.NDArray[Any]])
 assert_type(g.index_of({"lr": 0.1, "seed": 0}), int)
 assert_type(source.shard(0, 4), SliceSource)
 assert_type(source.shuffled(seed=0), ShuffledSource)
+assert_type(source.select([3, range(5, 9)]), SelectSource)
+assert_type(source.select(np.arange(2)), SelectSource)
+assert_type(source.select([3]).runs, tuple[range, ...])
+assert_type(source.select([3]).position(0), int)
 
 # -- generated code ----------------------------------------------------------------------
 assert_type(metalab.generated_code(g), str)
@@ -247,6 +254,8 @@ assert_type(parse_indices(["0", "3"]), list[int])
 assert_type(parse_indices("0\n3\n"), list[int])
 assert_type(pending_ranges(source, done_indices=[0]), list[range])
 assert_type(ranges_spec([range(3)], max_running=2), str)
+assert_type(chunk_ranges([range(3)], 2), list[range])
+assert_type(split_ranges([range(3)], 64, most=10), list[tuple[int, list[range]]])
 assert_type(parse_case_ids([case.case_id]), list[str])
 max_scan: int = MAX_ID_SCAN
 

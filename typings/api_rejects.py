@@ -55,6 +55,7 @@ source[1.5]  # type: ignore[call-overload]
 source["lr"]  # type: ignore[call-overload]
 label: str = source[0]  # type: ignore[assignment]
 source.take(1)  # type: ignore[arg-type]
+source.select("0-9")  # type: ignore[arg-type]
 source.shard("0", 2)  # type: ignore[arg-type]
 source.index_of(["lr"])  # type: ignore[arg-type]
 

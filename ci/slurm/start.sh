@@ -10,6 +10,8 @@
 #                          recorded PIDs, logs and spool directories
 #   METALAB_SLURM_TIMEOUT  seconds to wait for each daemon to come up (default 60)
 #   METALAB_SLURM_APT_TIMEOUT  seconds allowed for apt-get update + install (default 600)
+#   METALAB_SLURM_MAX_ARRAY_SIZE  the cluster's MaxArraySize (default: SLURM's, 1001); a
+#                          running cluster with another one is restarted with it
 #
 # Exit status: 0 when the cluster is up (already running counts), 3 when this machine
 # cannot host it (not root, not Debian/apt, packages cannot be installed), 1 otherwise.
@@ -23,6 +25,11 @@ readonly MARKER=.metalab-slurm-state
 readonly PACKAGES=(munge slurmctld slurmd slurm-client)
 wait_limit="${METALAB_SLURM_TIMEOUT:-60}"
 apt_limit="${METALAB_SLURM_APT_TIMEOUT:-600}"
+max_array_size="${METALAB_SLURM_MAX_ARRAY_SIZE:-}"
+case "$max_array_size" in
+  "" | [1-9] | [1-9][0-9] | [1-9][0-9][0-9] | [1-9][0-9][0-9][0-9] | [1-9][0-9][0-9][0-9][0-9]) ;;
+  *) die "METALAB_SLURM_MAX_ARRAY_SIZE must be an integer from 1 to 99999, got '$max_array_size'" ;;
+esac
 
 unavailable() { log "unavailable: $*"; exit "$UNAVAILABLE"; }
 
@@ -136,6 +143,16 @@ SchedulerParameters=batch_sched_delay=0
 NodeName=$node NodeAddr=127.0.0.1 CPUs=$cpus State=UNKNOWN
 PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 CONF
+  if [ -n "$max_array_size" ]; then
+    printf 'MaxArraySize=%s\n' "$max_array_size" >>"$SLURM_CONF"
+  fi
+}
+
+# Whether the written slurm.conf has the MaxArraySize asked for (none: SLURM's default).
+conf_matches() {
+  local found
+  found="$(sed -n 's/^MaxArraySize=//p' "$SLURM_CONF" 2>/dev/null)"
+  [ "$found" = "$max_array_size" ]
 }
 
 node="$(hostname -s)"
@@ -145,7 +162,7 @@ if [ -d "$STATE_DIR" ] && [ -n "$(ls -A "$STATE_DIR")" ]; then
   # Never delete a directory this script did not create (METALAB_SLURM_STATE=$HOME...).
   [ -f "$STATE_DIR/$MARKER" ] \
     || die "$STATE_DIR exists and is not a state directory of this script (no $MARKER); choose another METALAB_SLURM_STATE"
-  if cluster_healthy; then
+  if cluster_healthy && conf_matches; then
     log "already running (state in $STATE_DIR)"
     printf 'export SLURM_CONF=%s\n' "$SLURM_CONF"
     exit 0

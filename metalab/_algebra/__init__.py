@@ -6,6 +6,7 @@ by enumerating:
 - ``a + b`` (`ConcatSource`): bisect the cumulative sizes ``[0, |a|, |a|+|b|, ...]``;
 - ``a * b`` (`ProductSource`): mixed-radix digits, ``i = i_a * |b| + i_b``;
 - ``source[start:stop:step]`` (`SliceSource`) and ``shard``: ``start + i * step``;
+- ``source.select(indices)`` (`SelectSource`): bisect the runs of selected indices;
 - ``source.shuffled(seed)`` (`ShuffledSource`): a seeded Feistel permutation of
   ``[0, size)`` (`metalab._sources.permutation`);
 - ``zip(...)`` (`ZipSource`) and ``replicates(...)`` (`ReplicateSource`): leaves whose
@@ -22,6 +23,7 @@ from metalab._algebra.derive import DeriveSource
 from metalab._algebra.product import ProductSource
 from metalab._algebra.replicate import ReplicateSource, replicates
 from metalab._algebra.resolver import ResolverSource, with_resolver
+from metalab._algebra.select import SelectSource
 from metalab._algebra.shuffle import ShuffledSource
 from metalab._algebra.slicing import SliceSource, shard
 from metalab._algebra.where import WhereSource
@@ -33,6 +35,7 @@ __all__ = [
     "ProductSource",
     "ReplicateSource",
     "ResolverSource",
+    "SelectSource",
     "ShuffledSource",
     "SliceSource",
     "WhereSource",

@@ -17,7 +17,7 @@ from metalab._cli.load import SWEEP_FORMS, CliError, load_sweep, user_code_error
 from metalab._core.intstr import counted
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable, Iterator, Mapping
 
     from rich.console import Console
 
@@ -313,38 +313,118 @@ def count(sweep: str) -> None:
     click.echo(int_to_str(load_sweep(sweep).size))
 
 
-def _task_index() -> int:
-    raw = os.environ.get("SLURM_ARRAY_TASK_ID")
-    if raw is None:
+TASK_VARIABLES: Final = (
+    ("SLURM_ARRAY_TASK_ID", 0),
+    ("PBS_ARRAY_INDEX", 0),
+    ("PBS_ARRAYID", 0),
+    ("SGE_TASK_ID", 1),
+    ("LSB_JOBINDEX", 1),
+    ("JOB_COMPLETION_INDEX", 0),
+    ("AWS_BATCH_JOB_ARRAY_INDEX", 0),
+)
+"""The variables a scheduler sets to a job array task's index, in the order they are read,
+each with its first index (SGE and LSF count from 1): SLURM, PBS Pro, Torque, SGE, LSF,
+Kubernetes Indexed Jobs and AWS Batch."""
+_NOT_AN_ARRAY: Final = {"SGE_TASK_ID": "undefined", "LSB_JOBINDEX": "0"}
+"""The values SGE and LSF give these variables in a job that is no array: unset."""
+
+
+def task_index(environ: Mapping[str, str] | None = None) -> int:
+    """The 0-based task index from the scheduler variables set (see `TASK_VARIABLES`).
+
+    Every variable set is read, 1-based ones converted; they must agree.
+
+    >>> task_index({"SGE_TASK_ID": "4"}), task_index({"SLURM_ARRAY_TASK_ID": "3"})
+    (3, 3)
+
+    Raises:
+        CliError: none is set, one is not a valid index, or two disagree (exit 2).
+    """
+    env = os.environ if environ is None else environ
+    found: list[tuple[str, int]] = []
+    for name, first in TASK_VARIABLES:
+        raw = env.get(name)
+        if raw is None or raw.strip() == _NOT_AN_ARRAY.get(name):
+            continue
+        try:
+            value = parse_index(raw, signed=False) - first
+        except ValueError as error:
+            msg = f"{name}: {error}"
+            raise CliError(msg, 2) from None
+        if value < 0:
+            msg = f"{name}: {raw.strip()!r} is not a task index (it counts from {first})"
+            raise CliError(msg, 2)
+        found.append((name, value))
+    if not found:
+        others = ", ".join(name for name, _ in TASK_VARIABLES[1:-1])
         msg = (
-            "no INDEX given and SLURM_ARRAY_TASK_ID is not set; give an index "
-            "(metalab case SWEEP 3) or run inside a SLURM job array"
+            f"no INDEX given and SLURM_ARRAY_TASK_ID is not set, nor {others} or "
+            f"{TASK_VARIABLES[-1][0]}; give an index (metalab case SWEEP 3) or run inside "
+            "a job array"
         )
         raise CliError(msg, 2)
-    try:
-        return parse_index(raw, signed=False)
-    except ValueError as error:
-        msg = f"SLURM_ARRAY_TASK_ID: {error}"
-        raise CliError(msg, 2) from None
+    if len({value for _, value in found}) > 1:
+        shown = ", ".join(f"{name}={env[name].strip()}" for name, _ in found)
+        msg = (
+            f"the task index variables disagree ({shown}, as 0-based indices "
+            f"{', '.join(str(value) for _, value in found)}); unset the stale ones or "
+            "give INDEX"
+        )
+        raise CliError(msg, 2)
+    return found[0][1]
+
+
+chunk_option = click.option(
+    "--chunk",
+    type=click.IntRange(min=1),
+    help="Run this many cases per task: task k runs cases k*K to k*K+K-1.",
+)
 
 
 @app.command(cls=_IndexCommand, epilog=_EPILOG)
 @sweep_argument
 @click.argument("index", type=INDEX, required=False)
+@chunk_option
+@click.option(
+    "--offset",
+    type=click.IntRange(min=0),
+    default=0,
+    help="Add this to the task index (one of several submissions: see metalab array --split).",
+)
 @_reader_may_leave
-def case(sweep: str, index: int | None) -> None:
+def case(sweep: str, index: int | None, chunk: int | None, offset: int) -> None:
     """Print one case as JSON: its index, case_id, params and tags.
 
     Exactly one JSON document goes to standard output, so a job script can redirect
-    it to a file. INDEX defaults to $SLURM_ARRAY_TASK_ID, the task's index in a SLURM
-    job array; a negative INDEX counts back from the end (-1 is the last case).
+    it to a file. INDEX defaults to the task's index in a job array, read from the
+    scheduler's variable (SLURM_ARRAY_TASK_ID, PBS_ARRAY_INDEX, PBS_ARRAYID,
+    SGE_TASK_ID, LSB_JOBINDEX, JOB_COMPLETION_INDEX, AWS_BATCH_JOB_ARRAY_INDEX, the
+    1-based ones converted); a negative INDEX counts back from the end (-1 is the last
+    case). With --chunk K, INDEX is a task that prints cases INDEX*K to INDEX*K+K-1,
+    one JSON document per line (the last task fewer). --offset is added to the task
+    index first.
     """
     from metalab._cli.output import case_record, dumps_record
     from metalab._sources.base import check_index
 
     source = load_sweep(sweep)
-    i = check_index(_task_index() if index is None else index, source.size)
-    click.echo(dumps_record(case_record(i, source[i]), indent=2))
+    given = task_index() if index is None else index
+    if chunk is None:
+        i = check_index(given + offset if given >= 0 else given, source.size)
+        click.echo(dumps_record(case_record(i, source[i]), indent=2))
+        return
+    tasks = -(-source.size // chunk)
+    task = given + offset if given >= 0 else given
+    if not -tasks <= task < tasks:
+        msg = (
+            f"task {task:,} is out of range: this sweep of {counted(source.size, 'case')} "
+            f"is {counted(tasks, 'task')} of --chunk {chunk:,} (0 to {tasks - 1:,})"
+        )
+        raise CliError(msg)
+    task %= tasks
+    first = task * chunk
+    for i in range(first, min(first + chunk, source.size)):
+        click.echo(dumps_record(case_record(i, source[i])))
 
 
 def _progress_wanted(count: int, output: Path | None) -> bool:
@@ -477,6 +557,11 @@ _SCONTROL_TIMEOUT: Final = 10.0
 _MAX_ARRAY_SIZE: Final = re.compile(r"^\s*MaxArraySize\s*=\s*(\d{1,18})\s*$", re.MULTILINE)
 
 
+def _cluster_limit() -> int:
+    # `array` has an option of the name, so its body calls this.
+    return max_array_size()
+
+
 def max_array_size() -> int:
     """The cluster's MaxArraySize from ``scontrol show config``, else SLURM's default."""
     import shutil
@@ -499,46 +584,34 @@ def max_array_size() -> int:
     return int(found.group(1)) if found else SLURM_MAX_ARRAY_SIZE
 
 
-@app.command(epilog=_EPILOG)
-@sweep_argument
-@click.option(
-    "--done",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="A file of finished case indices, one per line.",
-)
-@click.option(
-    "--done-ids",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="A file of finished case_ids, one per line.",
-)
-@click.option(
-    "--done-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="A results directory (as metalab.run writes it): its done cases are finished.",
-)
-@click.option(
-    "--max-running",
-    type=click.IntRange(min=1),
-    help="Let at most this many tasks run at once (SLURM's %K).",
-)
-@_reader_may_leave
-def array(
-    sweep: str,
-    done: Path | None,
-    done_ids: Path | None,
-    done_dir: Path | None,
-    max_running: int | None,
-) -> None:
-    """Print the value of sbatch --array= that runs the sweep, compressed into ranges.
+def _done_options(command: Callable[_P, None]) -> Callable[_P, None]:
+    """The options that name the finished cases, shared by ``array`` and ``pending``."""
+    command = click.option(
+        "--done-dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        help="A results directory (as metalab.run writes it): its done cases are finished.",
+    )(command)
+    command = click.option(
+        "--done-ids",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="A file of finished case_ids, one per line.",
+    )(command)
+    return click.option(
+        "--done",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="A file of finished case indices, one per line.",
+    )(command)
 
-    With --done, --done-ids or --done-dir, only the cases not finished are listed, to
-    resume a sweep that partly failed (in a results directory, a failed case is not
-    finished). When every case is finished, nothing is printed on standard output and a
-    note goes to standard error, as it does when an index is beyond what SLURM accepts
-    (MaxArraySize, read from scontrol show config).
+
+def _finished(
+    done: Path | None, done_ids: Path | None, done_dir: Path | None
+) -> tuple[list[int], list[str]]:
+    """The finished cases the options name: indices and case_ids.
+
+    Every source of finished cases goes through here; at most one may be given. In a
+    results directory (``--done-dir``) a failed case is not finished.
     """
-    from metalab._core.intstr import int_to_str
-    from metalab._io.jobarray import parse_case_ids, parse_indices, pending_ranges, ranges_spec
+    from metalab._io.jobarray import parse_case_ids, parse_indices
 
     given = [
         o for o, v in (("--done", done), ("--done-ids", done_ids), ("--done-dir", done_dir)) if v
@@ -550,7 +623,6 @@ def array(
             else "give one of --done, --done-ids and --done-dir, not all three"
         )
         raise CliError(msg, 2)
-    source = load_sweep(sweep)
     finished = parse_indices(_read_lines(done), where=str(done)) if done is not None else []
     finished_ids = (
         parse_case_ids(_read_lines(done_ids), where=str(done_ids)) if done_ids is not None else []
@@ -559,6 +631,58 @@ def array(
         from metalab._run.store import done_case_ids
 
         finished_ids = done_case_ids(done_dir)
+    return finished, finished_ids
+
+
+@app.command(epilog=_EPILOG)
+@sweep_argument
+@_done_options
+@chunk_option
+@click.option(
+    "--max-running",
+    type=click.IntRange(min=1),
+    help="Let at most this many tasks run at once (SLURM's %K).",
+)
+@click.option(
+    "--split",
+    is_flag=True,
+    help="Print one line 'SPEC OFFSET' per submission, each within MaxArraySize.",
+)
+@click.option(
+    "--max-array-size",
+    type=click.IntRange(min=1),
+    help="The cluster's MaxArraySize (default: from scontrol show config, else 1001).",
+)
+@_reader_may_leave
+def array(  # noqa: PLR0913 - one parameter per option
+    sweep: str,
+    *,
+    done: Path | None,
+    done_ids: Path | None,
+    done_dir: Path | None,
+    chunk: int | None,
+    max_running: int | None,
+    max_array_size: int | None,
+    split: bool,
+) -> None:
+    """Print the value of sbatch --array= that runs the sweep, compressed into ranges.
+
+    With --done, --done-ids or --done-dir, only the cases not finished are listed, to
+    resume a sweep that partly failed (in a results directory, a failed case is not
+    finished). With --chunk K, the indices are tasks of K cases each
+    (run them with metalab case SWEEP --chunk K). When every case is finished, nothing
+    is printed on standard output and a note goes to standard error, as it does when
+    an index is beyond what SLURM accepts (MaxArraySize). With --split, the tasks are
+    split into submissions within MaxArraySize: one line per submission, the value of
+    --array= and the offset to give metalab case --offset, and standard error says how
+    to submit them.
+    """
+    from metalab._core.intstr import int_to_str
+    from metalab._io.jobarray import chunk_ranges, pending_ranges, ranges_spec, split_ranges
+    from metalab.errors import ParamError
+
+    finished, finished_ids = _finished(done, done_ids, done_dir)
+    source = load_sweep(sweep)
     # Runs, not indices: the work grows with the done files, not with the sweep.
     pending = pending_ranges(source, done_indices=finished, done_ids=finished_ids)
     if not pending:
@@ -566,16 +690,116 @@ def array(
             f"metalab: all {counted(source.size, 'case')} are done; nothing to submit", err=True
         )
         return
-    click.echo(ranges_spec(pending, max_running=max_running))
-    last, limit = pending[-1].stop - 1, max_array_size()
+    tasks = pending if chunk is None else chunk_ranges(pending, chunk)
+    if chunk is not None and (finished or finished_ids):
+        _say_rerun(pending, tasks, chunk, source.size)
+    limit = _cluster_limit() if max_array_size is None else max_array_size
+    if split:
+        try:
+            submissions = split_ranges(tasks, limit, most=MAX_SUBMISSIONS)
+        except ParamError:
+            msg = (
+                f"these tasks need more than {MAX_SUBMISSIONS:,} submissions of at most "
+                f"{limit:,} tasks each; give a larger --chunk"
+            )
+            raise CliError(msg) from None
+        _print_split(submissions, limit, sweep, chunk, max_running)
+        return
+    click.echo(ranges_spec(tasks, max_running=max_running))
+    last = tasks[-1].stop - 1
     if last >= limit:
         click.echo(
             f"metalab: warning: sbatch will refuse this array: its last index, "
             f"{int_to_str(last)}, is beyond this cluster's MaxArraySize of {limit:,} "
-            f"(indices 0 to {limit - 1:,}); submit it in blocks with an offset, as "
+            f"(indices 0 to {limit - 1:,}); pass --split for submissions within it, as "
             "'Large sweeps' in metalab's SLURM guide shows",
             err=True,
         )
+
+
+MAX_SUBMISSIONS: Final = 10_000
+"""The most submissions ``metalab array --split`` prints (SLURM's default MaxJobCount)."""
+
+
+def _print_split(
+    submissions: list[tuple[int, list[range]]],
+    limit: int,
+    sweep: str,
+    chunk: int | None,
+    max_running: int | None,
+) -> None:
+    import shlex
+
+    from metalab._io.jobarray import ranges_spec
+
+    for offset, runs in submissions:
+        click.echo(f"{ranges_spec(runs, max_running=max_running)} {offset}")
+    chunked = "" if chunk is None else f" --chunk {chunk}"
+    click.echo(
+        f"metalab: {counted(len(submissions), 'submission')} within MaxArraySize {limit:,}; "
+        "each line is SPEC OFFSET, to submit as sbatch --array=SPEC with the job running "
+        f"metalab case {shlex.quote(sweep)}{chunked} --offset OFFSET",
+        err=True,
+    )
+
+
+def _say_rerun(pending: list[range], tasks: list[range], chunk: int, size: int) -> None:
+    """Say how many finished cases run again, their tasks holding pending ones."""
+    held = sum(min(t.stop * chunk, size) - t.start * chunk for t in tasks)
+    rerun = held - sum(r.stop - r.start for r in pending)
+    if rerun > 0:
+        click.echo(
+            f"metalab: note: these tasks also hold {counted(rerun, 'finished case')}, which "
+            "they run again; metalab pending writes a sweep of the pending cases alone",
+            err=True,
+        )
+
+
+@app.command(epilog=_EPILOG)
+@sweep_argument
+@_done_options
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="The manifest of the pending cases to write.",
+)
+@_reader_may_leave
+def pending(
+    sweep: str, done: Path | None, done_ids: Path | None, done_dir: Path | None, output: Path
+) -> None:
+    """Write the manifest of the cases not yet finished, to run as the array 0-(P-1).
+
+    The manifest selects the pending cases of the sweep (source.select), as runs of
+    ranges: a task of it runs exactly one pending case, which keeps its case_id. The
+    finished cases are named by --done, --done-ids or --done-dir (a results directory,
+    whose failed cases are pending); a count of the pending cases goes to standard
+    error. When every case is finished, the manifest selects none.
+    """
+    from metalab._io.jobarray import pending_ranges
+    from metalab._io.manifest import dumps
+
+    finished, finished_ids = _finished(done, done_ids, done_dir)
+    if done is None and done_ids is None and done_dir is None:
+        msg = "give the finished cases with --done FILE, --done-ids FILE or --done-dir DIR"
+        raise CliError(msg, 2)
+    source = load_sweep(sweep)
+    runs = pending_ranges(source, done_indices=finished, done_ids=finished_ids)
+    chosen = source.select(runs)
+    _write_text(output, dumps(chosen) + "\n")
+    if not chosen:
+        click.echo(
+            f"metalab: all {counted(source.size, 'case')} are done; {output} selects none",
+            err=True,
+        )
+        return
+    click.echo(
+        f"metalab: {counted(chosen.size, 'case')} of {source.size:,} pending, in "
+        f"{counted(len(runs), 'run')}; wrote {output}, to run as the array "
+        f"0-{chosen.size - 1}",
+        err=True,
+    )
 
 
 @app.command(epilog=_EPILOG)

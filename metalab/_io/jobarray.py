@@ -21,11 +21,13 @@ if TYPE_CHECKING:
 __all__ = [
     "MAX_ID_SCAN",
     "array_spec",
+    "chunk_ranges",
     "parse_case_ids",
     "parse_indices",
     "pending_indices",
     "pending_ranges",
     "ranges_spec",
+    "split_ranges",
 ]
 
 MAX_ID_SCAN: Final = 10_000_000
@@ -353,3 +355,92 @@ def _data_lines(lines: str | Iterable[str]) -> Iterator[tuple[int, str]]:
 def _shorten(line: str) -> str:
     text = repr(line)
     return text if len(text) <= _SHOWN_CHARS else f"{text[: _SHOWN_CHARS - 3]}..."
+
+
+def chunk_ranges(ranges: Iterable[range], chunk: int) -> list[range]:
+    """The tasks that hold the cases of ``ranges`` when task ``k`` runs cases ``k*chunk`` on.
+
+    Task ``k`` runs cases ``k*chunk`` to ``k*chunk + chunk - 1``; a task is listed if any
+    of its cases is in ``ranges``. The cost grows with the number of ranges, never with
+    the cases they hold.
+
+    Args:
+        ranges: runs of case indices, as `pending_ranges` returns them.
+        chunk: the number of cases per task, a positive int.
+
+    Returns:
+        The task indices, as non-empty ranges of step 1, increasing and not touching.
+
+    Raises:
+        ParamError: ``chunk`` is not a positive int.
+
+    >>> chunk_ranges([range(0, 10)], 3)
+    [range(0, 4)]
+    >>> chunk_ranges([range(1, 2), range(5, 7), range(30, 31)], 3)
+    [range(0, 3), range(10, 11)]
+    """
+    if not is_integer(chunk) or chunk < 1:
+        msg = f"chunk_ranges: chunk must be a positive int, got {describe(chunk)}"
+        raise ParamError(msg)
+    out: list[range] = []
+    for run in ranges:
+        first, stop = run.start // chunk, (run.stop - 1) // chunk + 1
+        if out and first <= out[-1].stop:
+            out[-1] = range(out[-1].start, max(stop, out[-1].stop))
+        else:
+            out.append(range(first, stop))
+    return out
+
+
+def split_ranges(
+    ranges: Iterable[range], limit: int, *, most: int | None = None
+) -> list[tuple[int, list[range]]]:
+    """Task ranges split into submissions whose indices all lie in ``[0, limit)``.
+
+    SLURM refuses an array index of ``MaxArraySize`` or more. Each submission is an
+    ``(offset, ranges)`` pair: its tasks are ``offset + i`` for the indices ``i`` in
+    ``ranges``. Submissions start at the first task not yet covered, so a scattered set
+    of tasks needs no more submissions than it must; a set whose tasks already lie below
+    ``limit`` is one submission of offset 0.
+
+    Args:
+        ranges: task indices as non-empty ranges of step 1, increasing and not touching.
+        limit: the cluster's MaxArraySize, a positive int.
+        most: the most submissions to build, or None for no limit: a sweep of 10**40
+            tasks would otherwise make this loop forever.
+
+    Returns:
+        The submissions, in increasing order of offset.
+
+    Raises:
+        ParamError: ``limit`` is not a positive int, or more than ``most`` submissions
+            are needed.
+
+    >>> split_ranges([range(0, 150)], 64)
+    [(0, [range(0, 64)]), (64, [range(0, 64)]), (128, [range(0, 22)])]
+    >>> split_ranges([range(3, 5), range(1000, 1002)], 100)
+    [(3, [range(0, 2)]), (1000, [range(0, 2)])]
+    """
+    if not is_integer(limit) or limit < 1:
+        msg = f"split_ranges: limit must be a positive int, got {describe(limit)}"
+        raise ParamError(msg)
+    runs = list(ranges)
+    if runs and runs[-1].stop <= limit:
+        return [(0, runs)]
+    out: list[tuple[int, list[range]]] = []
+    for run in runs:
+        start = run.start
+        while start < run.stop:
+            if not out or start >= out[-1][0] + limit:
+                if most is not None and len(out) == most:
+                    msg = (
+                        f"split_ranges: these tasks need more than {most:,} submissions of "
+                        f"at most {limit:,} tasks each"
+                    )
+                    raise ParamError(msg)
+                out.append((start, []))
+            offset, parts = out[-1]
+            stop = min(run.stop, offset + limit)
+            parts.append(range(start - offset, stop - offset))
+            start = stop
+    return out

@@ -70,6 +70,7 @@ from metalab._algebra import (
     DeriveSource,
     ProductSource,
     ReplicateSource,
+    SelectSource,
     ShuffledSource,
     SliceSource,
     WhereSource,
@@ -1244,6 +1245,11 @@ def register(cls: type[S]) -> type[S]:
 
 def _same_definition(a: type[Any], b: type[Any]) -> bool:
     return (a.__module__, a.__qualname__) == (b.__module__, b.__qualname__)
+
+
+# Sources added after the first manifest format go through the extension API, as a
+# user's own type does: their hooks are generated from their fields alone.
+register(SelectSource)
 
 
 # -- public functions ------------------------------------------------------------------

@@ -77,6 +77,7 @@ if TYPE_CHECKING:
         ConcatSource,
         DeriveSource,
         ProductSource,
+        SelectSource,
         ShuffledSource,
         SliceSource,
     )
@@ -471,6 +472,25 @@ class ParamSource:
         from metalab._algebra import shard
 
         return shard(self, k, n)
+
+    def select(self, indices: Iterable[int | range] | Indices) -> SelectSource:
+        """The cases at ``indices``, in that order: a lazy source, each index at most once.
+
+        ``indices`` are ints (negative ones count back) and ranges of step 1 or -1, or
+        a 1-d integer array; they are kept as runs of ranges, so a contiguous selection
+        costs the same at any size. The cases keep their ``case_id`` values.
+
+        >>> from metalab import grid
+        >>> [c.params["x"] for c in grid(x=range(10)).select([8, 9, range(0, 3)])]
+        [8, 9, 0, 1, 2]
+
+        Raises:
+            ParamError: an index is given twice, or a range has a step other than 1 or -1.
+            CaseIndexError: an index lies outside the source.
+        """
+        from metalab._algebra import SelectSource
+
+        return SelectSource(self, indices)
 
     def shuffled(self, seed: int) -> ShuffledSource:
         """The same cases in a seeded pseudo-random order, with O(1) indexing."""

@@ -11,6 +11,7 @@ import attrs
 import pytest
 
 import metalab
+import metalab.manifest
 from metalab import ParamCase, grid
 from metalab.cli import main
 from metalab.manifest import dumps
@@ -78,6 +79,21 @@ class TestDoneDir:
         run_into(tmp_path / "out", sweep[:8])
         result = run("array", manifest(tmp_path, sweep), "--done-dir", tmp_path / "out")
         assert (result.code, result.out) == (0, "3,8-11\n")
+
+    def test_pending_writes_the_missing_and_failed_cases(self, tmp_path: Path) -> None:
+        """`metalab pending --done-dir` selects what is left, keeping each case's case_id."""
+        sweep = grid(x=range(12))
+        run_into(tmp_path / "out", sweep[:8])
+        out = tmp_path / "pending.json"
+        result = run(
+            "pending", manifest(tmp_path, sweep), "--done-dir", tmp_path / "out", "-o", out
+        )
+        assert result.code == 0, result.err
+        left = metalab.manifest.loads(out.read_text(encoding="utf-8"))
+        assert [c.params["x"] for c in left] == [3, 8, 9, 10, 11]
+        assert [c.case_id for c in left] == [sweep[i].case_id for i in (3, 8, 9, 10, 11)]
+        resumed = run("array", out)
+        assert (resumed.code, resumed.out) == (0, "0-4\n")
 
     def test_all_done(self, tmp_path: Path) -> None:
         """A complete directory leaves nothing to submit: a note on stderr, exit 0."""

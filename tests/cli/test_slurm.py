@@ -59,6 +59,10 @@ work kept at a load average of 6 to 8, so the allowance leaves room even then.
 """
 MAX_ARRAY_SIZE: Final = 1001
 """SLURM's default MaxArraySize: task indices must lie in [0, 1000]."""
+SMALL_MAX_ARRAY_SIZE: Final = 64
+"""The MaxArraySize of the cluster that the split sweep runs on."""
+CHUNK: Final = 3
+"""Cases per task of the split sweep."""
 
 JOB_SCRIPT: Final = """\
 #!/bin/bash
@@ -72,6 +76,25 @@ metalab case "$1" > "$out.partial"
 mv "$out.partial" "$out"
 """
 _OUTPUT_NAME: Final = re.compile(r"(0|[1-9][0-9]*)\.json")
+
+CHUNK_SCRIPT: Final = """\
+#!/bin/bash
+#SBATCH --job-name=metalab-chunks
+#SBATCH --time=5
+# Usage: sbatch --array=SPEC chunks.sh SWEEP.json OUTDIR CHUNK OFFSET
+# Each case of the task's chunk is written to OUTDIR/CASE_ID.json; the hard link makes a
+# file appear only when complete, and fails if a case was already written (run twice).
+set -euo pipefail
+metalab case "$1" --chunk "$3" --offset "$4" | while IFS= read -r line; do
+  id="$(printf '%s' "$line" | sed -n 's/.*"case_id": "\\([0-9a-f]*\\)".*/\\1/p')"
+  [ -n "$id" ]
+  tmp="$2/.$id.$SLURM_JOB_ID.partial"
+  printf '%s\\n' "$line" > "$tmp"
+  ln "$tmp" "$2/$id.json"
+  rm "$tmp"
+done
+"""
+_CASE_ID_NAME: Final = re.compile(r"[0-9a-f]{16}\.json")
 
 
 def _unavailable(reason: str) -> NoReturn:
@@ -130,19 +153,33 @@ def host_lock(path: Path, timeout: float, poll: float = 1.0) -> Iterator[None]:
         os.close(fd)
 
 
-@pytest.fixture(scope="module")
-def cluster() -> Iterator[dict[str, str]]:
+def _held_cluster(max_array_size: int | None) -> Iterator[dict[str, str]]:
     """A running single-node cluster, held for this run alone; the environment reaching it."""
     if not sys.platform.startswith("linux") or os.geteuid() != 0:
         _unavailable("starting SLURM daemons needs root on Linux")
     if shutil.which("bash") is None:
         _unavailable("bash is not installed")
     with host_lock(LOCK, LOCK_TIMEOUT):
-        yield from _started_cluster()
+        yield from _started_cluster(max_array_size)
 
 
-def _started_cluster() -> Iterator[dict[str, str]]:
+@pytest.fixture(scope="class")
+def cluster() -> Iterator[dict[str, str]]:
+    """A cluster of SLURM's default MaxArraySize (class-scoped: one configuration at a time)."""
+    yield from _held_cluster(None)
+
+
+@pytest.fixture(scope="class")
+def small_cluster() -> Iterator[dict[str, str]]:
+    """A cluster whose slurm.conf sets ``MaxArraySize=SMALL_MAX_ARRAY_SIZE``."""
+    yield from _held_cluster(SMALL_MAX_ARRAY_SIZE)
+
+
+def _started_cluster(max_array_size: int | None) -> Iterator[dict[str, str]]:
     env = {**os.environ, "METALAB_SLURM_APT_TIMEOUT": "300"}
+    env.pop("METALAB_SLURM_MAX_ARRAY_SIZE", None)
+    if max_array_size is not None:
+        env["METALAB_SLURM_MAX_ARRAY_SIZE"] = str(max_array_size)
     try:
         started = _run([str(SCRIPTS / "start.sh")], env, START_TIMEOUT, "ci/slurm/start.sh")
         if started.returncode == UNAVAILABLE:
@@ -195,6 +232,10 @@ class JobArray:
 
     def submit(self, array: str, outputs: Path) -> set[int]:
         """Run ``sbatch --wait --array=array`` writing to ``outputs``; the tasks that ran."""
+        return self.submit_job(array, self.job, str(self.sweep), str(outputs))
+
+    def submit_job(self, array: str, job: Path, *job_args: str) -> set[int]:
+        """Run ``sbatch --wait --array=array job job_args...``; the tasks that ran."""
         args = [
             "sbatch",
             "--wait",
@@ -202,9 +243,8 @@ class JobArray:
             f"--array={array}",
             f"--output={self.logs}/%A_%a.log",
             f"--chdir={self.logs}",
-            str(self.job),
-            str(self.sweep),
-            str(outputs),
+            str(job),
+            *job_args,
         ]
         base, per_task = ARRAY_TIMEOUT
         timeout = base + per_task * len(_expand(array)[0])
@@ -232,16 +272,25 @@ def _metalab_on_path(bin_dir: Path) -> str:
     return f"{bin_dir}{os.pathsep}{os.environ['PATH']}"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="class")
 def job_array(cluster: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> JobArray:
     """The composite sweep written as a manifest next to the job script."""
-    root = tmp_path_factory.mktemp("slurm-sweep")
     source = _sweep()
     assert 200 <= source.size <= MAX_ARRAY_SIZE
+    return _job_array(cluster, tmp_path_factory, source, JOB_SCRIPT)
+
+
+def _job_array(
+    cluster: Mapping[str, str],
+    tmp_path_factory: pytest.TempPathFactory,
+    source: ParamSource,
+    script: str,
+) -> JobArray:
+    root = tmp_path_factory.mktemp("slurm-sweep")
     sweep = root / "sweep.json"
     sweep.write_text(dumps(source))
     job = root / "job.sh"
-    job.write_text(JOB_SCRIPT)
+    job.write_text(script)
     logs = root / "logs"
     logs.mkdir()
     package_root = str(Path(metalab.__file__).resolve().parents[1])
@@ -310,7 +359,7 @@ def cpus() -> int:
     return len(os.sched_getaffinity(0))
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="class")
 def first_outputs(job_array: JobArray, tmp_path_factory: pytest.TempPathFactory, cpus: int) -> Path:
     """The whole sweep submitted once as one job array; its output directory."""
     spec = job_array.metalab("array", str(job_array.sweep), "--max-running", str(cpus))
@@ -358,6 +407,85 @@ class TestJobArray:
         result = job_array.metalab("array", str(job_array.sweep), "--done", str(done))
         assert result.stdout == ""
         assert "done" in result.stderr
+
+
+def _split_sweep() -> ParamSource:
+    """500 cases: 20 settings, each crossed with the same 25 random draws."""
+    settings = grid(optimizer=["adam", "sgd", "lbfgs", "rmsprop"], depth=[2, 3, 4, 8, 16])
+    search = random({"lr": loguniform(1e-5, 1e-1), "dropout": uniform(0.0, 0.5)}, 25, seed=7)
+    return settings * search
+
+
+@pytest.fixture(scope="class")
+def split_array(
+    small_cluster: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> JobArray:
+    """The 500-case sweep and the chunked job script, on the small-MaxArraySize cluster."""
+    return _job_array(small_cluster, tmp_path_factory, _split_sweep(), CHUNK_SCRIPT)
+
+
+def _submit_split(job_array: JobArray, sweep: Path, outputs: Path, cpus: int) -> list[str]:
+    """Submit ``sweep`` as ``metalab array --split --chunk`` says; its ``SPEC OFFSET`` lines."""
+    result = job_array.metalab(
+        "array", str(sweep), "--chunk", str(CHUNK), "--split", "--max-running", str(cpus)
+    )
+    submissions = result.stdout.splitlines()
+    for line in submissions:
+        spec, offset = line.split()
+        tasks = {i + int(offset) for i in _expand(spec)[0]}
+        ran = job_array.submit_job(
+            spec, job_array.job, str(sweep), str(outputs), str(CHUNK), offset
+        )
+        assert {i + int(offset) for i in ran} == tasks
+    return submissions
+
+
+def _read_by_id(outputs: Path) -> dict[str, dict[str, Any]]:
+    names = sorted(p.name for p in outputs.iterdir())
+    strays = [name for name in names if not _CASE_ID_NAME.fullmatch(name)]
+    assert not strays, f"unexpected files in {outputs}: {strays[:5]}"
+    return {name.removesuffix(".json"): json.loads((outputs / name).read_text()) for name in names}
+
+
+def _assert_every_case_once(outputs: Path, source: ParamSource) -> None:
+    records = _read_by_id(outputs)
+    cases = {case.case_id: case for case in source}
+    assert len(cases) == source.size
+    assert sorted(records) == sorted(cases)
+    for case_id, record in records.items():
+        assert record["case_id"] == case_id
+        assert ParamCase(record["params"], tuple(record["tags"])) == cases[case_id]
+
+
+@pytest.mark.slurm
+class TestSplitChunkedArray:
+    """A 500-case sweep in chunks of 3 on a cluster whose MaxArraySize is 64."""
+
+    def test_split_chunks_then_resume_through_pending(
+        self, split_array: JobArray, tmp_path: Path, cpus: int
+    ) -> None:
+        """Every case runs exactly once through the split; after losing a third, once more."""
+        source = split_array.source
+        assert source.size == 500
+        outputs = tmp_path / "outputs"
+        outputs.mkdir()
+        # 167 tasks, read MaxArraySize=64 from scontrol: three submissions with offsets.
+        submissions = _submit_split(split_array, split_array.sweep, outputs, cpus)
+        assert submissions == [f"0-63%{cpus} 0", f"0-63%{cpus} 64", f"0-38%{cpus} 128"]
+        _assert_every_case_once(outputs, source)
+
+        order = sorted(_read_by_id(outputs), key=lambda i: hashlib.sha256(i.encode()).digest())
+        for case_id in order[: source.size // 3]:
+            (outputs / f"{case_id}.json").unlink()
+        done = tmp_path / "done-ids.txt"
+        done.write_text("".join(f"{i}\n" for i in sorted(_read_by_id(outputs))))
+        pending = tmp_path / "pending.json"
+        split_array.metalab(
+            "pending", str(split_array.sweep), "--done-ids", str(done), "-o", str(pending)
+        )
+        resumed = _submit_split(split_array, pending, outputs, cpus)
+        assert resumed == [f"0-55%{cpus} 0"]  # 166 pending cases in 56 tasks
+        _assert_every_case_once(outputs, source)
 
 
 class TestHostLock:
