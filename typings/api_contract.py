@@ -24,9 +24,11 @@ from metalab import (
     Description,
     Distribution,
     GridSource,
+    LogNormal,
     LogUniform,
     LogUniformInt,
     ManualSource,
+    Normal,
     ParamCase,
     ParamSource,
     ParamValue,
@@ -43,9 +45,11 @@ from metalab import (
     choice,
     errors,
     grid,
+    lognormal,
     loguniform,
     loguniform_int,
     manual,
+    normal,
     randint,
     random,
     replicates,
@@ -94,6 +98,8 @@ assert_type(loguniform(1e-4, 1e-1), LogUniform)
 assert_type(randint(0, 9), RandInt)
 assert_type(loguniform_int(16, 512), LogUniformInt)
 assert_type(choice(["adam", "sgd"]), Choice)
+assert_type(normal(0, 1, step=0.5), Normal)
+assert_type(lognormal(-2.0, 1.0, step=0.01), LogNormal)
 space: dict[str, Distribution] = {"lr": loguniform(1e-4, 1e-1), "opt": choice(["adam", "sgd"])}
 r = random(space, 10, seed=0)
 assert_type(r, RandomSource)

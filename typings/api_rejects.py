@@ -13,7 +13,7 @@ from __future__ import annotations
 import attrs
 
 import metalab
-from metalab import ParamSource, choice, grid, manual, randint, random, uniform
+from metalab import ParamSource, choice, grid, manual, normal, randint, random, uniform
 from metalab.manifest import dumps, from_manifest, loads, to_manifest
 
 
@@ -31,6 +31,8 @@ source: ParamSource = g
 uniform("a", 1)  # type: ignore[arg-type]
 randint(0.5, 3)  # type: ignore[arg-type]
 choice(1)  # type: ignore[arg-type]
+normal(0, 1, 0.5)  # type: ignore[call-arg]
+normal(0, 1, step="0.5")  # type: ignore[arg-type]
 grid(x=1)  # type: ignore[arg-type]
 grid(x={1, 2})  # type: ignore[arg-type]
 metalab.zip(lr=0.1, warmup=[100])  # type: ignore[arg-type]
