@@ -29,7 +29,7 @@ from metalab._core.codegen import (
     name_literal,
     source_of,
 )
-from metalab._core.values import FrozenParams, ParamValue, describe
+from metalab._core.values import FrozenParams, ParamValue, check_key_paths, describe
 from metalab._sources.base import Description, Factor, KeyScan, KeySets, ParamSource, Raw, bulk
 from metalab.errors import ParamError
 
@@ -69,6 +69,7 @@ def _check_disjoint(parts: Sequence[ParamSource]) -> None:
             )
             raise ParamError(msg)
         owner.update(dict.fromkeys(part.keys, j))
+    check_key_paths(owner, "cannot cross these sources")
 
 
 def _factors(parts: Sequence[ParamSource]) -> tuple[Factor, ...]:

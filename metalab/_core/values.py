@@ -224,6 +224,68 @@ def _first(item: tuple[str, Any]) -> str:
     return item[0]
 
 
+def key_path_clashes(keys: Iterable[str]) -> list[tuple[str, str]]:
+    """The pairs ``(leaf, dotted)`` where key ``leaf`` is also a branch of key ``dotted``.
+
+    A dotted key names a field of a nested config (``"model.lr"`` is ``lr`` inside
+    ``model``), so ``"model"`` cannot be a value of its own as well. Sorted, and at
+    most one pair per leaf.
+
+    >>> key_path_clashes(["model", "model.lr", "model.depth", "seed", "seed_"])
+    [('model', 'model.depth')]
+    """
+    keyset = set(keys)
+    clashes: dict[str, str] = {}
+    for key in sorted(keyset):
+        end = key.find(".")
+        while end != -1:
+            branch = key[:end]
+            if branch in keyset and branch not in clashes:
+                clashes[branch] = key
+            end = key.find(".", end + 1)
+    return sorted(clashes.items())
+
+
+def check_key_paths(keys: Iterable[str], where: str) -> None:
+    """Raise `ParamError` if a key is also the branch of a dotted key (``"model"``, ``"model.lr"``).
+
+    >>> check_key_paths(["model.lr", "model.depth"], "grid")
+    >>> try:
+    ...     check_key_paths(["model", "model.lr"], "grid")
+    ... except ParamError as error:
+    ...     print(str(error).split(";")[0])
+    grid: parameter 'model' is also the branch of the dotted key 'model.lr'
+    """
+    clashes = key_path_clashes(keys)
+    if clashes:
+        leaf, dotted = clashes[0]
+        msg = (
+            f"{where}: parameter {leaf!r} is also the branch of the dotted key {dotted!r}; "
+            f"a dotted key is a field of a nested config (case.nested()), so {leaf!r} cannot "
+            "hold a value as well"
+        )
+        raise ParamError(msg)
+
+
+def nest_keys(params: Mapping[str, V]) -> dict[str, Any]:
+    """The params as nested dicts: each dotted key becomes a path (``"a.b"`` -> ``{"a": {"b"}}``).
+
+    Keys are taken in sorted order, so the nested dicts are too. The keys must have passed
+    `check_key_paths` (every source's keys have).
+
+    >>> nest_keys({"model.lr": 0.1, "model.depth": 4, "seed": 0})
+    {'model': {'depth': 4, 'lr': 0.1}, 'seed': 0}
+    """
+    out: dict[str, Any] = {}
+    for key in sorted(params):
+        *branches, leaf = key.split(".")
+        node = out
+        for branch in branches:
+            node = node.setdefault(branch, {})
+        node[leaf] = params[key]
+    return out
+
+
 def check_text(text: str, where: str) -> str:
     """Return ``text`` if UTF-8 can encode it (lone surrogates cannot), or raise `ParamError`."""
     if not text.isascii():
