@@ -11,6 +11,7 @@ __all__ = [
     "IndexTypeError",
     "ManifestError",
     "MetalabError",
+    "MissingExtraError",
     "ParamError",
     "SchemaError",
     "SizeOverflowError",
@@ -60,3 +61,11 @@ class UnsupportedOperationError(MetalabError, TypeError):
 
 class SizeOverflowError(MetalabError, OverflowError):
     """``len()`` was asked of a source larger than ``sys.maxsize``; use ``source.size``."""
+
+
+class MissingExtraError(MetalabError, ImportError):
+    """A converter of `metalab.interop` needs a package that is not installed.
+
+    The message names the optional extra that installs it, e.g.
+    ``pip install '.[wandb]'`` in a metalab checkout.
+    """
