@@ -55,6 +55,7 @@ from metalab import (
     replicates,
     uniform,
 )
+from metalab.interop import from_hydra, from_wandb, hydra_override, to_hydra, to_wandb
 from metalab.jobarray import (
     MAX_ID_SCAN,
     array_spec,
@@ -247,3 +248,12 @@ assert_type(grids(), SearchStrategy[GridSource])
 assert_type(manual_sources(), SearchStrategy[ManualSource])
 assert_type(random_sources(), SearchStrategy[RandomSource])
 assert_type(sources(), SearchStrategy[ParamSource])
+
+# -- metalab.interop: W&B and Hydra ------------------------------------------------------
+assert_type(from_wandb({"method": "grid", "parameters": {"x": {"value": 1}}}), ParamSource)
+assert_type(from_wandb("sweep.yaml", n_trials=10, seed=0), ParamSource)
+assert_type(to_wandb(g), dict[str, Any])
+assert_type(from_hydra(["lr=0.1,0.01", "seed=range(0,5)"]), ParamSource)
+assert_type(to_hydra(g, add=["seed"]), list[str])
+assert_type(hydra_override("lr", 0.1, prefix="+"), str)
+missing_extra: ImportError = errors.MissingExtraError("x")

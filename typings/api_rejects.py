@@ -14,6 +14,7 @@ import attrs
 
 import metalab
 from metalab import ParamSource, choice, grid, manual, normal, randint, random, uniform
+from metalab.interop import to_hydra, to_wandb
 from metalab.manifest import dumps, from_manifest, loads, to_manifest
 
 
@@ -78,3 +79,7 @@ bad: int = g.structured(Config)[0]  # type: ignore[assignment]
 
 # The top-level module's names are all known to the checker, the lazily imported included.
 metalab.Structure  # type: ignore[attr-defined]
+
+# Hydra's basic sweeper runs grids only: to_hydra takes a GridSource.
+to_hydra(random(space, 3, seed=0))  # type: ignore[arg-type]
+to_wandb(g, seed=0)  # type: ignore[call-arg]

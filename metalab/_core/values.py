@@ -9,8 +9,10 @@ Python builtins.
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from typing import TYPE_CHECKING, Any, Final, NoReturn, Self, TypeAlias, TypeVar
 
 import numpy as np
@@ -265,6 +267,29 @@ def check_key_paths(keys: Iterable[str], where: str) -> None:
             "hold a value as well"
         )
         raise ParamError(msg)
+
+
+def check_added_key_paths(
+    old: Sequence[str], old_set: AbstractSet[str], new: Iterable[str], where: str
+) -> None:
+    """`check_key_paths` of ``old`` (sorted, already checked) and ``new`` together, cheaply.
+
+    The work grows with the new keys only (a set lookup per branch of a new key, a
+    binary search of ``old`` for keys below a new one), so that ``s = s * part`` in a
+    loop stays linear.
+    """
+    added = [key for key in new if key not in old_set]
+    check_key_paths(added, where)
+    for key in added:
+        end = key.find(".")
+        while end != -1:
+            if key[:end] in old_set:
+                check_key_paths([key[:end], key], where)
+            end = key.find(".", end + 1)
+        below = key + "."
+        j = bisect.bisect_left(old, below)
+        if j < len(old) and old[j].startswith(below):
+            check_key_paths([key, old[j]], where)
 
 
 def nest_keys(params: Mapping[str, V]) -> dict[str, Any]:

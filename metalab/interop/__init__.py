@@ -3,7 +3,7 @@
 Each converter lives in a private module of its own and is loaded on first use, so
 ``import metalab.interop`` imports no third-party package; a converter that needs a
 package which is not installed raises `metalab.errors.MissingExtraError` naming the
-extra to install (``pip install '.[wandb]'`` in a metalab checkout).
+extra to install (``pip install '.[wandb]'`` in a metalab checkout, ``[hydra]``).
 """
 
 from __future__ import annotations
@@ -13,17 +13,24 @@ from typing import TYPE_CHECKING, Any, Final
 
 if TYPE_CHECKING:
     # Converters of metalab.interop, one sorted block per tool.
+    from metalab.interop._hydra import from_hydra, hydra_override, to_hydra
     from metalab.interop._wandb import from_wandb, to_wandb
 
 _LAZY: Final[dict[str, str]] = {
     # Converters of metalab.interop, one sorted block per tool.
+    "from_hydra": "metalab.interop._hydra",
+    "hydra_override": "metalab.interop._hydra",
+    "to_hydra": "metalab.interop._hydra",
     "from_wandb": "metalab.interop._wandb",
     "to_wandb": "metalab.interop._wandb",
 }
 """Each public name and the module that defines it, imported when the name is first asked."""
 
 __all__ = [
+    "from_hydra",
     "from_wandb",
+    "hydra_override",
+    "to_hydra",
     "to_wandb",
 ]
 

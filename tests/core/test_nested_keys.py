@@ -116,6 +116,9 @@ class TestBranchAndLeafRefused:
                 "cannot concatenate",
             ),
             (lambda: ParamCase({"model": "a", "model.lr": 0.1}), "ParamCase params"),
+            (lambda: grid(a=[1]) * grid(b=[1]) * grid({"a.x": [1]}), "cannot cross"),
+            (lambda: grid({"a.x": [1]}) * grid(b=[1]) * grid(a=[1]), "cannot cross"),
+            (lambda: grid({"a.x.y": [1]}) + grid(b=[1]) + grid({"a.x": [1]}), "cannot concatenate"),
         ],
         ids=[
             "grid",
@@ -129,6 +132,9 @@ class TestBranchAndLeafRefused:
             "concat",
             "concat-chain",
             "case",
+            "product-chain-branch-last",
+            "product-chain-leaf-last",
+            "concat-chain-deeper-first",
         ],
     )
     def test_every_source_refuses_a_leaf_that_is_a_branch(
