@@ -67,5 +67,5 @@ class MissingExtraError(MetalabError, ImportError):
     """A converter of `metalab.interop` needs a package that is not installed.
 
     The message names the optional extra that installs it, e.g.
-    ``pip install '.[wandb]'`` in a metalab checkout.
+    ``pip install '.[hydra]'`` in a metalab checkout.
     """
