@@ -247,6 +247,8 @@ def _q_uniform(where: str, low: float, high: float, q: float) -> Choice:
     so its weight is the length of that cell inside ``[min, max]``: exact fractions.
     """
     lo, hi, step = Fraction(low), Fraction(high), Fraction(q)
+    if not lo < hi:
+        raise _fail(where, f"q_uniform needs min < max, got min={low!r}, max={high!r}")
     first, last = round(lo / step), round(hi / step)
     if last - first + 1 > _MAX_Q_POINTS:
         raise _fail(where, f"q_uniform spans more than {_MAX_Q_POINTS:_} multiples of q")

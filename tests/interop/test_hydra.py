@@ -319,3 +319,30 @@ class TestWithARealHydraApp:
         )
         assert jobs == []
         assert "no such file" in stderr
+
+
+class TestLazyImports:
+    """metalab.interop loads hydra-core only when a Hydra converter is used."""
+
+    def test_importing_the_converters_loads_no_hydra(self) -> None:
+        """Import metalab.interop leaves hydra unimported; from_hydra imports it."""
+        code = (
+            "import sys\n"
+            "import metalab.interop\n"
+            "assert 'hydra' not in sys.modules\n"
+            "assert {'from_hydra', 'to_hydra', 'hydra_override'} <= set(dir(metalab.interop))\n"
+            "metalab.interop.from_hydra(['x=1,2'])\n"
+            "assert 'hydra' in sys.modules\n"
+            "print('ok')\n"
+        )
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        )
+        assert out.stdout.strip() == "ok"
+
+    def test_an_unknown_name_is_an_attribute_error(self) -> None:
+        """A misspelt converter is an AttributeError naming it, not a lazy import of nothing."""
+        import metalab.interop
+
+        with pytest.raises(AttributeError, match="has no attribute 'from_hydr'"):
+            metalab.interop.from_hydr  # type: ignore[attr-defined]  # noqa: B018

@@ -279,6 +279,10 @@ class TestRandomFromWandb:
                 "1 probabilities for 2 values",
             ),
             (_random({"x": {"values": []}}), "values must be a non-empty list"),
+            (
+                _random({"x": {"distribution": "q_uniform", "min": 1, "max": 1}}),
+                "q_uniform needs min < max",
+            ),
             (_random({"x": {}}), "needs value, values, min/max"),
             (_random({"x": 3}), "expected a mapping"),
             (_random({"1x": {"value": 1}}), "is not a W&B parameter name"),
