@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any, Final
 
 from metalab._core.values import describe
 from metalab.errors import MissingExtraError, ParamError, UnsupportedOperationError
-from metalab.params import GridSource, ParamSource, grid
+from metalab.interop._grids import grid_axes
+from metalab.params import GridSource, ParamSource, ProductSource, grid
 
 if TYPE_CHECKING:
     from hydra.core.override_parser.overrides_parser import OverridesParser
@@ -194,11 +195,12 @@ def _axis_text(axis: Sequence[Any] | range) -> str:
     return texts[0] if len(texts) == 1 else ",".join(texts)
 
 
-def to_hydra(source: GridSource, *, add: Iterable[str] = ()) -> list[str]:
+def to_hydra(source: GridSource | ProductSource, *, add: Iterable[str] = ()) -> list[str]:
     """Basic-sweeper overrides for a grid: ``hydra -m`` launches the grid's cases, in order.
 
-    One override per key, in the grid's (sorted) key order, so Hydra's product runs the
-    cases in metalab's order; a ``range`` axis is written as ``range(...)``. The keys in
+    One override per axis, in the order the grid runs them (a grid's keys sorted, a
+    product of grids part by part), so Hydra's product runs the cases in metalab's
+    order; a ``range`` axis is written as ``range(...)``. The keys in
     ``add`` get Hydra's ``+`` prefix, for keys the job's config does not have. Each
     override is checked by parsing it back with Hydra's parser: `from_hydra` of the
     result is the same grid.
@@ -210,11 +212,12 @@ def to_hydra(source: GridSource, *, add: Iterable[str] = ()) -> list[str]:
     >>> to_hydra(grid(lr=[0.1, 0.01], opt=["adam"], seed=range(3)))
     ['lr=0.1,0.01', "opt='adam'", 'seed=range(0,3,1)']
     """
-    raw: object = source  # checked at run time for untyped callers
-    if not isinstance(raw, GridSource):
+    axes = grid_axes(source)
+    if axes is None:
         msg = (
-            f"to_hydra writes grids, got {type(raw).__name__}: Hydra's basic sweeper "
-            "runs one product of value lists (launch other sweeps with hydra/sweeper=metalab)"
+            f"to_hydra writes grids and products of grids, got {type(source).__name__}: "
+            "Hydra's basic sweeper runs one product of value lists (launch other sweeps "
+            "with hydra/sweeper=metalab)"
         )
         raise UnsupportedOperationError(msg)
     added = set(add)
@@ -223,7 +226,7 @@ def to_hydra(source: GridSource, *, add: Iterable[str] = ()) -> list[str]:
         msg = f"to_hydra(add=...): {unknown[0]!r} is not a key of the grid"
         raise UnsupportedOperationError(msg)
     out = []
-    for key, axis in source.spec.items():
+    for key, axis in axes:
         line = f"{'+' if key in added else ''}{key}={_axis_text(axis)}"
         try:
             parsed = _parser().parse_override(line)

@@ -19,10 +19,10 @@ from typing import Any, Final
 
 from metalab._core.values import describe, show
 from metalab.errors import MissingExtraError, ParamError, UnsupportedOperationError
+from metalab.interop._grids import grid_axes
 from metalab.params import (
     Choice,
     Distribution,
-    GridSource,
     LogNormal,
     LogUniform,
     Normal,
@@ -525,10 +525,18 @@ def to_wandb(source: ParamSource) -> dict[str, Any]:
     {'model': {'parameters': {'depth': {'distribution': 'int_uniform', 'min': 2, 'max': 4}}}, \
 'opt': {'values': ['adam', 'sgd']}}
     """
-    if isinstance(source, GridSource):
+    axes = grid_axes(source)
+    if axes is not None:
+        keys = [key for key, _ in axes]
+        if keys != sorted(keys):
+            msg = (
+                f"to_wandb: this product runs its axes in the order {keys}, and W&B's grid "
+                "runs them sorted by name; cross the grids in sorted order"
+            )
+            raise UnsupportedOperationError(msg)
         _check_names(source.keys)
         leaves: dict[str, dict[str, Any]] = {}
-        for key, axis in source.spec.items():
+        for key, axis in axes:
             if isinstance(axis, range) and axis.step == 1:
                 leaves[key] = {
                     "distribution": "int_uniform",
@@ -546,7 +554,8 @@ def to_wandb(source: ParamSource) -> dict[str, Any]:
         laws = {key: _law(key, dist) for key, dist in source.space.items()}
         return {"method": "random", "run_cap": source.n_trials, "parameters": _nest(laws)}
     msg = (
-        f"to_wandb writes grids and random sources, got {type(source).__name__}: W&B has "
-        "no concatenation, product or slice of sweeps (convert each part)"
+        f"to_wandb writes grids (and products of grids) and random sources, got "
+        f"{type(source).__name__}: W&B has no concatenation or slice of sweeps, nor a "
+        "product of random ones (convert each part)"
     )
     raise UnsupportedOperationError(msg)

@@ -209,6 +209,13 @@ class TestToHydra:
             "seed=range(0,3,1)",
         ]
 
+    def test_a_product_of_grids_keeps_its_order(self) -> None:
+        """A product of grids is written part by part: Hydra crosses it in the same order."""
+        product = grid(b=[1, 2], a=["x"]) * grid(c=range(3)) * grid(aa=[True, False])
+        overrides = to_hydra(product)
+        assert [o.key_or_group for o in _parse(overrides)] == ["a", "b", "c", "aa"]
+        assert list(from_hydra(overrides)) == list(product)
+
     def test_add_prefixes_keys_the_config_lacks(self) -> None:
         """Keys named in add get Hydra's +; an unknown one is refused."""
         assert to_hydra(grid(extra=[1, 2], lr=[0.1]), add=["extra"]) == ["+extra=1,2", "lr=0.1"]

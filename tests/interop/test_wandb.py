@@ -375,6 +375,13 @@ class TestToWandb:
         }
         assert from_wandb(config, seed=4) == source
 
+    def test_a_product_of_grids_in_sorted_order_is_a_grid(self) -> None:
+        """grid(a=...) * grid(b=...) runs as W&B's grid; an unsorted product is refused."""
+        product = grid(a=[1, 2]) * grid(b=["x", "y"])
+        assert list(from_wandb(to_wandb(product))) == list(product)
+        with pytest.raises(UnsupportedOperationError, match="runs them sorted by name"):
+            to_wandb(grid(b=["x", "y"]) * grid(a=[1, 2]))
+
     def test_weights_become_probabilities_that_sum_to_one(self) -> None:
         """Weights in any proportion are written as W&B's probabilities, shares of the total."""
         config = to_wandb(random({"o": choice(["a", "b", "c"], weights=[1, 1, 2])}, 3, seed=0))
@@ -392,7 +399,10 @@ class TestToWandb:
             (random({"n": loguniform_int(1, 64)}, 3, 0), "has no W&B equivalent"),
             (random({"x": uniform(0, 1, step=0.25)}, 3, 0), "step grid starts at low"),
             (random({"n": randint(0, 10, step=5)}, 3, 0), "int_uniform has no q"),
-            (grid(x=[1]) + grid(x=[2]), "writes grids and random sources"),
+            (
+                grid(x=[1]) + grid(x=[2]),
+                r"writes grids \(and products of grids\) and random sources",
+            ),
             (grid({"x y": [1]}), "is not a W&B parameter name"),
             (grid(n=range(0, 10**9, 2)), "too many values to list"),
         ],
