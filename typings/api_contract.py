@@ -26,9 +26,11 @@ from metalab import (
     Description,
     Distribution,
     GridSource,
+    LogNormal,
     LogUniform,
     LogUniformInt,
     ManualSource,
+    Normal,
     ParamCase,
     ParamSource,
     ParamValue,
@@ -62,14 +64,19 @@ from metalab.interop import (
     SklearnGrid,
     case_of,
     enqueue,
+    from_hydra,
     from_optuna,
     from_sklearn,
     from_sklearn_distributions,
     from_tune,
+    from_wandb,
     grid_sampler,
+    hydra_override,
+    to_hydra,
     to_optuna,
     to_sklearn,
     to_tune,
+    to_wandb,
 )
 from metalab.jobarray import (
     MAX_ID_SCAN,
@@ -124,6 +131,8 @@ assert_type(loguniform_int(16, 512).contains(32), bool)
 assert_type(choice(["adam", "sgd"]).contains("adam"), bool)
 assert_type(normal(0, 1).contains(0.0), bool)
 assert_type(lognormal(0, 1).contains(1.0), bool)
+assert_type(normal(0, 1, step=0.5), Normal)
+assert_type(lognormal(-2.0, 1.0, step=0.01), LogNormal)
 space: dict[str, Distribution] = {"lr": loguniform(1e-4, 1e-1), "opt": choice(["adam", "sgd"])}
 r = random(space, 10, seed=0)
 assert_type(r, RandomSource)
@@ -167,6 +176,7 @@ assert_type(source.children(), tuple[tuple[str, ParamSource], ...])
 assert_type(source.describe(), Description)
 assert_type(register(ZipSource), type[ZipSource])
 assert_type(ParamCase({"lr": 0.1, "layers": [64, 64]}, ("x",)), ParamCase)
+assert_type(case.nested(), dict[str, Any])
 assert_type(g[1:3], SliceSource)
 assert_type(source[::2][0], ParamCase)
 assert_type(len(g), int)
@@ -339,3 +349,11 @@ assert_type(found[0].status, Literal["done", "failed"])
 assert_type(found[0].case, ParamCase)
 assert_type(list(found), list[metalab.CaseResult])
 assert_type(metalab.run_case(lambda case: case.case_id, g, 3, store="results"), metalab.CaseResult)
+# -- metalab.interop: W&B and Hydra ------------------------------------------------------
+assert_type(from_wandb({"method": "grid", "parameters": {"x": {"value": 1}}}), ParamSource)
+assert_type(from_wandb("sweep.yaml", n_trials=10, seed=0), ParamSource)
+assert_type(to_wandb(g), dict[str, Any])
+assert_type(from_hydra(["lr=0.1,0.01", "seed=range(0,5)"]), ParamSource)
+assert_type(to_hydra(g, add=["seed"]), list[str])
+assert_type(hydra_override("lr", 0.1, prefix="+"), str)
+missing_extra: ImportError = errors.MissingExtraError("x")

@@ -14,8 +14,8 @@ import attrs
 
 import metalab
 import metalab.interop
-from metalab import ParamSource, choice, grid, manual, randint, random, uniform
-from metalab.interop import case_of, from_sklearn, grid_sampler, to_sklearn
+from metalab import ParamSource, choice, grid, manual, normal, randint, random, uniform
+from metalab.interop import case_of, from_sklearn, grid_sampler, to_hydra, to_sklearn, to_wandb
 from metalab.manifest import dumps, from_manifest, loads, to_manifest
 
 
@@ -33,6 +33,8 @@ source: ParamSource = g
 uniform("a", 1)  # type: ignore[arg-type]
 randint(0.5, 3)  # type: ignore[arg-type]
 choice(1)  # type: ignore[arg-type]
+normal(0, 1, 0.5)  # type: ignore[call-arg]
+normal(0, 1, step="0.5")  # type: ignore[arg-type]
 grid(x=1)  # type: ignore[arg-type]
 grid(x={1, 2})  # type: ignore[arg-type]
 metalab.zip(lr=0.1, warmup=[100])  # type: ignore[arg-type]
@@ -98,3 +100,6 @@ metalab.run(print, g, "results")  # type: ignore[call-arg]
 metalab.run(lambda case: case.lower(), g, store="r")  # type: ignore[attr-defined]
 metalab.results("r")[0].status = "done"  # type: ignore[misc]
 metalab.run_case(print, g, "3", store="r")  # type: ignore[arg-type]
+# Hydra's basic sweeper runs grids only: to_hydra takes a GridSource.
+to_hydra(random(space, 3, seed=0))  # type: ignore[arg-type]
+to_wandb(g, seed=0)  # type: ignore[call-arg]

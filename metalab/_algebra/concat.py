@@ -20,6 +20,7 @@ from metalab._algebra._common import (
     flatten_parts,
     parts_listed_values,
 )
+from metalab._core.values import check_added_key_paths, check_key_paths
 from metalab._sources.base import Description, KeyScan, KeySets, ParamSource, Raw, bulk
 
 if TYPE_CHECKING:
@@ -71,6 +72,7 @@ class ConcatSource(ParamSource):
         """Precompute the offset of each part and the union of the keys."""
         offsets = (0, *accumulate(part.size for part in self.parts))
         keys = frozenset(key for part in self.parts for key in part.keys)
+        check_key_paths(keys, "cannot concatenate these sources")
         object.__setattr__(self, "_offsets", offsets)
         object.__setattr__(self, "_keys", tuple(sorted(keys)))
         object.__setattr__(self, "_keyset", keys)
@@ -98,6 +100,10 @@ class ConcatSource(ParamSource):
         """
         extra = frozenset(key for part in tail for key in part.keys)
         keyset = self._keyset | extra if extra - self._keyset else self._keyset
+        if keyset is not self._keyset:
+            check_added_key_paths(
+                self._keys, self._keyset, extra, "cannot concatenate these sources"
+            )
         out: ConcatSource = object.__new__(ConcatSource)
         object.__setattr__(out, "parts", self.parts + tail)
         offsets = accumulate((part.size for part in tail), initial=self.size)

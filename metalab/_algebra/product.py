@@ -29,7 +29,13 @@ from metalab._core.codegen import (
     name_literal,
     source_of,
 )
-from metalab._core.values import FrozenParams, ParamValue, describe
+from metalab._core.values import (
+    FrozenParams,
+    ParamValue,
+    check_added_key_paths,
+    check_key_paths,
+    describe,
+)
 from metalab._sources.base import Description, Factor, KeyScan, KeySets, ParamSource, Raw, bulk
 from metalab.errors import ParamError
 
@@ -69,6 +75,7 @@ def _check_disjoint(parts: Sequence[ParamSource]) -> None:
             )
             raise ParamError(msg)
         owner.update(dict.fromkeys(part.keys, j))
+    check_key_paths(owner, "cannot cross these sources")
 
 
 def _factors(parts: Sequence[ParamSource]) -> tuple[Factor, ...]:
@@ -310,6 +317,7 @@ class ProductSource(ParamSource):
         order = _key_order(factors)
         if not self._keyset.isdisjoint(order) or len(set(order)) != len(order):
             _check_disjoint(self.parts + tail)  # raises, naming the two parts
+        check_added_key_paths(self._keys, self._keyset, order, "cannot cross these sources")
         out: ProductSource = object.__new__(ProductSource)
         object.__setattr__(out, "parts", self.parts + tail)
         object.__setattr__(out, "_factors", self._factors + factors)

@@ -13,6 +13,7 @@ from metalab._core.values import (
     FrozenDict,
     FrozenParams,
     ParamValue,
+    check_key_paths,
     column_array,
     merge_named,
     named_items,
@@ -41,6 +42,7 @@ def _values(name: str, values: object) -> tuple[ParamValue, ...]:
 
 def _to_spec(values: Mapping[Any, Any]) -> FrozenDict[str, tuple[ParamValue, ...]]:
     items = named_items(values, "zip")
+    check_key_paths((k for k, _ in items), "zip")
     if not items:
         msg = "zip needs at least one parameter, e.g. zip(lr=[0.1, 0.01], warmup=[100, 1000])"
         raise ParamError(msg)

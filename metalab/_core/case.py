@@ -14,6 +14,8 @@ from metalab._core.values import (
     ParamInput,
     ParamValue,
     as_tuple_of_str,
+    check_key_paths,
+    nest_keys,
     normalize_mapping,
     show,
 )
@@ -102,7 +104,9 @@ def _to_params(value: Mapping[str, ParamInput]) -> FrozenParams:
     if not isinstance(raw, Mapping):
         msg = f"ParamCase params must be a mapping, got {type(value).__name__}"
         raise ParamError(msg)
-    return normalize_mapping(raw, "ParamCase params")
+    params = normalize_mapping(raw, "ParamCase params")
+    check_key_paths(params, "ParamCase params")
+    return params
 
 
 def _to_tags(value: Iterable[str]) -> tuple[str, ...]:
@@ -148,6 +152,19 @@ class ParamCase:
         case_id = fingerprint(self.params) if state is None else digest(state)  # type: ignore[arg-type]
         _set_id(self, case_id)
         return case_id
+
+    def nested(self) -> dict[str, Any]:
+        """The params as nested dicts, a dotted key a path: ``"model.lr"`` is ``lr`` in ``model``.
+
+        A fresh dict each call (the values themselves are the case's immutable ones), with
+        keys in sorted order at every level; a case without dotted keys gives a plain copy
+        of its params. No source has a key that is also the branch of a dotted key
+        (``"model"`` next to ``"model.lr"``): that is refused when the sweep is defined.
+
+        >>> ParamCase({"model.lr": 0.1, "model.depth": 4, "seed": 0}).nested()
+        {'model': {'depth': 4, 'lr': 0.1}, 'seed': 0}
+        """
+        return nest_keys(self.params)
 
     def __repr__(self) -> str:
         """Show params and tags, the two fields that define the case."""

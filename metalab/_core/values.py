@@ -9,8 +9,10 @@ Python builtins.
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from typing import TYPE_CHECKING, Any, Final, NoReturn, Self, TypeAlias, TypeVar
 
 import numpy as np
@@ -222,6 +224,91 @@ def named_items(mapping: Mapping[Any, Any], where: str) -> list[tuple[str, Any]]
 
 def _first(item: tuple[str, Any]) -> str:
     return item[0]
+
+
+def key_path_clashes(keys: Iterable[str]) -> list[tuple[str, str]]:
+    """The pairs ``(leaf, dotted)`` where key ``leaf`` is also a branch of key ``dotted``.
+
+    A dotted key names a field of a nested config (``"model.lr"`` is ``lr`` inside
+    ``model``), so ``"model"`` cannot be a value of its own as well. Sorted, and at
+    most one pair per leaf.
+
+    >>> key_path_clashes(["model", "model.lr", "model.depth", "seed", "seed_"])
+    [('model', 'model.depth')]
+    """
+    keyset = set(keys)
+    clashes: dict[str, str] = {}
+    for key in sorted(keyset):
+        end = key.find(".")
+        while end != -1:
+            branch = key[:end]
+            if branch in keyset and branch not in clashes:
+                clashes[branch] = key
+            end = key.find(".", end + 1)
+    return sorted(clashes.items())
+
+
+def check_key_paths(keys: Iterable[str], where: str) -> None:
+    """Raise `ParamError` if a key is also the branch of a dotted key (``"model"``, ``"model.lr"``).
+
+    >>> check_key_paths(["model.lr", "model.depth"], "grid")
+    >>> try:
+    ...     check_key_paths(["model", "model.lr"], "grid")
+    ... except ParamError as error:
+    ...     print(str(error).split(";")[0])
+    grid: parameter 'model' is also the branch of the dotted key 'model.lr'
+    """
+    clashes = key_path_clashes(keys)
+    if clashes:
+        leaf, dotted = clashes[0]
+        msg = (
+            f"{where}: parameter {leaf!r} is also the branch of the dotted key {dotted!r}; "
+            f"a dotted key is a field of a nested config (case.nested()), so {leaf!r} cannot "
+            "hold a value as well"
+        )
+        raise ParamError(msg)
+
+
+def check_added_key_paths(
+    old: Sequence[str], old_set: AbstractSet[str], new: Iterable[str], where: str
+) -> None:
+    """`check_key_paths` of ``old`` (sorted, already checked) and ``new`` together, cheaply.
+
+    The work grows with the new keys only (a set lookup per branch of a new key, a
+    binary search of ``old`` for keys below a new one), so that ``s = s * part`` in a
+    loop stays linear.
+    """
+    added = [key for key in new if key not in old_set]
+    check_key_paths(added, where)
+    for key in added:
+        end = key.find(".")
+        while end != -1:
+            if key[:end] in old_set:
+                check_key_paths([key[:end], key], where)
+            end = key.find(".", end + 1)
+        below = key + "."
+        j = bisect.bisect_left(old, below)
+        if j < len(old) and old[j].startswith(below):
+            check_key_paths([key, old[j]], where)
+
+
+def nest_keys(params: Mapping[str, V]) -> dict[str, Any]:
+    """The params as nested dicts: each dotted key becomes a path (``"a.b"`` -> ``{"a": {"b"}}``).
+
+    Keys are taken in sorted order, so the nested dicts are too. The keys must have passed
+    `check_key_paths` (every source's keys have).
+
+    >>> nest_keys({"model.lr": 0.1, "model.depth": 4, "seed": 0})
+    {'model': {'depth': 4, 'lr': 0.1}, 'seed': 0}
+    """
+    out: dict[str, Any] = {}
+    for key in sorted(params):
+        *branches, leaf = key.split(".")
+        node = out
+        for branch in branches:
+            node = node.setdefault(branch, {})
+        node[leaf] = params[key]
+    return out
 
 
 def check_text(text: str, where: str) -> str:

@@ -61,7 +61,7 @@ from typing import (
 
 import attrs
 
-from metalab._core.values import describe
+from metalab._core.values import describe, nest_keys
 from metalab._io.manifest import STRICT_LEAVES, LeafError
 from metalab._sources.base import KeySets, ParamSource, check_index, checked_list
 from metalab.errors import ManifestError, SchemaError
@@ -451,8 +451,95 @@ class _KeyScan:
             raise _TooManyKeySetsError
 
 
+# -- dotted keys: nested schemas -----------------------------------------------------------
+
+
+def _schema_arm(tp: object) -> type | None:
+    """The schema a field holds: its type, or the one schema of ``Model | None``."""
+    if _is_schema(tp):
+        return tp
+    origin = typing.get_origin(tp)
+    if origin is typing.Union or origin is types.UnionType:
+        arms = [a for a in typing.get_args(tp) if a is not None and a is not type(None)]
+        if len(arms) == 1 and _is_schema(arms[0]):
+            return arms[0]
+    return None
+
+
+def _split(plan: _Plan, keys: Iterable[str]) -> tuple[set[str], dict[str, list[str]]]:
+    """The top-level keys, and the rest of each dotted key under its first part.
+
+    A key the schema declares as it is (a ``TypedDict`` may have ``"model.lr"``) stays
+    whole; any other dotted key names a field of a nested schema.
+    """
+    top: set[str] = set()
+    branches: dict[str, list[str]] = {}
+    for key in keys:
+        if "." not in key or key in plan.fields:
+            top.add(key)
+        else:
+            head, rest = key.split(".", 1)
+            top.add(head)
+            branches.setdefault(head, []).append(rest)
+    return top, branches
+
+
+def _nested_key_problem(plan: _Plan, keys: Collection[str]) -> str | None:
+    """`_Plan.key_problem`, with dotted keys checked against the nested schemas they name."""
+    top, branches = _split(plan, keys)
+    problems = []
+    problem = plan.key_problem(top)
+    if problem is not None:
+        problems.append(problem)
+    for head in sorted(branches):
+        field = plan.fields.get(head)
+        if field is None:
+            continue  # an unknown key, reported above
+        schema = _schema_arm(field.type)
+        if schema is None:
+            if field.check({}) is not None:
+                dotted = ", ".join(repr(f"{head}.{rest}") for rest in sorted(branches[head]))
+                problems.append(
+                    f"field {head!r} is a {_type_name(field.type)}, not a nested config, "
+                    f"but the sweep has dotted keys under it ({dotted})"
+                )
+            continue  # a mapping field: its nested values are checked as values
+        inner = _nested_key_problem(_plan(schema), branches[head])
+        if inner is not None:
+            problems.append(f"in {head!r} ({_schema_name(schema)}): {inner}")
+    return "; ".join(problems) or None
+
+
+def _leaf_field(plan: _Plan, key: str) -> _Field | None:
+    """The field a (dotted) key fills, following nested schemas; None when unknown."""
+    field = plan.fields.get(key)
+    if field is not None or "." not in key:
+        return field
+    head, rest = key.split(".", 1)
+    outer = plan.fields.get(head)
+    schema = None if outer is None else _schema_arm(outer.type)
+    return None if schema is None else _leaf_field(_plan(schema), rest)
+
+
+def _nest(plan: _Plan, params: Mapping[str, object]) -> Mapping[str, object]:
+    """The params with their dotted keys as nested mappings (see `ParamCase.nested`)."""
+    if not any("." in key for key in params):
+        return params
+    out: dict[str, object] = {}
+    nested: dict[str, dict[str, object]] = {}
+    for key in sorted(params):
+        if "." not in key or key in plan.fields:
+            out[key] = params[key]
+        else:
+            head, rest = key.split(".", 1)
+            nested.setdefault(head, {})[rest] = params[key]
+    for head, inner in nested.items():
+        out[head] = nest_keys(inner)
+    return out
+
+
 def _key_problems(sets: KeySets, plan: _Plan) -> list[tuple[frozenset[str], str]]:
-    found = ((keys, plan.key_problem(keys)) for keys in sorted(sets, key=sorted))
+    found = ((keys, _nested_key_problem(plan, keys)) for keys in sorted(sets, key=sorted))
     return [(keys, problem) for keys, problem in found if problem is not None]
 
 
@@ -488,7 +575,7 @@ def _check_keys(source: ParamSource, plan: _Plan) -> None:
 
 def _check_listed_values(source: ParamSource, plan: _Plan) -> None:
     for key, value, where in source.listed_values():
-        field = plan.fields.get(key)
+        field = _leaf_field(plan, key)
         if field is None:
             continue
         mismatch = field.check(value)
@@ -564,6 +651,7 @@ class Structured(Generic[SchemaT]):
         from metalab._io.manifest import converter
 
         plan = _plan(self.schema)
+        params = _nest(plan, params)
         problem = plan.key_problem(params.keys())
         if problem is not None:
             msg = f"case {i} does not fit {plan.name}: {problem}"

@@ -8,7 +8,8 @@ NumPy's ``exp``, ``log`` and ``cos`` on both, so ``source[i]``, ``source.take([.
 
 Bounds: `uniform` and `loguniform` draw from ``[low, high)`` and never return ``high``,
 with or without ``step``; the integer laws include both ends. A ``step`` puts the
-values on the grid ``low + k * step``. Equal bounds pin the value: every draw of
+values on the grid ``low + k * step``; `normal` and `lognormal`, which have no ``low``,
+round a draw to the nearest multiple ``k * step``. Equal bounds pin the value: every draw of
 ``uniform(2.0, 2.0)`` is ``2.0`` (as in metalab's earlier format, whose manifests hold
 such pinned laws).
 """
@@ -776,12 +777,48 @@ def _check_normal(fn: str, mu: object, sigma: object) -> tuple[int | float, int 
     return m, s
 
 
+def _multiples_grid(
+    fn: str, mu: float, sigma: float, step: object
+) -> tuple[int | float, FloatGrid]:
+    """Check the ``step`` of a Gaussian law and build its grid of multiples ``k * step``.
+
+    ``count`` bounds ``|k|`` over every possible draw (``mu +- 9 sigma``, or its ``exp``),
+    computed exactly (decimal ``exp``, exact fractions) so that the choice between the
+    short-decimal and the float form of the grid never depends on the platform.
+    """
+    import decimal  # only building a distribution needs it
+    from fractions import Fraction
+
+    where = f"{fn}(mu={show(mu)}, sigma={show(sigma)}, step=...)"
+    st = check_finite_number(step, f"{where}: step")
+    st_f = _as_float(st, f"{where}: step")
+    if not st_f > 0:
+        msg = f"{where}: step must be positive, got {show(st)}"
+        raise ParamError(msg)
+    if fn == "lognormal":
+        with decimal.localcontext(prec=40):
+            top = Fraction(decimal.Decimal(float(mu) + NORMAL_REACH * float(sigma)).exp())
+    else:
+        top = abs(Fraction(float(mu))) + Fraction(NORMAL_REACH) * Fraction(float(sigma))
+    count = math.ceil(top / Fraction(st_f)) + 1
+    if count > MAX_GRID:
+        msg = (
+            f"{where}: step {show(st)} is too small for the law's reach "
+            f"(more than 2**53 multiples of step up to {float(top):.6g})"
+        )
+        raise ParamError(msg)
+    exact = _decimal_grid(0.0, st_f, count + 1)
+    return st, FloatGrid(count, *(exact or (0.0, st_f, 1.0)))
+
+
 class _Gaussian(_Base):
-    """Box-Muller, shared by `Normal` and `LogNormal`."""
+    """Box-Muller, shared by `Normal` and `LogNormal`; an optional ``step`` rounds the draw."""
 
     __slots__ = ()
     mu: int | float
     sigma: int | float
+    step: int | float | None
+    _grid: FloatGrid | None
 
     _exponentiated: ClassVar[bool] = False
     """Whether a draw is ``exp`` of the normal one (`LogNormal`)."""
@@ -802,7 +839,34 @@ class _Gaussian(_Base):
         code.line(f"{v} = {mu} + {sigma} * {v}")
         if self._exponentiated:
             code.line(f"{v} = float({code.const('exp', _exp)}({v}))")
+        grid = self._grid
+        if grid is not None and self.step is not None:
+            # round() of a float is an exact int, half to even: NumPy's rint on the array path.
+            rnd, step = code.const("round", round), code.const("step", float(self.step))
+            num_step, denom = code.const("num_step", grid.num_step), code.const("denom", grid.denom)
+            code.line(f"{v} = ({rnd}({v} / {step}) * {num_step}) / {denom}")
         return True
+
+    def _round_fill(self, out: F64) -> None:
+        grid = self._grid
+        if grid is None or self.step is None:
+            return
+        out /= float(self.step)
+        np.rint(out, out=out)
+        # rint keeps the sign of a negative draw that rounds to 0; the scalar path's int
+        # 0 gives +0.0, and so does -0.0 + 0.0.
+        out += 0.0
+        out *= grid.num_step
+        if grid.denom != 1.0:
+            out /= grid.denom
+
+    def _init_gaussian(self, fn: str) -> None:
+        mu, sigma = _check_normal(fn, self.mu, self.sigma)
+        grid = None
+        if self.step is not None:
+            step, grid = _multiples_grid(fn, mu, sigma, self.step)
+            _set(self, step=step)
+        _set(self, mu=mu, sigma=sigma, _grid=grid)
 
     def _normal_fill(self, stream: Stream, ig: U64, out: F64, work: Work) -> None:
         z = stream.bits_into(ig, 0, work)
@@ -835,21 +899,27 @@ class Normal(_Gaussian):
     """Gaussian floats with mean ``mu`` and standard deviation ``sigma``.
 
     A draw is ``mu + sigma * sqrt(-2 log u1) * cos(2 pi u2)`` (Box-Muller) with
-    ``u1 = (k1 + 1) * 2**-53`` and ``u2 = k2 * 2**-53`` from sub-streams 0 and 1.
+    ``u1 = (k1 + 1) * 2**-53`` and ``u2 = k2 * 2**-53`` from sub-streams 0 and 1. With
+    ``step``, the draw ``x`` is rounded to the nearest multiple of ``step`` (ties to
+    even): ``round(x / step) * step``. A Gaussian has no ``low`` to start a grid from,
+    so its grid is the multiples of ``step``, not ``mu + k * step``.
 
     >>> normal(0.0, 1.0)
     normal(0.0, 1.0)
+    >>> normal(0.0, 1.0, step=0.5).step
+    0.5
     """
 
     manifest_type: ClassVar[str] = "Normal"
 
     mu: int | float = attrs.field(converter=_scalar, eq=_value_key)
     sigma: int | float = attrs.field(converter=_scalar, eq=_value_key)
+    step: int | float | None = attrs.field(default=None, converter=_optional_scalar, eq=_value_key)
+    _grid: FloatGrid | None = attrs.field(init=False, eq=False)
 
     def __attrs_post_init__(self) -> None:
-        """Check the parameters."""
-        mu, sigma = _check_normal("normal", self.mu, self.sigma)
-        _set(self, mu=mu, sigma=sigma)
+        """Check the parameters and the step."""
+        self._init_gaussian("normal")
 
     def contains(self, value: object) -> bool:
         """Whether ``value`` is in the law's support: any finite float.
@@ -862,10 +932,11 @@ class Normal(_Gaussian):
     def fill(self, stream: Stream, ig: U64, out: F64, work: Work) -> None:
         """The array path: write the draws of a batch of trials into ``out``."""
         self._normal_fill(stream, ig, out, work)
+        self._round_fill(out)
 
     def __repr__(self) -> str:
         """The factory call that builds this distribution."""
-        return f"normal({self.mu!r}, {self.sigma!r})"
+        return f"normal({self.mu!r}, {self.sigma!r}{_step_repr(self.step)})"
 
 
 @final
@@ -874,9 +945,13 @@ class LogNormal(_Gaussian):
     """Positive floats whose logarithm is normal with mean ``mu`` and deviation ``sigma``.
 
     A draw is ``exp(n)`` with ``n`` the draw of ``normal(mu, sigma)`` on the same stream.
+    With ``step``, ``x = exp(n)`` is rounded to the nearest multiple of ``step`` (ties to
+    even): ``round(x / step) * step``, which is ``0.0`` when ``x < step / 2``.
 
     >>> lognormal(0.0, 0.5)
     lognormal(0.0, 0.5)
+    >>> lognormal(0.0, 0.5, step=0.25).step
+    0.25
     """
 
     manifest_type: ClassVar[str] = "LogNormal"
@@ -884,11 +959,12 @@ class LogNormal(_Gaussian):
 
     mu: int | float = attrs.field(converter=_scalar, eq=_value_key)
     sigma: int | float = attrs.field(converter=_scalar, eq=_value_key)
+    step: int | float | None = attrs.field(default=None, converter=_optional_scalar, eq=_value_key)
+    _grid: FloatGrid | None = attrs.field(init=False, eq=False)
 
     def __attrs_post_init__(self) -> None:
-        """Check the parameters (every draw must be a finite float)."""
-        mu, sigma = _check_normal("lognormal", self.mu, self.sigma)
-        _set(self, mu=mu, sigma=sigma)
+        """Check the parameters (every draw must be a finite float) and the step."""
+        self._init_gaussian("lognormal")
 
     def contains(self, value: object) -> bool:
         """Whether ``value`` is in the law's support: a finite float above zero.
@@ -903,10 +979,11 @@ class LogNormal(_Gaussian):
         """The array path: write the draws of a batch of trials into ``out``."""
         self._normal_fill(stream, ig, out, work)
         _exp(out, out=out)
+        self._round_fill(out)
 
     def __repr__(self) -> str:
         """The factory call that builds this distribution."""
-        return f"lognormal({self.mu!r}, {self.sigma!r})"
+        return f"lognormal({self.mu!r}, {self.sigma!r}{_step_repr(self.step)})"
 
 
 # -- integer laws ---------------------------------------------------------------------
@@ -1374,22 +1451,29 @@ def choice(
     return Choice(options, weights)
 
 
-def normal(mu: Real, sigma: Real) -> Normal:
+def normal(mu: Real, sigma: Real, *, step: Real | None = None) -> Normal:
     """Gaussian floats with mean ``mu`` and standard deviation ``sigma > 0``.
+
+    With ``step``, each draw is rounded to the nearest multiple of ``step``.
 
     >>> normal(0, 0.1)
     normal(0, 0.1)
+    >>> normal(0, 1, step=0.5)
+    normal(0, 1, step=0.5)
     """
-    return Normal(mu, sigma)
+    return Normal(mu, sigma, step)
 
 
-def lognormal(mu: Real, sigma: Real) -> LogNormal:
+def lognormal(mu: Real, sigma: Real, *, step: Real | None = None) -> LogNormal:
     """Positive floats ``exp(n)``, ``n`` normal with mean ``mu`` and deviation ``sigma > 0``.
+
+    With ``step``, each draw is rounded to the nearest multiple of ``step`` (so ``0.0``
+    can be drawn).
 
     >>> lognormal(-2.0, 1.0)
     lognormal(-2.0, 1.0)
     """
-    return LogNormal(mu, sigma)
+    return LogNormal(mu, sigma, step)
 
 
 DISTRIBUTIONS: Final = (Uniform, LogUniform, LogUniformInt, RandInt, Choice, Normal, LogNormal)

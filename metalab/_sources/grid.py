@@ -27,6 +27,7 @@ from metalab._core.values import (
     FrozenParams,
     ParamInput,
     ParamValue,
+    check_key_paths,
     column_array,
     describe,
     merge_named,
@@ -142,7 +143,9 @@ def _spec_key(spec: Mapping[str, Axis]) -> tuple[tuple[str, object], ...]:
 
 
 def _to_spec(values: Mapping[Any, Any]) -> FrozenDict[str, Axis]:
-    return FrozenDict((k, _normalize_axis(k, v)) for k, v in named_items(values, "grid"))
+    items = named_items(values, "grid")
+    check_key_paths((k for k, _ in items), "grid")
+    return FrozenDict((k, _normalize_axis(k, v)) for k, v in items)
 
 
 @final

@@ -13,6 +13,7 @@ from metalab._core.values import (
     ParamInput,
     ParamValue,
     as_tuple_of_str,
+    check_key_paths,
     describe,
     normalize_mapping,
     normalize_value,
@@ -37,6 +38,9 @@ def _to_cases(cases: object) -> tuple[FrozenParams, ...]:
             msg = f"manual case {i} must be a mapping of parameter values, got {describe(case)}"
             raise ParamError(msg)
         out.append(normalize_mapping(case, f"manual case {i}"))
+    # Across cases too: a sweep where "model" is a value in one case and a branch
+    # ("model.lr") in another has no one nested shape.
+    check_key_paths({key for case in out for key in case}, "manual cases")
     return tuple(out)
 
 

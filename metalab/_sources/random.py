@@ -36,6 +36,7 @@ from metalab._core.values import (
     FrozenDict,
     ParamValue,
     check_int,
+    check_key_paths,
     describe,
     named_items,
 )
@@ -135,6 +136,7 @@ def _to_space(space: object) -> FrozenDict[str, Distribution]:
         msg = "random space must have at least one parameter"
         raise ParamError(msg)
     items = named_items(space, "random space")
+    check_key_paths((k for k, _ in items), "random space")
     for name, dist in items:
         if not isinstance(dist, Distribution):
             hint = (

@@ -4,7 +4,7 @@ Each converter lives in a private module of its own and is loaded on first use, 
 ``import metalab.interop`` imports no third-party package; a converter that needs a
 package which is not installed raises `metalab.errors.MissingExtraError` naming the
 extra to install (``pip install '.[sklearn]'`` in a metalab checkout, ``[optuna]``,
-``[tune]``).
+``[tune]``, ``[wandb]``, ``[hydra]``).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 if TYPE_CHECKING:
     # Converters of metalab.interop, one sorted block per tool.
+    from metalab.interop._hydra import from_hydra, hydra_override, to_hydra
     from metalab.interop._optuna import INDEX_ATTR, enqueue, from_optuna, grid_sampler, to_optuna
     from metalab.interop._sklearn import (
         SklearnGrid,
@@ -22,9 +23,13 @@ if TYPE_CHECKING:
         to_sklearn,
     )
     from metalab.interop._tune import INDEX_KEY, case_of, from_tune, to_tune
+    from metalab.interop._wandb import from_wandb, to_wandb
 
 _LAZY: Final[dict[str, str]] = {
     # Converters of metalab.interop, one sorted block per tool.
+    "from_hydra": "metalab.interop._hydra",
+    "hydra_override": "metalab.interop._hydra",
+    "to_hydra": "metalab.interop._hydra",
     "INDEX_ATTR": "metalab.interop._optuna",
     "enqueue": "metalab.interop._optuna",
     "from_optuna": "metalab.interop._optuna",
@@ -38,6 +43,8 @@ _LAZY: Final[dict[str, str]] = {
     "case_of": "metalab.interop._tune",
     "from_tune": "metalab.interop._tune",
     "to_tune": "metalab.interop._tune",
+    "from_wandb": "metalab.interop._wandb",
+    "to_wandb": "metalab.interop._wandb",
 }
 """Each public name and the module that defines it, imported when the name is first asked."""
 
@@ -47,14 +54,19 @@ __all__ = [
     "SklearnGrid",
     "case_of",
     "enqueue",
+    "from_hydra",
     "from_optuna",
     "from_sklearn",
     "from_sklearn_distributions",
     "from_tune",
+    "from_wandb",
     "grid_sampler",
+    "hydra_override",
+    "to_hydra",
     "to_optuna",
     "to_sklearn",
     "to_tune",
+    "to_wandb",
 ]
 
 

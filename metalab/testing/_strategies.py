@@ -16,7 +16,13 @@ from hypothesis import strategies as st
 
 from metalab._algebra import replicates
 from metalab._algebra import zip as zip_
-from metalab._core.values import INT64_MAX, INT64_MIN, ParamInput, ParamValue
+from metalab._core.values import (
+    INT64_MAX,
+    INT64_MIN,
+    ParamInput,
+    ParamValue,
+    key_path_clashes,
+)
 from metalab._sources.distributions import (
     Distribution,
     choice,
@@ -194,7 +200,13 @@ def _options_and_weights() -> st.SearchStrategy[tuple[list[ParamValue], list[flo
 def _keys_for(draw: Draw, keys: Sequence[str] | None, max_keys: int) -> tuple[str, ...]:
     if keys is not None:
         return tuple(keys)
-    names: list[str] = draw(st.lists(param_names(), unique=True, max_size=max_keys))
+    # No name may be the branch of another, dotted one ("model" and "model.lr"): no
+    # source accepts such keys.
+    names: list[str] = draw(
+        st.lists(param_names(), unique=True, max_size=max_keys).filter(
+            lambda names: not key_path_clashes(names)
+        )
+    )
     return tuple(names)
 
 
@@ -277,7 +289,13 @@ def _seeds(algorithm: str) -> st.SearchStrategy[int]:
 
 
 def _random(draw: Draw, keys: Sequence[str] | None, max_size: int) -> RandomSource:
-    names = keys if keys is not None else draw(st.lists(param_names(), min_size=1, max_size=3))
+    names = keys
+    if names is None:
+        names = draw(
+            st.lists(param_names(), min_size=1, max_size=3).filter(
+                lambda names: not key_path_clashes(names)
+            )
+        )
     space = {name: draw(distributions()) for name in names}
     n_trials: int = draw(st.integers(0, max_size))
     # The legacy algorithm knows only the five seed laws, without step or weights.

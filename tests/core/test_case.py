@@ -15,12 +15,15 @@ from hypothesis import strategies as st
 
 from metalab import ParamCase, grid, manual, random, uniform
 from metalab._core.case import encode_value
+from metalab._core.values import key_path_clashes
 from metalab.testing import param_names, param_values
 
 if TYPE_CHECKING:
     from metalab import ParamValue
 
-params_dicts = st.dictionaries(param_names(), param_values(), max_size=3)
+params_dicts = st.dictionaries(param_names(), param_values(), max_size=3).filter(
+    lambda params: not key_path_clashes(params)
+)
 
 
 class TestParams:

@@ -246,6 +246,13 @@ class TestValidation:
             ("lognormal(0, -1)", "sigma must be positive"),
             ("lognormal(600, 20)", "exp(mu +- 9 * sigma) must stay within"),
             ("lognormal(-700, 2)", "exp(mu +- 9 * sigma) must stay within"),
+            ("normal(0, 1, step=0)", "step must be positive"),
+            ("normal(0, 1, step=-0.1)", "step must be positive"),
+            ("normal(0, 1, step=nan)", "step must be finite"),
+            ("normal(0, 1, step='0.1')", "step must be a number"),
+            ("normal(0, 1, step=1e-300)", "more than 2**53 multiples of step"),
+            ("lognormal(0, 3, step=1e-6)", "more than 2**53 multiples of step"),
+            ("lognormal(0, 1, step=-1)", "step must be positive"),
         ],
     )
     def test_bad_arguments_raise(self, call: str, message: str) -> None:
@@ -318,6 +325,8 @@ class TestValues:
             (choice(["a", 1], weights=[1, 2.5]), "choice(['a', 1], weights=[1, 2.5])"),
             (normal(0, 1.5), "normal(0, 1.5)"),
             (lognormal(-1.0, 0.5), "lognormal(-1.0, 0.5)"),
+            (normal(0, 1.5, step=0.5), "normal(0, 1.5, step=0.5)"),
+            (lognormal(-1.0, 0.5, step=1), "lognormal(-1.0, 0.5, step=1)"),
         ],
     )
     def test_repr_is_the_factory_call(self, dist: Distribution, text: str) -> None:
@@ -441,6 +450,63 @@ class TestSteps:
         ):
             assert y == math.floor((x - 1) / 0.5) * 0.5 + 1
 
+    @pytest.mark.parametrize(
+        ("law", "plain"),
+        [
+            (normal(0.3, 2.0, step=0.5), normal(0.3, 2.0)),
+            (normal(-1, 0.01, step=0.001), normal(-1, 0.01)),
+            (normal(0.0, 1.0, step=1 / 3), normal(0.0, 1.0)),
+            (lognormal(0.0, 1.0, step=0.25), lognormal(0.0, 1.0)),
+            (lognormal(-3.0, 1.0, step=0.1), lognormal(-3.0, 1.0)),
+        ],
+        ids=repr,
+    )
+    def test_gaussian_step_rounds_to_the_nearest_multiple(
+        self, law: Normal | LogNormal, plain: Normal | LogNormal
+    ) -> None:
+        """A stepped Gaussian draw is round(x / step) * step of the plain draw, ties to even."""
+        stream = Stream(11, "w")
+        indices = list(range(400))
+        step = law.step
+        assert step is not None
+        for x, y in zip(
+            both_paths(plain, stream, indices), both_paths(law, stream, indices), strict=True
+        ):
+            k = round(x / step)
+            assert abs(x - y) <= step / 2 * (1 + 1e-9)
+            assert y == float(Decimal(repr(float(step))) * k) or y == k * step
+
+    def test_gaussian_decimal_steps_give_the_nearest_float_to_each_decimal(self) -> None:
+        """A 0.1 step draws values like 0.3, not 0.30000000000000004, and never -0.0."""
+        stream = Stream(3, "z")
+        values = both_paths(normal(0.0, 0.3, step=0.1), stream, list(range(2000)))
+        assert set(values) <= {k / 10 for k in range(-30, 31)}
+        assert 0.3 in values
+        assert all(math.copysign(1.0, v) == 1.0 for v in values if v == 0)
+
+    def test_gaussian_grid_is_multiples_of_step_not_shifted_by_mu(self) -> None:
+        """normal(0.3, 1, step=1) draws integers: the grid is k * step, whatever mu."""
+        values = both_paths(normal(0.3, 1.0, step=1), Stream(0, "n"), list(range(300)))
+        assert all(v == int(v) for v in values)
+        assert len(set(values)) > 3
+
+    def test_lognormal_step_can_round_down_to_zero(self) -> None:
+        """A log-normal draw below step / 2 rounds to 0.0, as the nearest multiple."""
+        values = both_paths(lognormal(-3.0, 1.0, step=0.5), Stream(0, "n"), list(range(300)))
+        assert 0.0 in values
+        assert min(values) == 0.0
+        assert all(v >= 0 for v in values)
+
+    def test_gaussian_step_of_an_int_is_kept_as_given(self) -> None:
+        """The step is kept as given (int or float), as for uniform's step, and in the manifest."""
+        law = normal(0, 1, step=2)
+        assert law.step == 2
+        assert type(law.step) is int
+        assert law.to_manifest_dict() == {"type": "Normal", "mu": 0, "sigma": 1, "step": 2}
+        assert normal(0, 1).to_manifest_dict() == {"type": "Normal", "mu": 0, "sigma": 1}
+        assert normal(0, 1, step=2) != normal(0, 1, step=2.0)
+        assert normal(0, 1, step=np.float64(0.5)).step == 0.5
+
     def test_integer_steps_reach_both_bounds(self) -> None:
         """randint(0, 100, step=25) draws exactly 0, 25, 50, 75 and 100."""
         stream = Stream(2, "n")
@@ -540,7 +606,8 @@ def any_distribution(draw: st.DrawFn) -> Distribution:
             return choice(options, weights=weights)
         mu = draw(_floats(-100, 100))
         sigma = draw(_floats(1e-6, 10))
-        return (normal if kind == "normal" else lognormal)(mu, sigma)
+        gstep = draw(_floats(1e-3, 10) | st.sampled_from([0.1, 0.25, 1])) if stepped else None
+        return (normal if kind == "normal" else lognormal)(mu, sigma, step=gstep)
     except ParamError:
         from hypothesis import assume
 
@@ -565,7 +632,9 @@ def check_in_range(dist: Distribution, value: Any) -> None:
         assert type(value) is float
         assert math.isfinite(value)
         if isinstance(dist, LogNormal):
-            assert value > 0
+            assert value > 0 if dist.step is None else value >= 0
+        if dist.step is not None:
+            assert abs(value - round(value / dist.step) * dist.step) <= 4 * math.ulp(value)
 
 
 class TestAgreementAndBounds:
@@ -811,6 +880,8 @@ BUILT_IN_LAWS: list[Distribution] = [
     choice(["a", "b"], weights=[3, 1]),
     normal(0.0, 1.0),
     lognormal(-2.0, 0.5),
+    normal(0.0, 1.0, step=0.1),
+    lognormal(-2.0, 0.5, step=0.05),
 ]
 """One law of each built-in kind and option: each spells its scalar draw once."""
 

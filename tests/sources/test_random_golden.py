@@ -7,8 +7,9 @@ bit on every platform; draws through exp, log, sqrt or cos may differ by one ulp
 CPUs and libm builds, and no more. A change of algorithm needs a new name and a new file;
 this one must keep passing.
 
-Run ``python tests/sources/test_random_golden.py`` to write the file again (only when adding
-entries: recorded values must never change).
+Run ``python tests/sources/test_random_golden.py`` to add the entries of new specs to the
+file: recorded entries are copied as they are, never recomputed (another machine's exp
+may differ from the recording one's by an ulp), so recorded values never change.
 """
 
 from __future__ import annotations
@@ -59,7 +60,8 @@ ULP = "ulp"
 
 # (factory, args, kwargs, tolerance). "exact" for integer arithmetic and + - * /;
 # "ulp" for draws through exp, log, sqrt or cos. The log-scale laws that round to a
-# grid (loguniform with step, loguniform_int below 2**53) are compared exactly: every
+# grid (loguniform with step, loguniform_int below 2**53, stepped Gaussians) are
+# compared exactly: every
 # recorded draw lies more than an ulp away from a grid boundary (checked when the file
 # is written). Above 2**53 an integer draw is a float's value, so within its ulp.
 SPECS: list[tuple[str, list[Any], dict[str, Any], str]] = [
@@ -88,6 +90,12 @@ SPECS: list[tuple[str, list[Any], dict[str, Any], str]] = [
     ("normal", [-3.5, 0.001], {}, ULP),
     ("lognormal", [0, 1], {}, ULP),
     ("lognormal", [-2, 0.5], {}, ULP),
+    # Gaussian steps round a draw through log, sqrt and cos (and exp) to a multiple of
+    # step: exact as for the stepped log laws, since no recorded draw is within an ulp
+    # of a rounding boundary (checked when the file is written).
+    ("normal", [0, 1], {"step": 0.1}, EXACT),
+    ("normal", [3.5, 2], {"step": 0.5}, EXACT),
+    ("lognormal", [-2, 1], {"step": 0.01}, EXACT),
 ]
 SEEDS = [0, 12345, 2**64 - 1]
 NAMES = ["p", "learning_rate", "名前"]
@@ -190,39 +198,55 @@ class TestGoldenVectors:
         assert all(map(same, paths["columns"], paths["index"]))
 
 
-def _nudged_exp(direction: float) -> Any:
+def _nudged(function: Any, direction: float) -> Any:
     def nudged(x: Any, *args: Any, **kwargs: Any) -> Any:
-        out = np.exp(x, *args, **kwargs)
+        out = function(x, *args, **kwargs)
         return np.nextafter(out, direction, *args[:1], **kwargs)
 
     return nudged
 
 
+# The functions that are not correctly rounded, as the distributions module binds them.
+_TRANSCENDENTAL = {"_exp": np.exp, "_log": np.log, "_cos": np.cos}
+
+
 def _far_from_grid_boundaries(dist: Any, source: Any, name: str, index: int) -> bool:
-    """Whether a one-ulp change of exp leaves the draw unchanged (log laws on a grid)."""
+    """Whether a one-ulp change of exp, log or cos leaves the draw unchanged (rounded laws)."""
     plain = source[index].params[name]
     try:
-        for direction in (-math.inf, math.inf):
-            dist_module._exp = _nudged_exp(direction)  # type: ignore[misc]
-            nudged = random({name: dist}, source.n_trials, source.seed)[index].params[name]
-            if not same(nudged, plain):
-                return False
+        for attribute, function in _TRANSCENDENTAL.items():
+            for direction in (-math.inf, math.inf):
+                setattr(dist_module, attribute, _nudged(function, direction))
+                nudged = random({name: dist}, source.n_trials, source.seed)[index].params[name]
+                setattr(dist_module, attribute, function)
+                if not same(nudged, plain):
+                    return False
     finally:
-        dist_module._exp = np.exp  # type: ignore[misc]
+        for attribute, function in _TRANSCENDENTAL.items():
+            setattr(dist_module, attribute, function)
     return True
 
 
+def _entry_key(entry: dict[str, Any]) -> str:
+    return json.dumps([entry["factory"], entry["args"], entry["kwargs"], entry["seed"]])
+
+
 def regenerate() -> None:
-    """Write the golden file from the current implementation (only to add entries)."""
+    """Append the entries of new specs to the golden file; recorded entries stay as they are."""
+    recorded = {_entry_key(e): e for e in (_load()["entries"] if GOLDEN.exists() else [])}
     entries = []
     for factory, args, kwargs, tolerance in SPECS:
         for n, seed in enumerate(SEEDS):
+            key = _entry_key({"factory": factory, "args": args, "kwargs": kwargs, "seed": seed})
+            if key in recorded:
+                entries.append(recorded[key])
+                continue
             name = NAMES[n % len(NAMES)]
             dist = FACTORIES[factory](*args, **kwargs)
             source = random({name: dist}, N_TRIALS, seed)
             rounded_log = tolerance == EXACT and (
                 isinstance(dist, LogUniformInt)
-                or (isinstance(dist, LogUniform) and dist.step is not None)
+                or (isinstance(dist, LogUniform | Normal | LogNormal) and dist.step is not None)
             )
             for index in INDICES:
                 if rounded_log and not _far_from_grid_boundaries(dist, source, name, index):
