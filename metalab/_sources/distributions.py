@@ -860,6 +860,22 @@ class _Gaussian(_Base):
         if grid.denom != 1.0:
             out /= grid.denom
 
+    def _on_grid(self, x: float) -> bool:
+        """Whether ``x`` is a multiple of ``step`` that a draw can be (True without a step).
+
+        A draw is ``(k * num_step) / denom`` for an int ``k`` with ``|k|`` below the
+        grid's count; a draw that rounds to zero is ``+0.0``, never ``-0.0``.
+        """
+        grid = self._grid
+        if grid is None or self.step is None:
+            return True
+        if x == 0.0:
+            return math.copysign(1.0, x) > 0
+        k = round(x / float(self.step))
+        return any(
+            abs(j) < grid.count and (j * grid.num_step) / grid.denom == x for j in (k - 1, k, k + 1)
+        )
+
     def _init_gaussian(self, fn: str) -> None:
         mu, sigma = _check_normal(fn, self.mu, self.sigma)
         grid = None
@@ -922,12 +938,15 @@ class Normal(_Gaussian):
         self._init_gaussian("normal")
 
     def contains(self, value: object) -> bool:
-        """Whether ``value`` is in the law's support: any finite float.
+        """Whether ``value`` is in the law's support: any finite float, or a multiple of ``step``.
 
         >>> normal(0.0, 1.0).contains(-3.5), normal(0.0, 1.0).contains(0)
         (True, False)
+        >>> normal(0.0, 1.0, step=0.5).contains(-1.5), normal(0.0, 1.0, step=0.5).contains(0.3)
+        (True, False)
         """
-        return _float_member(value) is not None
+        x = _float_member(value)
+        return x is not None and self._on_grid(x)
 
     def fill(self, stream: Stream, ig: U64, out: F64, work: Work) -> None:
         """The array path: write the draws of a batch of trials into ``out``."""
@@ -969,11 +988,20 @@ class LogNormal(_Gaussian):
     def contains(self, value: object) -> bool:
         """Whether ``value`` is in the law's support: a finite float above zero.
 
+        With ``step``, a multiple of ``step`` at or above zero (a draw below ``step / 2``
+        rounds to ``0.0``).
+
         >>> lognormal(0.0, 1.0).contains(2.5), lognormal(0.0, 1.0).contains(0.0)
+        (True, False)
+        >>> lognormal(0.0, 1.0, step=0.5).contains(0.0), lognormal(0.0, 1.0, step=0.5).contains(0.7)
         (True, False)
         """
         x = _float_member(value)
-        return x is not None and x > 0
+        if x is None:
+            return False
+        if self.step is None:
+            return x > 0
+        return x >= 0 and self._on_grid(x)
 
     def fill(self, stream: Stream, ig: U64, out: F64, work: Work) -> None:
         """The array path: write the draws of a batch of trials into ``out``."""

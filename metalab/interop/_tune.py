@@ -111,7 +111,7 @@ def _refuse(key: str, dist: object, reason: str) -> UnsupportedOperationError:
     )
 
 
-def _domain(tune: Any, key: str, dist: Distribution) -> Any:  # noqa: C901, PLR0911 - a branch per law
+def _domain(tune: Any, key: str, dist: Distribution) -> Any:  # noqa: C901, PLR0911, PLR0912 - a branch per law
     if isinstance(dist, Choice) and isinstance(dist.options, range) and dist.weights is None:
         dist = _as_randint(dist.options)
     if isinstance(dist, Uniform):
@@ -133,8 +133,28 @@ def _domain(tune: Any, key: str, dist: Distribution) -> Any:  # noqa: C901, PLR0
             raise _refuse(key, dist, "Ray's choice has no weights")
         return tune.choice([plain(option) for option in dist.options])
     if isinstance(dist, Normal):
-        return tune.randn(float(dist.mu), float(dist.sigma))
+        if dist.step is None:
+            return tune.randn(float(dist.mu), float(dist.sigma))
+        if not _float_multiples_are_exact(float(dist.step)):
+            raise _refuse(key, dist, _QRANDN_ROUNDING)
+        return tune.qrandn(float(dist.mu), float(dist.sigma), float(dist.step))
     raise _refuse(key, dist, "Ray has no native domain for this law")
+
+
+_QRANDN_ROUNDING: Final = (
+    "Ray's qrandn rounds to the float products k * q (0.30000000000000004 for q=0.1), "
+    "metalab's step to the decimal multiples (0.3); they agree only for a whole-number "
+    "q or a power of two"
+)
+
+
+def _float_multiples_are_exact(q: float) -> bool:
+    """Whether every ``k * q`` is the exact multiple, as metalab's step grid gives it.
+
+    True for a whole number or a power of two (0.5, 0.25), whose products are exact
+    floats within the law's reach; not for 0.1, whose products are rounded.
+    """
+    return q.is_integer() or math.frexp(q)[0] == 0.5
 
 
 def _int_domain(tune: Any, key: str, dist: RandInt | LogUniformInt) -> Any:
@@ -263,7 +283,7 @@ def _law(sample: Any, key: str, domain: Any) -> Distribution:
         raise ParamError(msg) from None
 
 
-def _convert(sample: Any, where: str, domain: Any) -> Distribution:  # noqa: PLR0911
+def _convert(sample: Any, where: str, domain: Any) -> Distribution:  # noqa: C901, PLR0911
     sampler = domain.get_sampler()
     quantized = isinstance(sampler, sample.Quantized)
     inner = sampler.get_sampler() if quantized else sampler
@@ -285,11 +305,10 @@ def _convert(sample: Any, where: str, domain: Any) -> Distribution:  # noqa: PLR
     if isinstance(domain, sample.Float):
         if isinstance(inner, sample.Normal):
             if quantized:
-                msg = (
-                    f"{where}: metalab's normal law has no step yet, so Ray's qrandn "
-                    "(a normal draw rounded to a multiple of q) has no equivalent"
-                )
-                raise ParamError(msg)
+                if not _float_multiples_are_exact(float(sampler.q)):
+                    msg = f"{where}: {_QRANDN_ROUNDING}"
+                    raise ParamError(msg)
+                return normal(inner.mean, inner.sd, step=sampler.q)
             return normal(inner.mean, inner.sd)
         log = isinstance(inner, sample.LogUniform)
         if quantized:

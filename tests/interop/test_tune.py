@@ -130,10 +130,32 @@ class TestFromTune:
         with pytest.raises(ParamError, match="repeats the same configs"):
             from_tune({"n": tune.grid_search([1, 2])}, 3, seed=0)
 
+    @pytest.mark.parametrize("q", [0.5, 0.25, 2.0])
+    def test_qrandn_of_an_exact_q_is_a_stepped_normal(self, q: float) -> None:
+        """Ray's qrandn with a whole or power-of-two q is normal(mean, sd, step=q), both ways."""
+        sweep = from_tune({"x": tune.qrandn(1.0, 2.0, q)}, 500, seed=0)
+        assert isinstance(sweep, metalab.RandomSource)
+        assert sweep.space["x"] == normal(1.0, 2.0, step=q)
+        domain = to_tune(sweep)["x"]
+        assert (domain.sampler.q, domain.sampler.sampler.mean, domain.sampler.sampler.sd) == (
+            q,
+            1.0,
+            2.0,
+        )
+        for case in sweep:
+            x = case.params["x"]
+            assert domain.is_valid(x)
+            assert x == round(x / q) * q  # Ray's own rounding gives the same float
+
+    def test_a_stepped_normal_with_a_decimal_step_is_refused(self) -> None:
+        """normal(step=0.1) has no qrandn: Ray's 0.30000000000000004 is not metalab's 0.3."""
+        with pytest.raises(UnsupportedOperationError, match="float products"):
+            to_tune(metalab.random({"x": normal(0, 1, step=0.1)}, 3, seed=0))
+
     @pytest.mark.parametrize(
         ("space", "match"),
         [
-            ({"x": tune.qrandn(0.0, 1.0, 0.5)}, "qrandn"),
+            ({"x": tune.qrandn(0.0, 1.0, 0.1)}, r"qrandn rounds to the float products"),
             ({"x": tune.sample_from(lambda _: 1)}, r"sample_from\) or a custom domain"),
             ({"x": tune.randint(3, 3)}, r"'x' ~ Integer\(3, 3\): randint"),
             ({"x": tune.qrandint(1, 4, 5)}, "no multiple of q=5"),
@@ -145,7 +167,7 @@ class TestFromTune:
         ],
     )
     def test_what_has_no_metalab_law_is_refused(self, space: Any, match: str) -> None:
-        """qrandn, functions, empty ranges and huge quantized grids are refused, named."""
+        """A decimal q for qrandn, functions, empty ranges, huge grids: refused, named."""
         with pytest.raises(ParamError, match=match):
             from_tune(space, 2, seed=0)
 

@@ -57,6 +57,8 @@ class TestDrawsAreContained:
             choice(["a", 1, 1.0, True, None]),
             choice(range(5, 20, 3)),
             choice(["a", "b", "c"], weights=[1, 0, 2]),
+            normal(0, 1, step=0.5),
+            lognormal(-1, 0.5, step=0.25),
         ],
         ids=repr,
     )
@@ -142,6 +144,18 @@ class TestContinuousLaws:
         assert normal(0, 1).contains(1e300)
         assert normal(0, 1).contains(-0.0)
         assert not normal(0, 1).contains(math.inf)
+
+    def test_a_stepped_gaussian_holds_its_multiples_of_step(self) -> None:
+        """With a step, only the multiples of step a draw can be: +0.0, never -0.0."""
+        stepped = normal(3.5, 2, step=0.1)
+        assert stepped.contains(0.3)
+        assert stepped.contains(-2.5)
+        assert not stepped.contains(0.30000000000000004)
+        assert not stepped.contains(0.35)
+        assert not stepped.contains(-0.0)
+        assert not stepped.contains(1e300)  # beyond mu +- 9 sigma, where no draw reaches
+        assert lognormal(0, 1, step=0.5).contains(0.0)
+        assert not lognormal(0, 1, step=0.5).contains(-0.5)
 
     def test_lognormal_holds_positive_floats(self) -> None:
         """A lognormal law holds the finite floats above zero."""
