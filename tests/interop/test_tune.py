@@ -144,6 +144,7 @@ class TestFromTune:
         )
         for case in sweep:
             x = case.params["x"]
+            assert isinstance(x, float)
             assert domain.is_valid(x)
             assert x == round(x / q) * q  # Ray's own rounding gives the same float
 
