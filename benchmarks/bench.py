@@ -857,12 +857,12 @@ _WHERE_THE_TIME_GOES = (
     "  that computes case `i`, streams cases and streams dicts, as attrs writes out an",
     "  `__init__`: one `%`/`//` per axis, inline draws, a dict display with constant keys.",
     "  Random batches (`columns()`, iteration, `take`) run NumPy kernels in chunks.",
-    "- What is left per case is building it: a `ParamCase` and its read-only params,",
-    "  two objects the garbage collector tracks, where the baselines return one plain",
-    "  dict that it does not track. Code that keeps many cases in a list (targets 2, 3c",
-    "  and 4) also pays for the collections they trigger; the ratios of those targets",
-    "  move most from round to round. `take()` pauses the collector while it builds its",
-    "  list and scans the new cases once before returning.",
+    "- What is left per case is building it: one `ParamCase`, the only object per case",
+    "  the garbage collector tracks. Its params are an exact dict of atomic values,",
+    "  which CPython does not track, read through a read-only view made on first read;",
+    "  the baselines' plain dicts are not tracked either, so a list of kept cases costs",
+    "  the collections it triggers about what a list of dicts costs. `take()` pauses the",
+    "  collector while it builds its list and scans the new cases once before returning.",
     "- `import metalab` loads neither the manifest machinery (cattrs), the command line",
     "  nor typed views until they are used.",
 )
@@ -959,8 +959,10 @@ def merge(old: dict[str, Any], new: dict[str, Any], only: set[str]) -> dict[str,
     """
     out = dict(old)
     for kind in ("comparisons", "figures"):
-        kept = [row for row in old[kind] if row["target"] not in only]
-        out[kind] = kept + new[kind]
+        # In place, so the saved rows keep their order; a row new to the file goes last.
+        fresh = {row["target"]: row for row in new[kind]}
+        rows = [fresh.pop(row["target"], row) for row in old[kind]]
+        out[kind] = rows + list(fresh.values())
     # An earlier partial run keeps only the rows measured again since; one with none left
     # is gone.
     runs = [

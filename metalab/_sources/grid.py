@@ -24,7 +24,6 @@ from metalab._core.codegen import (
 from metalab._core.values import (
     INT64_MAX,
     FrozenDict,
-    FrozenParams,
     ParamInput,
     ParamValue,
     column_array,
@@ -363,11 +362,11 @@ class GridSource(ParamSource):
         count, digits = self._digit_arrays(indices)
         keys = self._keys
         if not keys:
-            return [make_case(FrozenParams(), ()) for _ in range(count)]
+            return [make_case({}, ()) for _ in range(count)]
         values = [_axis_values(a, d) for a, d in zip(self.spec.values(), digits, strict=True)]
         # Loops in C: a Python frame per case only for make_case itself.
         rows = map(zip, repeat(keys), zip(*values, strict=True))
-        return list(map(make_case, map(FrozenParams, rows), repeat(())))
+        return list(map(make_case, map(dict, rows), repeat(())))
 
     def columns(self, indices: Indices | None = None) -> dict[str, npt.NDArray[Any]]:
         """One NumPy array per parameter over the cases at ``indices`` (default: all).
@@ -468,7 +467,7 @@ def _compile(
             i //= 3
             v0 = a0[i]
             case = _new_case(_ParamCase)
-            _set_params(case, _FrozenParams({'lr': v0, 'seed': v1}))
+            _set_params(case, {'lr': v0, 'seed': v1})
             _set_tags(case, ())
             _set_id(case, None)
             return case
@@ -549,13 +548,13 @@ def _generic(
             i, digit = divmod(i, size)
             values[j] = axis[digit]
         values[0] = axes[0][i]
-        return make_case(FrozenParams(zip(keys, values, strict=True)), ())
+        return make_case(dict(zip(keys, values, strict=True)), ())
 
     def stream(
         values: Sequence[Sequence[ParamValue]], encoded: Sequence[Sequence[bytes]]
     ) -> Iterator[ParamCase]:
         for case_values, enc in zip(product(*values), product(*encoded), strict=True):
-            yield make_case(FrozenParams(zip(keys, case_values, strict=True)), (), enc)
+            yield make_case(dict(zip(keys, case_values, strict=True)), (), enc)
 
     def stream_dicts(values: Sequence[Sequence[ParamValue]]) -> Iterator[dict[str, ParamValue]]:
         for case_values in product(*values):
