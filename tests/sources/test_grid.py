@@ -196,6 +196,18 @@ class TestGeneratedCode:
         assert [source[i].params for i in range(len(source))] == expected
         assert list(source.dicts()) == expected
 
+    @pytest.mark.parametrize("axes", [0, 1, 3, 300])
+    def test_raw_gives_each_case_as_a_fresh_dict(self, axes: int) -> None:
+        """raw(i), written out or (past the written-out width) generic, is case i as a new dict."""
+        source = grid({f"k{j:03d}": [j, f"v{j}"] if j < 3 else [j] for j in range(axes)})
+        for i in range(len(source)):
+            params, tags = source.raw(i)
+            assert type(params) is dict
+            assert params == source[i].params
+            assert list(params) == list(source.keys)
+            assert tags == ()
+            assert source.raw(i)[0] is not params
+
     @given(source=grids(), data=st.data())
     def test_lookup_and_stream_match_the_generic_path(
         self, source: GridSource, data: st.DataObject
