@@ -360,6 +360,25 @@ def normalize_mapping(value: Mapping[Any, Any], where: str) -> FrozenParams:
     return FrozenParams((k, normalize_value(v, f"{where}, key {k!r}")) for k, v in items)
 
 
+def all_atomic(values: list[Any] | tuple[Any, ...]) -> bool:
+    """Whether every value is in normal form as it is (see `atomic_items`): a grid axis, say.
+
+    >>> all_atomic([1, 2.5, "a", None, True]), all_atomic([1, [2]]), all_atomic([float("nan")])
+    (True, False, False)
+    """
+    for item in values:
+        cls = type(item)
+        if cls is str:
+            if not item.isascii():
+                return False
+        elif cls is float:
+            if not math.isfinite(item):
+                return False
+        elif not (cls is int or cls is bool or item is None):
+            return False
+    return True
+
+
 def atomic_items(
     value: dict[Any, Any],
 ) -> dict[str, ParamValue] | list[tuple[str, ParamValue]] | None:

@@ -26,6 +26,7 @@ from metalab._core.values import (
     FrozenDict,
     ParamInput,
     ParamValue,
+    all_atomic,
     column_array,
     describe,
     merge_named,
@@ -89,6 +90,9 @@ def value_list(values: object, where: str) -> tuple[ParamValue, ...]:
     >>> value_list(range(3), "grid values for 'x'")
     (0, 1, 2)
     """
+    cls = type(values)
+    if (cls is list or cls is tuple) and values and all_atomic(values):  # type: ignore[arg-type]
+        return tuple(values)  # type: ignore[arg-type]  # the usual axis, already in normal form
     if isinstance(values, str | bytes):
         msg = (
             f"{where} must be a non-empty sequence, got {describe(values)}; "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 import tracemalloc
 from typing import TYPE_CHECKING, Any
 
@@ -353,3 +354,28 @@ class TestVectorizedBatches:
         assert len(g.columns(np.arange(0, 400_000, 7))["a"]) == len(range(0, 400_000, 7))
         assert len(g.take(range(1000))) == 1000
         assert calls == []
+
+
+class TestAxesInNormalForm:
+    """An axis already in normal form is taken as it is; any other is checked value by value."""
+
+    @given(
+        values=st.lists(
+            st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=3),
+            min_size=1,
+            max_size=6,
+        )
+    )
+    def test_the_shortcut_gives_what_the_checks_give(self, values: list[Any]) -> None:
+        """Same values of the same exact types, or the same error, as value by value."""
+        from metalab._core.values import normalize_value
+        from metalab._sources.grid import value_list
+
+        try:
+            expected = tuple(normalize_value(v, "x") for v in values)
+        except ParamError as error:
+            with pytest.raises(ParamError, match=re.escape(str(error))):
+                value_list(values, "x")
+            return
+        got = value_list(values, "x")
+        assert [(type(v), v) for v in got] == [(type(v), v) for v in expected]
