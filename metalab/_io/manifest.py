@@ -63,6 +63,7 @@ from metalab._core.values import (
     FrozenDict,
     FrozenParams,
     ParamValue,
+    all_atomic,
     atomic_items,
     is_integer,
     normalize_value,
@@ -448,6 +449,8 @@ def _cases(value: Any, _: object = None) -> tuple[ParamValue, ...]:
 
 def _plain(value: Any) -> Any:
     """A parameter value as JSON-ready data: tuples become lists, mappings dicts."""
+    if type(value) is FrozenParams and all_atomic(tuple(value.values())):
+        return dict(value)  # the usual case's params: one copy, no call per value
     if isinstance(value, tuple):
         return [_plain(v) for v in value]
     if isinstance(value, Mapping):
