@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import copy
 import datetime as dt
 import gc
 import hashlib
@@ -31,7 +32,7 @@ import time
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 
@@ -78,6 +79,8 @@ class Comparison:
     baseline: Callable[[], object]
     limit: float
     reps: int = 7
+    does: str = ""
+    """What each side does and keeps, for the page (like must be compared with like)."""
     cleanup: Callable[[], object] | None = None
     """Run after each round's repetitions, untimed (e.g. to delete the files they wrote)."""
     rounds: list[tuple[float, float]] = field(default_factory=list)
@@ -155,6 +158,7 @@ def grid_comparisons() -> list[Comparison]:
             lambda: drain(pg),
             2.0,
             reps,
+            "both sides build every case and drop it at once",
         ),
         Comparison(
             "1b",
@@ -164,6 +168,7 @@ def grid_comparisons() -> list[Comparison]:
             lambda: drain(pg),
             1.1,
             reps,
+            "both sides build every dict and drop it at once",
         ),
         Comparison(
             "2",
@@ -173,6 +178,7 @@ def grid_comparisons() -> list[Comparison]:
             lambda: [pg[i] for i in lookups],
             0.5,
             reps,
+            "both sides keep the 100,000 results in a list (ParamCase / dict)",
         ),
         Comparison(
             "5",
@@ -182,6 +188,8 @@ def grid_comparisons() -> list[Comparison]:
             sha_ids,
             0.5,
             reps,
+            "metalab reads each case's `case_id`, the baseline hashes each dict; both drop"
+            " every case and id at once",
         ),
     ]
 
@@ -236,24 +244,28 @@ def random_comparisons() -> list[Comparison]:
             numpy_columns,
             1.5,
             9,
+            "both sides return four NumPy arrays of 100,000 values",
         ),
         Comparison(
             "3b",
-            "100,000 trials: iterate ParamCase",
-            "hand-written numpy + plain dicts",
-            lambda: drain(src),
+            "100,000 trials kept: `list(source)`",
+            "hand-written numpy + a list of plain dicts",
+            lambda: list(src),
             numpy_dicts,
-            5.0,
+            2.0,
             5,
+            "both sides keep a list of 100,000 cases (ParamCase / plain dict), the collector"
+            " on, as in a user's program",
         ),
         Comparison(
             "3c",
-            "100,000 trials: `take(all)` ParamCase",
-            "hand-written numpy + plain dicts",
+            "100,000 trials kept: `take(all)`",
+            "hand-written numpy + a list of plain dicts",
             lambda: src.take(all_indices),
             numpy_dicts,
-            5.0,
+            2.0,
             5,
+            "both sides keep a list of 100,000 cases (ParamCase / plain dict)",
         ),
         Comparison(
             "4",
@@ -261,8 +273,9 @@ def random_comparisons() -> list[Comparison]:
             "`random.Random` seeded per index",
             lambda: [src[i] for i in shuffled],
             python_random_per_index,
-            0.6,
+            0.5,
             7,
+            "both sides draw each case on its own and keep the 20,000 in a list",
         ),
     ]
     try:
@@ -280,12 +293,13 @@ def random_comparisons() -> list[Comparison]:
     comps.append(
         Comparison(
             "3d",
-            "100,000 trials: iterate ParamCase",
+            "100,000 trials streamed and dropped: iterate the source",
             "sklearn `ParameterSampler` + scipy",
             lambda: drain(src),
             lambda: drain(ParameterSampler(sk_space, n_iter=N_TRIALS, random_state=0)),
             0.05,
             3,
+            "both sides draw every trial and drop it at once (ParamCase / dict)",
         )
     )
     return comps
@@ -301,15 +315,18 @@ def composite_comparisons() -> list[Comparison]:
     r = metalab.random({"lr": loguniform(1e-5, 1e-1), "dropout": uniform(0.0, 0.5)}, 50, seed=0)
     sweep = (g + m) * r
     rng = random.Random(2)
-    indices = [rng.randrange(sweep.size) for _ in range(50_000)]
+    indices = [rng.randrange(sweep.size) for _ in range(20_000)]
     n_r, n_g = r.size, g.size
 
     def parts() -> list[metalab.ParamCase]:
+        # Both parts are looked up, as the composite does; one case per lookup is kept,
+        # as the composite keeps one, so both sides keep the same number of objects.
         out = []
         for i in indices:
             j, k = divmod(i, n_r)
-            out.append(g[j] if j < n_g else m[j - n_g])
-            out.append(r[k])
+            left = g[j] if j < n_g else m[j - n_g]
+            _ = r[k]
+            out.append(left)
         return out
 
     huge: metalab.ParamSource = grid(a0=list(range(10)))
@@ -322,12 +339,14 @@ def composite_comparisons() -> list[Comparison]:
     return [
         Comparison(
             "6a",
-            "`(grid + manual) * random`: 50,000 lookups",
-            "indexing the parts directly",
+            "`(grid + manual) * random`: 20,000 lookups kept",
+            "indexing its two parts, keeping one of the two cases",
             lambda: [sweep[i] for i in indices],
             parts,
-            1.5,
+            1.3,
             7,
+            "metalab keeps the 20,000 merged cases in a list; the baseline looks up both"
+            " parts of each and keeps one of the two: one kept object per lookup on both sides",
         ),
         Comparison(
             "6b",
@@ -337,17 +356,101 @@ def composite_comparisons() -> list[Comparison]:
             lambda: [g4[i] for i in g4_idx],
             10.0,
             7,
+            "both sides keep the 5,000 cases in a list",
         ),
     ]
 
 
-# -- 9: derived parameters and constraints -------------------------------------------
+# -- 9, 10, 11: manifests, construction, grid columns ----------------------------------
+def construction_comparisons() -> list[Comparison]:
+    """Targets 9 to 11: big manual manifests, defining a grid, a grid's columns."""
+    from metalab import manifest
+
+    cases: list[dict[str, Any]] = [{"a": i, "b": i / 3, "c": f"x{i % 10}"} for i in range(N_TRIALS)]
+    big = manual(cases)
+    text = manifest.dumps(big)
+    data = json.loads(text)
+    axes = {
+        "activation": GRID_SPEC["activation"],
+        "depth": GRID_SPEC["depth"],
+        "lr": GRID_SPEC["lr"][:4],
+        "width": GRID_SPEC["width"][:4],
+    }
+    g = grid(a=list(range(10)), b=list(range(20)), c=[0.1, 0.01, 0.001, 1e-4], d=list(range(500)))
+    assert g.size == 400_000
+    values = [np.array(axis) for axis in g.spec.values()]
+
+    def numpy_columns() -> dict[str, np.ndarray]:
+        out: dict[str, np.ndarray] = {}
+        inner, outer = g.size, 1
+        for key, column in zip(g.spec, values, strict=True):
+            inner //= len(column)
+            out[key] = np.tile(np.repeat(column, inner), outer)
+            outer *= len(column)
+        return out
+
+    return [
+        Comparison(
+            "9a",
+            "`loads` of a 100,000-case manual manifest (4 MB)",
+            "`json.loads` of the same text",
+            lambda: manifest.loads(text),
+            lambda: json.loads(text),
+            3.0,
+            3,
+            "both sides parse the same text and keep what they built (a checked source / the"
+            " plain JSON value)",
+        ),
+        Comparison(
+            "9b",
+            "`manual(cases)` of 100,000 3-parameter dicts",
+            "`copy.deepcopy(cases)`",
+            lambda: manual(cases),
+            lambda: copy.deepcopy(cases),
+            1.5,
+            3,
+            "both sides copy the 100,000 dicts and keep the copy (checked and frozen / plain)",
+        ),
+        Comparison(
+            "9c",
+            "`dumps` of a 100,000-case manual source",
+            "`json.dumps` of its manifest's plain JSON value",
+            lambda: manifest.dumps(big),
+            lambda: json.dumps(data, sort_keys=True, separators=(",", ":")),
+            1.5,
+            3,
+            "both sides write the same 4 MB of text, keys sorted",
+        ),
+        Comparison(
+            "10",
+            "`grid()` of 4 axes (10 x 10 x 4 x 4 values), 200 times",
+            "`manual()` of one case, 200 times",
+            lambda: [grid(**axes) for _ in range(200)],
+            lambda: [manual([{"lr": 0.1}]) for _ in range(200)],
+            3.0,
+            5,
+            "both sides define 200 sources and keep them in a list",
+        ),
+        Comparison(
+            "11",
+            "`GridSource.columns()` of 400,000 cases",
+            "hand-written `np.repeat` / `np.tile`",
+            g.columns,
+            numpy_columns,
+            3.0,
+            7,
+            "both sides return four NumPy arrays of 400,000 values",
+        ),
+    ]
+
+
+# -- 12: derived parameters and constraints ------------------------------------------
 WHERE_SPEC: dict[str, list[Any]] = {**GRID_SPEC, "width": list(range(16, 16016, 16))}
 """A 10,000,000-case grid of 4 parameters (10 x 10 x 100 x 1000)."""
 
 
 def expression_comparisons(spec: dict[str, list[Any]] | None = None) -> list[Comparison]:
-    """Target 9: building a where, indexing a filtered grid, indexing a derive.
+    """Target 12: building a where, indexing a filtered grid, indexing a derive.
 
     The where's predicate reads all four parameters, so it is one scan of the grid (no
     push-down); the baseline evaluates the same predicate by hand over the grid's own
@@ -378,7 +481,7 @@ def expression_comparisons(spec: dict[str, list[Any]] | None = None) -> list[Com
     derived = g.derive(head=col("width") // (col("depth") + 1), scaled=col("lr") * 10)
     return [
         Comparison(
-            "9a",
+            "12a",
             f"build a `where` over a {g.size:,}-case 4-parameter grid",
             "hand-written NumPy over `columns()` (`np.flatnonzero`)",
             build_where,
@@ -387,7 +490,7 @@ def expression_comparisons(spec: dict[str, list[Any]] | None = None) -> list[Com
             3,
         ),
         Comparison(
-            "9b",
+            "12b",
             "50,000 random lookups of a filtered grid",
             "50,000 random lookups of the plain grid",
             lambda: [filtered[i] for i in lookups],
@@ -396,7 +499,7 @@ def expression_comparisons(spec: dict[str, list[Any]] | None = None) -> list[Com
             7,
         ),
         Comparison(
-            "9c",
+            "12c",
             "50,000 random lookups of a grid with 2 derived parameters",
             "50,000 random lookups of the plain grid",
             lambda: [derived[i] for i in plain],
@@ -407,10 +510,10 @@ def expression_comparisons(spec: dict[str, list[Any]] | None = None) -> list[Com
     ]
 
 
-# -- 10: metalab.run on a local process pool ------------------------------------------
+# -- 13: metalab.run on a local process pool ------------------------------------------
 RUN_CASES = 10_000
 RUN_CHUNK = 64
-"""Cases per task on both sides of target 10 (what metalab.run's default picks for this many
+"""Cases per task on both sides of target 13 (what metalab.run's default picks for this many
 cases on up to 39 workers)."""
 
 
@@ -437,7 +540,7 @@ def _write_json(directory: str, name: str, value: object) -> None:
 
 
 def run_comparisons() -> list[Comparison]:
-    """Target 10: metalab.run over 10,000 trivial cases against ProcessPoolExecutor.map.
+    """Target 13: metalab.run over 10,000 trivial cases against ProcessPoolExecutor.map.
 
     Both sides start a pool of one worker per core inside the timing, send 64 cases per
     task and keep every result the same way: as one fsync'd JSON file per case, written
@@ -479,29 +582,39 @@ def run_comparisons() -> list[Comparison]:
 
     return [
         Comparison(
-            "10a",
+            "13a",
             f"`metalab.run`: {RUN_CASES:,} trivial cases, local pool, into a results directory",
             "`ProcessPoolExecutor.map`, one fsync'd JSON file per result (16 threads)",
             ours,
             mapped_to_files,
             1.3,
             3,
-            cleanup,
+            cleanup=cleanup,
         ),
     ]
 
 
 # -- 7, 8: memory and import time, in fresh interpreters ------------------------------
+# The resident set is sampled while the grid streams: the process's peak (ru_maxrss) is
+# reached while importing and compiling, before the loop, so it never shows what the loop
+# adds. One case in 2**16 samples it; the figure is the largest sample minus the start.
 _RSS_SCRIPT = textwrap.dedent(
     """
-    import collections, resource, sys
+    import os, sys
     import metalab
+    page = os.sysconf("SC_PAGE_SIZE")
+    def rss():
+        with open("/proc/self/statm", "rb") as f:
+            return int(f.read().split()[1]) * page
     g = metalab.grid(a=list(range(100)), b=list(range(100)), c=list(range(100)), d=list(range(10)))
     assert g.size == 10_000_000
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    collections.deque(g if sys.argv[1] == "cases" else g.dicts(), maxlen=0)
-    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print((after - before) / 1024)
+    it = iter(g) if sys.argv[1] == "cases" else g.dicts()
+    next(it)
+    before = peak = rss()
+    for n, _ in enumerate(it):
+        if not n & 0xFFFF:
+            peak = max(peak, rss())
+    print((max(peak, rss()) - before) / 2**20)
     """
 )
 
@@ -560,14 +673,14 @@ def memory_and_import(scale: float) -> list[Figure]:
     figures = [
         Figure(
             "7a",
-            "iterate a 10,000,000-case grid (ParamCase): added peak RSS",
+            "stream a 10,000,000-case grid (ParamCase): growth of the resident set",
             [float(_python("-c", _RSS_SCRIPT, "cases"))],
             "MB",
             50.0,
         ),
         Figure(
             "7b",
-            "iterate a 10,000,000-case grid (`dicts()`): added peak RSS",
+            "stream a 10,000,000-case grid (`dicts()`): growth of the resident set",
             [float(_python("-c", _RSS_SCRIPT, "dicts"))],
             "MB",
             50.0,
@@ -646,6 +759,7 @@ def results(
                 "target": c.target,
                 "what": c.what,
                 "baseline": c.baseline_name,
+                "does": c.does,
                 "limit": c.limit,
                 "ratios": c.ratios,
                 "metalab_median_s": statistics.median(o for o, _ in c.rounds),
@@ -680,6 +794,8 @@ class Row:
     baseline: str | None = None
     times: tuple[float, float] | None = None
     """The medians over the rounds of metalab's and the baseline's time, in seconds."""
+    does: str = ""
+    """What each side does and keeps (results of older runs may not say)."""
 
     @property
     def value(self) -> float:
@@ -694,8 +810,12 @@ class Row:
     @property
     def order(self) -> tuple[int, str]:
         """Sort key: by target number, then letter (so 5 comes before 6a, not after 3d)."""
-        digits = "".join(ch for ch in self.target if ch.isdigit())
-        return int(digits), self.target.removeprefix(digits)
+        return _order(self.target)
+
+
+def _order(target: str) -> tuple[int, str]:
+    digits = "".join(ch for ch in target if ch.isdigit())
+    return int(digits), target.removeprefix(digits)
 
 
 def rows(data: dict[str, Any]) -> list[Row]:
@@ -712,6 +832,7 @@ def rows(data: dict[str, Any]) -> list[Row]:
             c["ratios"],
             c["baseline"],
             (c["metalab_median_s"], c["baseline_median_s"]),
+            c.get("does", ""),
         )
         for c in data["comparisons"]
     ]
@@ -766,6 +887,16 @@ def report(data: dict[str, Any], chart: str | None) -> str:
         ),
         "",
     ]
+    for partial in data.get("partial_runs", []):
+        count = partial["rounds"]
+        lines += [
+            (
+                f"Measured again alone (`--only`): {', '.join(partial['targets'])}; "
+                f"{count} round{'s' if count > 1 else ''}"
+                f"{' (quick mode)' if partial['quick'] else ''}, finished {partial['finished']}."
+            ),
+            "",
+        ]
     if chart is not None:
         lines += [
             f"![Each ratio against its target, on a log scale]({chart})",
@@ -789,7 +920,8 @@ def report(data: dict[str, Any], chart: str | None) -> str:
     for r in table:
         if r.baseline is not None and r.times is not None:
             ours, base = (f"{seconds * 1e3:.1f} ms" for seconds in r.times)
-            lines.append(f"- **{r.target}**: {r.baseline}; metalab {ours}, baseline {base}.")
+            does = f" ({r.does})" if r.does else ""
+            lines.append(f"- **{r.target}**: {r.baseline}{does}; metalab {ours}, baseline {base}.")
     lines += ["", *_WHERE_THE_TIME_GOES]
     return "\n".join(lines) + "\n"
 
@@ -879,12 +1011,12 @@ _WHERE_THE_TIME_GOES = (
     "  that computes case `i`, streams cases and streams dicts, as attrs writes out an",
     "  `__init__`: one `%`/`//` per axis, inline draws, a dict display with constant keys.",
     "  Random batches (`columns()`, iteration, `take`) run NumPy kernels in chunks.",
-    "- What is left per case is building it: a `ParamCase` and its read-only params,",
-    "  two objects the garbage collector tracks, where the baselines return one plain",
-    "  dict that it does not track. Code that keeps many cases in a list (targets 2, 3c",
-    "  and 4) also pays for the collections they trigger; the ratios of those targets",
-    "  move most from round to round. `take()` pauses the collector while it builds its",
-    "  list and scans the new cases once before returning.",
+    "- What is left per case is building it: one `ParamCase`, the only object per case",
+    "  the garbage collector tracks. Its params are an exact dict of atomic values,",
+    "  which CPython does not track, read through a read-only view made on first read;",
+    "  the baselines' plain dicts are not tracked either, so a list of kept cases costs",
+    "  the collections it triggers about what a list of dicts costs. `take()` pauses the",
+    "  collector while it builds its list and scans the new cases once before returning.",
     "- `import metalab` loads neither the manifest machinery (cattrs), the command line",
     "  nor typed views until they are used.",
 )
@@ -907,13 +1039,24 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="run nothing: write the page and chart again from the results file",
     )
+    parser.add_argument(
+        "--only",
+        default=None,
+        help=(
+            "comma-separated targets (e.g. 3b,6a): measure only these and replace their rows"
+            " in the results file, which notes the partial run"
+        ),
+    )
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args(argv)
     results_path: Path = args.results or args.output.with_suffix(".json")
     if args.render_only:
         data = json.loads(results_path.read_text(encoding="utf-8"))
     else:
-        data = _measure(max(1, args.rounds), args.quick)
+        only = None if args.only is None else {t.strip() for t in args.only.split(",")}
+        data = _measure(max(1, args.rounds), args.quick, only)
+        if only is not None:
+            data = merge(json.loads(results_path.read_text(encoding="utf-8")), data, only)
         results_path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     write(data, args.output)
     print(args.output.read_text(encoding="utf-8"))
@@ -923,27 +1066,77 @@ def main(argv: list[str] | None = None) -> int:
     return 1 if (missed and args.strict) else 0
 
 
-def _measure(rounds: int, quick: bool) -> dict[str, Any]:
-    """Run the suite ``rounds`` times; the results."""
+BUILDERS: Final = (
+    grid_comparisons,
+    random_comparisons,
+    composite_comparisons,
+    construction_comparisons,
+    expression_comparisons,
+    run_comparisons,
+)
+"""The functions that define the timed comparisons, in the order they run."""
+
+FIGURES: Final = frozenset({"7a", "7b", "7c", "8"})
+"""The targets `memory_and_import` measures (all at once, in fresh interpreters)."""
+
+
+def _measure(rounds: int, quick: bool, only: set[str] | None = None) -> dict[str, Any]:
+    """Run the suite (or the targets in ``only``) ``rounds`` times; the results."""
     scale = 0.4 if quick else 1.0
-    builders = (
-        grid_comparisons,
-        random_comparisons,
-        composite_comparisons,
-        expression_comparisons,
-        run_comparisons,
-    )
-    batches = [build() for build in builders]
+    batches = [build() for build in BUILDERS]
+    if only is not None:
+        known = {comp.target for batch in batches for comp in batch} | FIGURES
+        if only - known:
+            msg = f"unknown targets: {', '.join(sorted(only - known))}"
+            raise SystemExit(msg)
+        batches = [[comp for comp in batch if comp.target in only] for batch in batches]
     comparisons = [comp for batch in batches for comp in batch]
     figures: dict[str, Figure] = {}
     for number in range(1, rounds + 1):
         print(f"round {number} of {rounds}", flush=True)
         for batch in batches:
             run(batch, scale)
+        if only is not None and not only & FIGURES:
+            continue
         for fig in memory_and_import(scale):
-            figures.setdefault(fig.target, Figure(fig.target, fig.what, [], fig.unit, fig.limit))
-            figures[fig.target].values.extend(fig.values)
+            if only is None or fig.target in only:
+                figures.setdefault(
+                    fig.target, Figure(fig.target, fig.what, [], fig.unit, fig.limit)
+                )
+                figures[fig.target].values.extend(fig.values)
     return results(comparisons, list(figures.values()), rounds, quick)
+
+
+def merge(old: dict[str, Any], new: dict[str, Any], only: set[str]) -> dict[str, Any]:
+    """The results ``old`` with the rows of ``only`` replaced by those of ``new``.
+
+    The header (machine, rounds, date) stays that of the last full run; the partial run
+    is listed under ``partial_runs`` so the page says which rows it measured, and when.
+    """
+    out = dict(old)
+    for kind in ("comparisons", "figures"):
+        # In place, so the saved rows keep their order; a row new to the file goes last.
+        fresh = {row["target"]: row for row in new[kind]}
+        rows = [fresh.pop(row["target"], row) for row in old[kind]]
+        out[kind] = rows + list(fresh.values())
+    # An earlier partial run keeps only the rows measured again since; one with none left
+    # is gone.
+    runs = [
+        {**run, "targets": [t for t in run["targets"] if t not in only]}
+        for run in old.get("partial_runs", [])
+        if set(run["targets"]) - only
+    ]
+    out["partial_runs"] = [
+        *runs,
+        {
+            "targets": sorted(only, key=_order),
+            "rounds": new["rounds"],
+            "quick": new["quick"],
+            "finished": new["finished"],
+            "versions": new["versions"],
+        },
+    ]
+    return out
 
 
 if __name__ == "__main__":

@@ -70,7 +70,7 @@ class TestPage:
         targets = [row[0] for row in _table(bench.report(results, None))]
         assert targets == [
             *("1a", "1b", "2", "3a", "3b", "3c", "3d", "4", "5", "6a", "6b"),
-            *("7a", "7b", "7c", "8"),
+            *("7a", "7b", "7c", "8", "9a", "9b", "9c", "10", "11"),
         ]
 
     def test_no_markdown_emphasis_outside_code_spans(
@@ -134,3 +134,41 @@ class TestChart:
         assert code == 0
         assert page.read_text(encoding="utf-8") == PAGE.read_text(encoding="utf-8")
         assert page.with_suffix(".png").read_bytes().startswith(PNG_SIGNATURE)
+
+
+class TestPartialRuns:
+    """``--only``: some rows measured again, merged into the saved results."""
+
+    def test_merge_replaces_only_the_rows_measured(
+        self, bench: types.ModuleType, results: dict[str, Any]
+    ) -> None:
+        """The rows measured again replace theirs; every other row is kept as it was."""
+        new = copy.deepcopy(results)
+        new["comparisons"] = [
+            {**row, "ratios": [9.0]} for row in new["comparisons"] if row["target"] == "1a"
+        ]
+        new["figures"] = []
+        new["rounds"], new["quick"], new["finished"] = 1, True, "2030-01-01 00:00 UTC"
+        merged = bench.merge(results, new, {"1a"})
+        by_target = {row["target"]: row for row in merged["comparisons"]}
+        assert by_target["1a"]["ratios"] == [9.0]
+        assert [row for row in merged["comparisons"] if row["target"] != "1a"] == [
+            row for row in results["comparisons"] if row["target"] != "1a"
+        ]
+        assert merged["figures"] == results["figures"]
+        assert merged["partial_runs"][-1]["targets"] == ["1a"]
+
+    def test_the_page_names_the_rows_of_a_partial_run(
+        self, bench: types.ModuleType, results: dict[str, Any]
+    ) -> None:
+        """The page says which rows a partial run measured, and drops a run measured over."""
+        new = copy.deepcopy(results)
+        new["comparisons"], new["figures"] = [], []
+        new["rounds"], new["quick"], new["finished"] = 2, False, "2030-01-01 00:00 UTC"
+        first = bench.merge({**results, "partial_runs": []}, new, {"2", "5"})
+        second = bench.merge(first, {**new, "finished": "2030-01-02 00:00 UTC"}, {"2"})
+        page = bench.report(second, None)
+        assert "Measured again alone (`--only`): 5; 2 rounds, finished 2030-01-01" in page
+        assert "Measured again alone (`--only`): 2; 2 rounds, finished 2030-01-02" in page
+        third = bench.merge(second, new, {"5"})
+        assert [run["targets"] for run in third["partial_runs"]] == [["2"], ["5"]]

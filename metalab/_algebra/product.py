@@ -20,7 +20,7 @@ from metalab._algebra._common import (
     flatten_parts,
     parts_listed_values,
 )
-from metalab._core.case import make_case
+from metalab._core.case import make_case, params_of
 from metalab._core.codegen import (
     CASE_NAMESPACE,
     case_source,
@@ -30,7 +30,6 @@ from metalab._core.codegen import (
     source_of,
 )
 from metalab._core.values import (
-    FrozenParams,
     ParamValue,
     check_added_key_paths,
     check_key_paths,
@@ -415,7 +414,7 @@ class ProductSource(ParamSource):
         tables = self._tables()
         if tables is None:
             return super().__iter__()
-        return (make_case(FrozenParams(p), t) for p, t in self._stream(tables))
+        return (make_case(p, t) for p, t in self._stream(tables))
 
     def dicts(self) -> Iterator[dict[str, ParamValue]]:
         """Every case's params as a fresh plain dict."""
@@ -455,12 +454,12 @@ class ProductSource(ParamSource):
             tags: tuple[str, ...] = ()
             for cases in per_part:
                 case = cases[row]
-                params.update(case.params)
+                params.update(params_of(case))
                 if case.tags:
                     tags += case.tags
             if not presorted:
                 params = dict(sorted(params.items()))
-            out.append(make_case(FrozenParams(params), tags))
+            out.append(make_case(params, tags))
         return out
 
     def columns(self, indices: Indices | None = None) -> dict[str, npt.NDArray[Any]]:

@@ -10,7 +10,7 @@ import numpy as np
 from metalab._algebra._common import Indices, check_seed, checked_array
 from metalab._core.case import ParamCase, encode_item, make_case
 from metalab._core.intstr import format_count
-from metalab._core.values import FrozenParams, ParamValue, check_int, normalize_key, normalize_value
+from metalab._core.values import ParamValue, check_int, normalize_key, normalize_value
 from metalab._sources.base import Description, KeyScan, KeySets, ParamSource, Raw
 from metalab._sources.permutation import Permutation
 from metalab.errors import ParamError
@@ -105,7 +105,7 @@ class ReplicateSource(ParamSource):
     def _case(self, i: int) -> ParamCase:
         value = self._perm(i)
         encoded = (encode_item(self.key, value),)
-        return make_case(FrozenParams({self.key: value}), (f"replicate_{i}",), encoded)
+        return make_case({self.key: value}, (f"replicate_{i}",), encoded)
 
     def seeds(self) -> list[int]:
         """Every replicate's seed, in order (computed in one vectorized pass).
@@ -123,7 +123,7 @@ class ReplicateSource(ParamSource):
             chunk = np.arange(begin, min(begin + _CHUNK, self.n), dtype=np.uint64)
             for i, value in enumerate(self._perm.array(chunk).tolist(), begin):
                 encoded = (encode_item(key, value),)
-                yield make_case(FrozenParams({key: value}), (f"replicate_{i}",), encoded)
+                yield make_case({key: value}, (f"replicate_{i}",), encoded)
 
     def columns(self, indices: Indices | None = None) -> dict[str, npt.NDArray[Any]]:
         """The seeds at ``indices`` (default: all) as an ``int64`` column."""

@@ -11,7 +11,6 @@ from metalab._algebra._common import Indices, checked_list
 from metalab._core.case import ParamCase, encode_item, encode_value, make_case
 from metalab._core.values import (
     FrozenDict,
-    FrozenParams,
     ParamValue,
     check_key_paths,
     column_array,
@@ -131,7 +130,7 @@ class ZipSource(ParamSource):
         return {k: vs[i] for k, vs in self.spec.items()}, ()
 
     def _case(self, i: int) -> ParamCase:
-        params = FrozenParams((k, vs[i]) for k, vs in self.spec.items())
+        params = {k: vs[i] for k, vs in self.spec.items()}
         return make_case(params, (), tuple(e[i] for e in self._encoded))
 
     def __iter__(self) -> Iterator[ParamCase]:

@@ -122,8 +122,6 @@ class ParamCase:
     the same types: ``{"x": 1}`` and ``{"x": True}`` are different cases, as their ids say.
 
     Attributes:
-        params: The parameter values, a read-only mapping that compares equal to the plain
-            dict (it is a ``dict`` subclass, so ``json.dumps`` accepts it).
         tags: Labels of where the case came from, e.g. ``("manual_0",)`` or ``("trial_3",)``.
 
     >>> case = ParamCase({"lr": 0.1}, ("baseline",))
@@ -131,9 +129,18 @@ class ParamCase:
     (True, ('baseline',), 16)
     """
 
+    __match_args__ = ("params", "tags")
+
     # Equality and hashing compare encodings, so {"x": 1} and {"x": True} are different
     # cases (they have different ids), although the two params dicts compare equal.
-    params: Mapping[str, ParamValue] = attrs.field(converter=_to_params, eq=encode_value)
+    # A source stores a fresh exact dict of its own here, never handed out: CPython's
+    # collector does not track a dict of atomic values (a dict subclass it always does),
+    # so a case kept in a list is one tracked object, not two, and a list of 100,000
+    # cases costs the collections it triggers no more than a list of plain dicts. The
+    # read-only view `params` is made from it when first read and then replaces it.
+    _params: Mapping[str, ParamValue] = attrs.field(
+        converter=_to_params, eq=encode_value, alias="params"
+    )
     tags: tuple[str, ...] = attrs.field(default=(), converter=_to_tags)
     # Pre-encoded items a source may hand over so the id is cheap; never part of equality.
     # One slot serves the id: None until read (then computed from the params), or the
@@ -144,12 +151,25 @@ class ParamCase:
     )
 
     @property
+    def params(self) -> Mapping[str, ParamValue]:
+        """The parameter values: a read-only mapping equal to the plain dict.
+
+        It is a ``dict`` subclass, so ``json.dumps`` and ``dict(...)`` accept it; every
+        mutating method raises ``TypeError``. The same object on every read.
+        """
+        params = self._params
+        if type(params) is dict:
+            params = _FrozenParams(params)
+            _set_params(self, params)
+        return params
+
+    @property
     def case_id(self) -> str:
         """A stable 16-hex-character fingerprint of the params (see `fingerprint`)."""
         state = self._id
         if type(state) is str:
             return state
-        case_id = fingerprint(self.params) if state is None else digest(state)  # type: ignore[arg-type]
+        case_id = fingerprint(self._params) if state is None else digest(state)  # type: ignore[arg-type]
         _set_id(self, case_id)
         return case_id
 
@@ -168,35 +188,51 @@ class ParamCase:
 
     def __repr__(self) -> str:
         """Show params and tags, the two fields that define the case."""
-        return f"ParamCase(params={show(dict(self.params))}, tags={self.tags!r})"
+        return f"ParamCase(params={show(dict(self._params))}, tags={self.tags!r})"
 
     def __getstate__(self) -> dict[str, Any]:
-        """Pickle params and tags only; the id is recomputed on demand."""
-        return {"params": self.params, "tags": self.tags}
+        """Pickle params (as a plain dict) and tags only; the id is recomputed on demand."""
+        return {"params": dict(self._params), "tags": self.tags}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        """Restore a pickled case."""
-        _set_params(self, state["params"])
+        """Restore a pickled case (one pickled as its read-only params, too)."""
+        params = state["params"]
+        _set_params(self, params if type(params) is FrozenParams else dict(params))
         _set_tags(self, state["tags"])
         _set_id(self, None)
 
 
 _new: Final = object.__new__
-_set_params: Final = ParamCase.params.__set__  # type: ignore[attr-defined]
+_FrozenParams: Final = FrozenParams
+_set_params: Final = ParamCase._params.__set__  # type: ignore[attr-defined]  # noqa: SLF001
 _set_tags: Final = ParamCase.tags.__set__  # type: ignore[attr-defined]
 _set_id: Final = ParamCase._id.__set__  # type: ignore[union-attr]  # noqa: SLF001
 
 
 def make_case(
-    params: FrozenParams, tags: tuple[str, ...], encoded: tuple[bytes, ...] | None = None
+    params: dict[str, ParamValue] | FrozenParams,
+    tags: tuple[str, ...],
+    encoded: tuple[bytes, ...] | None = None,
 ) -> ParamCase:
     """Build a case from already-normalized parts, skipping validation (the hot path).
 
-    Sources call this with params they built themselves; ``encoded`` are the
-    `encode_item` bytes of the params in sorted key order, when the source has them.
+    Sources call this with params they built themselves: a fresh exact ``dict`` of
+    normalized values, sorted by key, that nothing else holds (the case owns it and
+    hands out only its read-only view), or a `FrozenParams` that may be shared.
+    ``encoded`` are the `encode_item` bytes of the params in sorted key order, when
+    the source has them.
     """
     case: ParamCase = _new(ParamCase)
     _set_params(case, params)
     _set_tags(case, tags)
     _set_id(case, encoded)
     return case
+
+
+def params_of(case: ParamCase) -> Mapping[str, ParamValue]:
+    """The params of ``case`` without making its read-only view: for reading only.
+
+    Composites that merge the params of their parts' cases read them through this, so
+    a part's case they drop never builds a view. The mapping must not be changed.
+    """
+    return case._params  # noqa: SLF001 - the read-only accessor of the private slot

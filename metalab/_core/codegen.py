@@ -26,7 +26,6 @@ from typing import TYPE_CHECKING, Any, Final
 
 from metalab._core.case import ParamCase, _new, _set_id, _set_params, _set_tags
 from metalab._core.hashing import blake2b
-from metalab._core.values import FrozenParams
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -59,7 +58,6 @@ SOURCE_NAME: Final = "__metalab_source__"
 CASE_NAMESPACE: Final[Mapping[str, object]] = {
     "_new_case": _new,
     "_ParamCase": ParamCase,
-    "_FrozenParams": FrozenParams,
     "_set_params": _set_params,
     "_set_tags": _set_tags,
     "_set_id": _set_id,
@@ -111,18 +109,19 @@ def case_source(params: str, tags: str, encoded: str, indent: str) -> str:
 
     Sources that write out a function for their exact parameters build cases inline
     with these lines, saving a call per case. ``params`` is an expression giving a fresh
-    dict, ``tags`` a tuple of str and ``encoded`` the pre-encoded items or ``None``; the
+    dict that nothing else holds (the case keeps it as its own, see `make_case`),
+    ``tags`` a tuple of str and ``encoded`` the pre-encoded items or ``None``; the
     namespace must hold `CASE_NAMESPACE`.
 
     >>> print(case_source("{'x': 1}", "()", "None", ""), end="")
     case = _new_case(_ParamCase)
-    _set_params(case, _FrozenParams({'x': 1}))
+    _set_params(case, {'x': 1})
     _set_tags(case, ())
     _set_id(case, None)
     """
     return (
         f"{indent}case = _new_case(_ParamCase)\n"
-        f"{indent}_set_params(case, _FrozenParams({params}))\n"
+        f"{indent}_set_params(case, {params})\n"
         f"{indent}_set_tags(case, {tags})\n"
         f"{indent}_set_id(case, {encoded})\n"
     )
@@ -214,7 +213,7 @@ def generated_code(source: ParamSource) -> str:
         i //= 3
         v0 = a0[i]
         case = _new_case(_ParamCase)
-        _set_params(case, _FrozenParams({'lr': v0, 'seed': v1}))
+        _set_params(case, {'lr': v0, 'seed': v1})
         ...
     >>> generated_code(manual([{"x": 1}]))
     ''

@@ -437,8 +437,70 @@ def _numpy_array(value: npt.NDArray[Any], where: str) -> ParamValue:
 
 def normalize_mapping(value: Mapping[Any, Any], where: str) -> FrozenParams:
     """Normalize a str-keyed mapping of parameter values into `FrozenParams`, keys sorted."""
+    if type(value) is FrozenParams:
+        return value  # metalab made it, normalized and sorted; it cannot change
+    if type(value) is dict:
+        atomic = atomic_items(value)
+        if atomic is not None:
+            return FrozenParams(atomic)
     items = named_items(value, where)
     return FrozenParams((k, normalize_value(v, f"{where}, key {k!r}")) for k, v in items)
+
+
+def all_atomic(values: list[Any] | tuple[Any, ...]) -> bool:
+    """Whether every value is in normal form as it is (see `atomic_items`): a grid axis, say.
+
+    >>> all_atomic([1, 2.5, "a", None, True]), all_atomic([1, [2]]), all_atomic([float("nan")])
+    (True, False, False)
+    """
+    for item in values:
+        cls = type(item)
+        if cls is str:
+            if not item.isascii():
+                return False
+        elif cls is float:
+            if not math.isfinite(item):
+                return False
+        elif not (cls is int or cls is bool or item is None):
+            return False
+    return True
+
+
+def atomic_items(
+    value: dict[Any, Any],
+) -> dict[str, ParamValue] | list[tuple[str, ParamValue]] | None:
+    """The items of a plain dict already in normal form, sorted, or None for the long way.
+
+    In normal form means what `normalize_mapping` would leave as it is: non-empty ASCII
+    ``str`` keys and values of the exact types ``None``, ``bool``, ``int``, finite
+    ``float`` and ASCII ``str``. Such a dict (a case read from JSON or written by hand,
+    usually) needs no per-value call; anything else, errors included, goes through the
+    general checks, which name the problem. The result equals the long way's exactly:
+    the dict itself when its keys are in order already (a manifest writes them sorted),
+    else its sorted items; `FrozenParams` takes either.
+
+    >>> atomic_items({"b": 1.5, "a": "x"}), atomic_items({"a": [1]})
+    ([('a', 'x'), ('b', 1.5)], None)
+    """
+    previous = ""
+    ordered = True
+    for key, item in value.items():
+        if type(key) is not str or not key or not key.isascii():
+            return None
+        if ordered and key <= previous:
+            ordered = False
+        previous = key
+        cls = type(item)
+        if cls is str:
+            if not item.isascii():
+                return None
+        elif cls is float:
+            if not math.isfinite(item):
+                return None
+        elif not (cls is int or cls is bool or item is None):
+            return None
+    # Keys are distinct, so sorting the items compares keys only.
+    return value if ordered else sorted(value.items())
 
 
 def is_integer(value: object) -> bool:

@@ -77,7 +77,15 @@ from metalab._algebra import (
     ZipSource,
 )
 from metalab._core.intstr import int_to_str, parse_int
-from metalab._core.values import FrozenDict, FrozenParams, ParamValue, is_integer, normalize_value
+from metalab._core.values import (
+    FrozenDict,
+    FrozenParams,
+    ParamValue,
+    all_atomic,
+    atomic_items,
+    is_integer,
+    normalize_value,
+)
 from metalab._expr import EXPRESSION_TYPES, Expr
 from metalab._sources.base import ParamSource
 from metalab._sources.distributions import DISTRIBUTIONS, Distribution
@@ -475,7 +483,26 @@ def _value(value: Any, _: object = None) -> ParamValue:
 
 def _params(value: Any, _: object = None) -> ParamValue:
     """The params of one case: an object of parameter values."""
+    if type(value) is dict:
+        atomic = atomic_items(value)  # the usual case: what _value accepts as it is
+        if atomic is not None:
+            return FrozenParams(atomic)
     return _value(_object(value))
+
+
+def _cases(value: Any, _: object = None) -> tuple[ParamValue, ...]:
+    """The cases of a manual source: an array of params (each an object)."""
+    if type(value) is list:
+        # The usual manifest: every case a dict already in normal form, taken in one loop.
+        out: list[ParamValue] = []
+        for case in value:
+            atomic = atomic_items(case) if type(case) is dict else None
+            if atomic is None:
+                break
+            out.append(FrozenParams(atomic))
+        else:
+            return tuple(out)
+    return _array_of(_params)(value)
 
 
 def _plain(value: Any) -> Any:
@@ -484,6 +511,8 @@ def _plain(value: Any) -> Any:
     The tuples of expressions a node holds (its ``args``, a derive's ``exprs``) come
     here too, as every tuple does: each expression is written by its own hook.
     """
+    if type(value) is FrozenParams and all_atomic(tuple(value.values())):
+        return dict(value)  # the usual case's params: one copy, no call per value
     if isinstance(value, Expr):
         return converter.unstructure(value, Expr)
     if isinstance(value, tuple):
@@ -1112,7 +1141,7 @@ def _builtin_hooks(conv: cattrs.Converter) -> None:
             conv, GridSource, build=_positional(GridSource), extras=counted, spec=_object_of(_axis)
         ),
         ManualSource: _generate(
-            conv, ManualSource, extras=counted, optional=("tags",), cases=_array_of(_params)
+            conv, ManualSource, extras=counted, optional=("tags",), cases=_cases
         ),
         RandomSource: _random_hook(conv),
         ZipSource: _generate(
@@ -1293,6 +1322,23 @@ def _deepest(node: Any, levels: int, seen: Mapping[int, tuple[int, int]]) -> lis
     return path
 
 
+def _nests_at_most(data: Any, limit: int) -> bool:
+    """Whether the parsed JSON ``data`` (a tree) nests at most ``limit`` arrays and objects."""
+    level = [data]
+    for _ in range(limit):
+        below: list[Any] = []
+        for node in level:
+            if type(node) is dict:
+                node = node.values()  # noqa: PLW2901 - its values are what is walked
+            elif type(node) is not list:
+                continue
+            below += [child for child in node if type(child) is dict or type(child) is list]
+        if not below:
+            return True
+        level = below
+    return False
+
+
 def _check_shape(data: Any) -> None:
     """Refuse deep nesting, cycles and explosive sharing, in time linear in distinct objects.
 
@@ -1371,8 +1417,19 @@ def from_manifest(data: Mapping[str, Any]) -> ParamSource:
     Raises:
         ManifestError: the manifest is malformed; the message starts with the JSON path.
     """
+    return _from_manifest(data, tree=False)
+
+
+def _from_manifest(data: Mapping[str, Any], *, tree: bool) -> ParamSource:
+    """`from_manifest`; ``tree`` when ``data`` is fresh from a JSON parser.
+
+    Parsed JSON shares no object and has no cycle, so only its depth needs checking,
+    which a walk over its containers alone does several times faster than the full
+    `_check_shape` walk; that walk still runs, for its message, when the depth is over.
+    """
     try:
-        _check_shape(data)
+        if not (tree and _nests_at_most(data, MAX_DEPTH)):
+            _check_shape(data)
         source: ParamSource = converter.structure(data, ParamSource)
     except (_PathError, _ProblemsError) as error:
         problems = _problems(error)
@@ -1510,4 +1567,4 @@ def loads(text: str | bytes) -> ParamSource:
     except ValueError as error:
         msg = f"{_ROOT}: not valid JSON: {error}"
         raise ManifestError(msg) from None
-    return from_manifest(data)
+    return _from_manifest(data, tree=True)

@@ -54,7 +54,6 @@ from metalab._core.case import ParamCase, make_case
 from metalab._core.intstr import counted, format_count, int_to_str
 from metalab._core.values import (
     INT64_MAX,
-    FrozenParams,
     ParamValue,
     check_int,
     column_array,
@@ -163,7 +162,7 @@ _R = TypeVar("_R")
 def bulk(method: Callable[_P, _R]) -> Callable[_P, _R]:
     """Pause the cyclic garbage collector while ``method`` builds many cases at once.
 
-    Each case holds two objects the collector tracks, and a list of 100,000 cases makes
+    Each case is an object the collector tracks, and a list of 100,000 cases makes
     it run a full collection (a scan of every object in the process) several times
     while the list grows, although cases never form reference cycles: that was most
     of the time of ``take`` in a process with a large heap. Paused, the collector
@@ -329,7 +328,8 @@ class ParamSource:
     def _case(self, i: int) -> ParamCase:
         """Case ``i`` for ``0 <= i < size`` (sources override this to skip the dict copy)."""
         params, tags = self.raw(i)
-        return make_case(FrozenParams(params), tags)
+        # A copy the case owns: a source defined outside metalab may hand out a dict it keeps.
+        return make_case(dict(params), tags)
 
     def _indices_of(self, params: Mapping[str, ParamValue]) -> Iterator[int]:
         """Every index whose case has exactly ``params``, in increasing order."""

@@ -24,9 +24,9 @@ from metalab._core.codegen import (
 from metalab._core.values import (
     INT64_MAX,
     FrozenDict,
-    FrozenParams,
     ParamInput,
     ParamValue,
+    all_atomic,
     check_key_paths,
     column_array,
     describe,
@@ -91,6 +91,9 @@ def value_list(values: object, where: str) -> tuple[ParamValue, ...]:
     >>> value_list(range(3), "grid values for 'x'")
     (0, 1, 2)
     """
+    cls = type(values)
+    if (cls is list or cls is tuple) and values and all_atomic(values):  # type: ignore[arg-type]
+        return tuple(values)  # type: ignore[arg-type]  # the usual axis, already in normal form
     if isinstance(values, str | bytes):
         msg = (
             f"{where} must be a non-empty sequence, got {describe(values)}; "
@@ -179,6 +182,9 @@ class GridSource(ParamSource):
     _stream_dicts: Callable[..., Iterator[dict[str, ParamValue]]] = attrs.field(
         init=False, eq=False, repr=False
     )
+    # raw(i) written out as lookup is (None for a grid too wide to write out): composites
+    # (a concatenation inside a product, say) ask every case of a grid through it.
+    _raw_fn: Callable[[int], Raw] | None = attrs.field(init=False, eq=False, repr=False)
 
     def __init__(self, spec: Mapping[str, AxisInput] | None = None, /, **values: AxisInput) -> None:
         """Build a grid from a mapping and/or keyword arguments of value sequences."""
@@ -191,10 +197,11 @@ class GridSource(ParamSource):
         object.__setattr__(self, "_encoded_cache", None)
         object.__setattr__(self, "_size", math.prod(sizes))
         object.__setattr__(self, "_keys", tuple(self.spec))
-        lookup, stream, stream_dicts = _compile(self._keys, tuple(self.spec.values()), sizes)
+        lookup, stream, stream_dicts, raw = _compile(self._keys, tuple(self.spec.values()), sizes)
         object.__setattr__(self, "_lookup", lookup)
         object.__setattr__(self, "_stream", stream)
         object.__setattr__(self, "_stream_dicts", stream_dicts)
+        object.__setattr__(self, "_raw_fn", raw)
 
     @property
     def _encoded(self) -> tuple[tuple[bytes, ...] | None, ...]:
@@ -252,6 +259,9 @@ class GridSource(ParamSource):
 
     def raw(self, i: int) -> Raw:
         """Params (a fresh dict) and tags of case ``i``, ``0 <= i < size``."""
+        written = self._raw_fn
+        if written is not None:
+            return written(i)
         digits = self._digits(i)
         return (
             {k: a[d] for (k, a), d in zip(self.spec.items(), digits, strict=True)},
@@ -366,11 +376,11 @@ class GridSource(ParamSource):
         count, digits = self._digit_arrays(indices)
         keys = self._keys
         if not keys:
-            return [make_case(FrozenParams(), ()) for _ in range(count)]
+            return [make_case({}, ()) for _ in range(count)]
         values = [_axis_values(a, d) for a, d in zip(self.spec.values(), digits, strict=True)]
         # Loops in C: a Python frame per case only for make_case itself.
         rows = map(zip, repeat(keys), zip(*values, strict=True))
-        return list(map(make_case, map(FrozenParams, rows), repeat(())))
+        return list(map(make_case, map(dict, rows), repeat(())))
 
     def columns(self, indices: Indices | None = None) -> dict[str, npt.NDArray[Any]]:
         """One NumPy array per parameter over the cases at ``indices`` (default: all).
@@ -459,8 +469,9 @@ def _compile(
     Callable[[int], ParamCase],
     Callable[..., Iterator[ParamCase]],
     Callable[..., Iterator[dict[str, ParamValue]]],
+    Callable[[int], Raw] | None,
 ]:
-    """Case lookup, case streaming and dict streaming written out for one grid's axes.
+    """Case lookup, case streaming, dict streaming and raw(i) written out for a grid's axes.
 
     Like the ``__init__`` that attrs generates, each function is spelled out for the exact
     axes, so the per-case work is a few operations with no generic loop. For the axes
@@ -471,7 +482,7 @@ def _compile(
             i //= 3
             v0 = a0[i]
             case = _new_case(_ParamCase)
-            _set_params(case, _FrozenParams({'lr': v0, 'seed': v1}))
+            _set_params(case, {'lr': v0, 'seed': v1})
             _set_tags(case, ())
             _set_id(case, None)
             return case
@@ -485,6 +496,10 @@ def _compile(
             for (v0, v1, ) in product(*values):
                 yield {'lr': v0, 'seed': v1}
 
+        def raw(i):
+            ... (the lines of lookup up to v0, then)
+            return {'lr': v0, 'seed': v1}, ()
+
     Keys enter the source only as literals of exact ``str`` (`name_literal`), sizes as
     int literals (bound by name beyond 64 bits, see `int_literal`). A grid of more than
     `_GENERATED_AXES` axes gets the generic functions of `_generic` instead.
@@ -496,7 +511,7 @@ def _compile(
     namespace.update(bound)
     namespace.update((f"a{j}", axis) for j, axis in enumerate(axes))
     compile_functions(text, namespace, "grid")
-    return namespace["lookup"], namespace["stream"], namespace["stream_dicts"]
+    return namespace["lookup"], namespace["stream"], namespace["stream_dicts"], namespace["raw"]
 
 
 @functools.lru_cache(maxsize=CACHE_SIZE)
@@ -512,7 +527,9 @@ def _text(
         lookup.append(f"    v{j} = a{j}[i % {size}]\n    i //= {size}\n")
     if keys:
         lookup.append("    v0 = a0[i]\n")
+    digit_lines = lookup[1:]
     lookup += [case_source(params, "()", "None", "    "), "    return case\n"]
+    lookup += ["def raw(i):\n", *digit_lines, f"    return {params}, ()\n"]
     targets = "".join(f"v{j}, " for j in range(len(keys)))
     stream = [
         "def stream(values, encoded):\n",
@@ -541,8 +558,9 @@ def _generic(
     Callable[[int], ParamCase],
     Callable[..., Iterator[ParamCase]],
     Callable[..., Iterator[dict[str, ParamValue]]],
+    None,
 ]:
-    """`_compile`'s three functions as loops over the axes, for grids of any width."""
+    """`_compile`'s functions as loops over the axes, for grids of any width (raw: None)."""
     last = len(keys) - 1
     inner = tuple((j, axes[j], sizes[j]) for j in range(last, 0, -1))
 
@@ -552,19 +570,19 @@ def _generic(
             i, digit = divmod(i, size)
             values[j] = axis[digit]
         values[0] = axes[0][i]
-        return make_case(FrozenParams(zip(keys, values, strict=True)), ())
+        return make_case(dict(zip(keys, values, strict=True)), ())
 
     def stream(
         values: Sequence[Sequence[ParamValue]], encoded: Sequence[Sequence[bytes]]
     ) -> Iterator[ParamCase]:
         for case_values, enc in zip(product(*values), product(*encoded), strict=True):
-            yield make_case(FrozenParams(zip(keys, case_values, strict=True)), (), enc)
+            yield make_case(dict(zip(keys, case_values, strict=True)), (), enc)
 
     def stream_dicts(values: Sequence[Sequence[ParamValue]]) -> Iterator[dict[str, ParamValue]]:
         for case_values in product(*values):
             yield dict(zip(keys, case_values, strict=True))
 
-    return lookup, stream, stream_dicts
+    return lookup, stream, stream_dicts, None
 
 
 def _format_kwargs(spec: Mapping[str, Axis]) -> str:

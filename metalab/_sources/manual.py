@@ -34,6 +34,9 @@ def _to_cases(cases: object) -> tuple[FrozenParams, ...]:
         raise ParamError(msg)
     out = []
     for i, case in enumerate(cases):
+        if type(case) is FrozenParams:  # normalized already (read from a manifest, say)
+            out.append(case)
+            continue
         if not isinstance(case, Mapping):
             msg = f"manual case {i} must be a mapping of parameter values, got {describe(case)}"
             raise ParamError(msg)
@@ -67,7 +70,9 @@ class ManualSource(ParamSource):
     """Tags applied to every case (before its own ``manual_{i}``)."""
 
     _keys: tuple[str, ...] = attrs.field(init=False, eq=False, repr=False)
-    _lookup: dict[bytes, list[int]] = attrs.field(init=False, eq=False, repr=False)
+    # Built on the first `index_of`: encoding every case up front was most of the time
+    # of defining (or loading) a big manual source, for a lookup few sweeps make.
+    _lookup: dict[bytes, list[int]] | None = attrs.field(init=False, eq=False, repr=False)
 
     def __init__(
         self, cases: Sequence[Mapping[str, ParamInput]], tags: Iterable[str] | None = None
@@ -76,13 +81,10 @@ class ManualSource(ParamSource):
         self.__attrs_init__(_to_cases(cases), as_tuple_of_str(tags, "manual tags"))
 
     def __attrs_post_init__(self) -> None:
-        """Index the cases by their encoding, for `index_of`."""
-        lookup: dict[bytes, list[int]] = {}
-        for i, case in enumerate(self.cases):
-            lookup.setdefault(encode_value(case), []).append(i)
+        """Collect the keys of all cases."""
         keys = sorted({k for case in self.cases for k in case})
         object.__setattr__(self, "_keys", tuple(keys))
-        object.__setattr__(self, "_lookup", lookup)
+        object.__setattr__(self, "_lookup", None)
 
     @property
     def size(self) -> int:
@@ -125,7 +127,13 @@ class ManualSource(ParamSource):
 
     def _indices_of(self, params: Mapping[str, ParamValue]) -> Iterator[int]:
         target = normalize_value(dict(params), "index_of")
-        return iter(self._lookup.get(encode_value(target), ()))
+        lookup = self._lookup
+        if lookup is None:  # two threads may both build it: the same dict either way
+            lookup = {}
+            for i, case in enumerate(self.cases):
+                lookup.setdefault(encode_value(case), []).append(i)
+            object.__setattr__(self, "_lookup", lookup)
+        return iter(lookup.get(encode_value(target), ()))
 
     def __repr__(self) -> str:
         """The factory call that builds this source."""

@@ -178,7 +178,7 @@ def _compile_case(
             v1 = d1_low + (b1 & d1_mask)
             v2 = d2_kernel(i, b2)
             case = _new_case(_ParamCase)
-            _set_params(case, _FrozenParams({'lr': v0, 'n': v1, 'x': v2}))
+            _set_params(case, {'lr': v0, 'n': v1, 'x': v2})
             _set_tags(case, (f"trial_{i}",))
             _set_id(case, None)
             return case

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Final, final
 import attrs
 
 from metalab._core.case import ParamCase, make_case
-from metalab._core.values import FrozenParams, ParamValue, check_int
+from metalab._core.values import ParamValue, check_int
 from metalab._sources.base import Indices, ParamSource, Raw
 from metalab._sources.distributions import (
     Choice,
@@ -106,7 +106,7 @@ class LegacyEngine:
 
     def _case(self, i: int) -> ParamCase:
         params, tags = self._raw(i)
-        return make_case(FrozenParams(params), tags)
+        return make_case(params, tags)
 
     def iterate(self, source: ParamSource) -> Iterator[ParamCase]:
         """Every case of ``source`` in order, one trial at a time."""

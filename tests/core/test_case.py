@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import gc
 import hashlib
 import json
 import pickle
@@ -13,13 +15,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from metalab import ParamCase, grid, manual, random, uniform
+from metalab import ParamCase, ParamSource, grid, manual, randint, random, replicates, uniform
 from metalab._core.case import encode_value
-from metalab._core.values import key_path_clashes
+from metalab._core.values import FrozenParams, key_path_clashes
 from metalab.testing import param_names, param_values
 
 if TYPE_CHECKING:
-    from metalab import ParamValue
+    from metalab import ParamValue, Raw
 
 params_dicts = st.dictionaries(param_names(), param_values(), max_size=3).filter(
     lambda params: not key_path_clashes(params)
@@ -160,3 +162,116 @@ class TestTags:
         tags.append("b")
         assert case.tags == ("a",)
         assert source[0].tags == ("a", "manual_0")
+
+
+def _tracked_referents(case: ParamCase) -> list[object]:
+    """What ``case`` refers to that the cyclic collector tracks, its class left out."""
+    return [o for o in gc.get_referents(case) if gc.is_tracked(o) and o is not ParamCase]
+
+
+def _sources_of_atomic_cases() -> list[ParamSource]:
+    """One source of each kind that builds its own params, all values atomic."""
+    g = grid(x=[1, 2, 3], y=["a", "b"])
+    r = random({"lr": uniform(0.0, 1.0), "n": randint(1, 4)}, 6, seed=0)
+    return [g, r, g * r, (g + manual([{"x": 9, "y": "z"}])) * r, replicates(4, seed=0)]
+
+
+class TestKeptCases:
+    """A case a source builds is one object the cyclic collector tracks, until read."""
+
+    @pytest.mark.parametrize("how", ["iterate", "index", "take"])
+    def test_a_built_case_adds_one_tracked_object(self, how: str) -> None:
+        """Iterated, indexed or taken, a case's params and tags are left to reference counting."""
+        for source in _sources_of_atomic_cases():
+            if how == "iterate":
+                cases = list(source)
+            elif how == "index":
+                cases = [source[i] for i in range(len(source))]
+            else:
+                cases = source.take(range(len(source)))
+            gc.collect()  # untracks the tags tuples of atomic values
+            assert [_tracked_referents(case) for case in cases] == [[]] * len(cases), source
+
+    def test_reading_params_gives_one_read_only_view(self) -> None:
+        """The first read makes the view; later reads return the same object."""
+        case = random({"lr": uniform(0.0, 1.0)}, 3, seed=0)[1]
+        params = case.params
+        assert case.params is params
+        with pytest.raises(TypeError, match="immutable"):
+            params["lr"] = 1.0  # type: ignore[index]
+        assert type(params) is FrozenParams
+        assert json.loads(json.dumps(params)) == params
+
+    def test_the_case_is_the_same_before_and_after_its_params_are_read(self) -> None:
+        """Equality, hash, repr and case_id do not depend on whether the view was made."""
+        for source in _sources_of_atomic_cases():
+            for i in range(len(source)):
+                fresh, read = source[i], source[i]
+                _ = read.params
+                assert fresh == read
+                assert hash(fresh) == hash(read)
+                assert repr(fresh) == repr(read)
+                assert fresh.case_id == read.case_id == ParamCase(dict(read.params)).case_id
+
+    def test_pickling_a_built_case_keeps_it(self) -> None:
+        """A pickled case, read or not, comes back equal with the same id and read-only params."""
+        for case in list(grid(x=[1, 2]) * random({"lr": uniform(0.0, 1.0)}, 2, seed=0)):
+            back = pickle.loads(pickle.dumps(case))  # noqa: S301 - our own pickle
+            assert back == case
+            assert back.case_id == case.case_id
+            assert type(back.params) is FrozenParams
+            assert pickle.loads(pickle.dumps(back)) == case  # noqa: S301
+
+    def test_copies_share_no_mutable_state(self) -> None:
+        """copy.copy and attrs.evolve of a built case give read-only params equal to its own."""
+        case = grid(x=[1, 2])[0]
+        others: list[ParamCase] = [
+            copy.copy(case),
+            copy.deepcopy(case),
+            attrs.evolve(case, tags=("t",)),
+        ]
+        for other in others:
+            assert other.params == {"x": 1}
+            with pytest.raises(TypeError, match="immutable"):
+                other.params["x"] = 2  # type: ignore[index]
+        assert case.params == {"x": 1}
+
+    def test_pattern_matching_binds_the_view(self) -> None:
+        """``case ParamCase(params, tags)`` binds the read-only params, never the stored dict."""
+        match grid(x=[1])[0]:
+            case ParamCase(params, tags):
+                assert type(params) is FrozenParams
+                assert tags == ()
+            case _:  # pragma: no cover - the pattern above matches
+                pytest.fail("not matched")
+
+    def test_a_source_defined_outside_metalab_cannot_change_a_case(self) -> None:
+        """A raw(i) that hands out a dict it keeps: changing that dict later leaves the case."""
+        source = _SharedRaw()
+        case = source[0]
+        _SHARED["x"] = "changed"
+        assert case.params == {"x": 0}
+        assert case.case_id == ParamCase({"x": 0}).case_id
+
+
+_SHARED: dict[str, ParamValue] = {"x": 0}
+
+
+@attrs.frozen
+class _SharedRaw(ParamSource):
+    """One case whose raw(i) hands out a dict the source keeps and may change later."""
+
+    @property
+    def size(self) -> int:
+        """One case."""
+        return 1
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """The one parameter."""
+        return ("x",)
+
+    def raw(self, i: int) -> Raw:
+        """The shared dict itself, not a copy."""
+        del i
+        return _SHARED, ()

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import re
 import sys
 from typing import TYPE_CHECKING, Any
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -27,7 +29,7 @@ from metalab import (
     uniform,
 )
 from metalab import zip as zip_
-from metalab._core.values import column_array, normalize_value
+from metalab._core.values import column_array, named_items, normalize_mapping, normalize_value
 from metalab.errors import ParamError
 
 if TYPE_CHECKING:
@@ -379,3 +381,42 @@ class TestHugeInts:
         assert g[-1].params["x"] == 10**5000 - 1
         assert g.size == 10**5000
         assert repr(g).startswith("grid(x=range(0, 1000")
+
+
+def _long_way(mapping: dict[str, Any]) -> list[tuple[str, object]]:
+    """The items normalize_mapping gives when it checks every key and value one by one."""
+    items = named_items(mapping, "x")
+    return [(k, normalize_value(v, f"x, key {k!r}")) for k, v in items]
+
+
+class TestNormalFormShortcut:
+    """A plain dict already in normal form is taken as it is, with the same result."""
+
+    @given(
+        mapping=st.dictionaries(
+            st.text(min_size=0, max_size=4),
+            st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=3),
+            max_size=5,
+        )
+    )
+    def test_the_shortcut_gives_what_the_long_way_gives(self, mapping: dict[str, Any]) -> None:
+        """Same items, same order, same exact types; what the long way refuses is refused."""
+        try:
+            expected = _long_way(mapping)
+        except ParamError as error:
+            with pytest.raises(ParamError, match=re.escape(str(error))):
+                normalize_mapping(mapping, "x")
+            return
+        got = normalize_mapping(mapping, "x")
+        assert list(got.items()) == expected
+        assert [type(v) for v in got.values()] == [type(v) for _, v in expected]
+
+    def test_manual_encodes_no_case_until_index_of(self) -> None:
+        """Defining a manual source encodes none of its cases; index_of then finds them."""
+        cases = [{"x": i} for i in range(5)] + [{"x": 2}]
+        with mock.patch(
+            "metalab._sources.manual.encode_value", side_effect=AssertionError("encoded")
+        ):
+            source = manual(cases)
+        assert source.index_of({"x": 2}) == 2
+        assert source.index_of({"x": 4}) == 4

@@ -10,6 +10,7 @@ import sys
 import textwrap
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import attrs
 import cattrs
@@ -1154,3 +1155,77 @@ class TestSeveralProblems:
             'space.b.low: expected a number, got "0"',
             "n_trials: expected a non-negative int, got -1",
         ]
+
+
+class TestBigManualManifests:
+    """A big manual manifest loads without the work a general manifest needs."""
+
+    @pytest.mark.parametrize("extra", [0, 1])
+    def test_depth_limit_is_the_same_from_text_and_from_data(self, extra: int) -> None:
+        """At MAX_DEPTH containers loads and from_manifest agree; one more, both refuse."""
+        depth = MAX_DEPTH + extra
+        text = '{"type": "GridSource", "spec": {"x": [' + "[" * (depth - 3) + "]" * (depth - 3)
+        text += "]}}"
+        errors = []
+        for read in (loads, lambda t: from_manifest(json.loads(t))):
+            try:
+                read(text)
+            except ManifestError as error:
+                errors.append(str(error))
+            else:  # pragma: no cover - a nested list is no grid value at any depth
+                errors.append("")
+        assert errors[0] == errors[1]
+        assert ("nests more than" in errors[0]) == bool(extra)
+
+    def test_loads_walks_parsed_text_once_for_its_depth(self) -> None:
+        """Parsed JSON is a tree: loads skips the sharing and cycle walk that data may need."""
+        text = dumps(manual([{"x": i, "y": "a"} for i in range(50)]))
+        with mock.patch.object(
+            metalab._io.manifest, "_check_shape", side_effect=AssertionError("walked")
+        ):
+            assert loads(text) == manual([{"x": i, "y": "a"} for i in range(50)])
+            with pytest.raises(AssertionError, match="walked"):
+                from_manifest(json.loads(text))
+
+    def test_cases_of_every_form_load_as_manual_builds_them(self) -> None:
+        """Atomic, nested, unsorted and non-ASCII cases read back exactly as given."""
+        cases: list[dict[str, Any]] = [
+            {"a": 1, "b": 2.5, "c": "x", "d": None, "e": True},
+            {"b": 1, "a": 2},
+            {"a": [1, {"z": 1, "y": 2}]},
+            {"é": "ü", "a": 1e300},
+            {},
+            {"a": 1.0},
+        ]
+        text = json.dumps({"type": "ManualSource", "cases": cases}, sort_keys=False)
+        source = loads(text)
+        expected = manual(cases)
+        assert source == expected
+        assert [list(c.params.items()) for c in source] == [
+            list(c.params.items()) for c in expected
+        ]
+        assert [type(c.params["a"]) for c in source if "a" in c.params] == [
+            int,
+            int,
+            tuple,
+            float,
+            float,
+        ]
+
+    @pytest.mark.parametrize(
+        ("case", "pattern"),
+        [
+            ({"": 1}, r'cases\[1\]\[""\]: parameter names must be non-empty'),
+            ({"a": "\ud800"}, r"cases\[1\]\.a: a string with a lone surrogate"),
+            ({"a": 1e400}, r"cases\[1\]\.a: NaN and infinite floats"),
+        ],
+    )
+    def test_a_bad_case_among_good_ones_is_named(self, case: dict[str, Any], pattern: str) -> None:
+        """A case the quick path does not take is checked the long way, with its path."""
+        text = (
+            '{"type": "ManualSource", "cases": [{"a": 1}, '
+            + json.dumps(case, ensure_ascii=False).replace("Infinity", "1e400")
+            + "]}"
+        )
+        with pytest.raises(ManifestError, match=pattern):
+            loads(text)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 import tracemalloc
 from typing import TYPE_CHECKING, Any
 
@@ -196,6 +197,18 @@ class TestGeneratedCode:
         assert [source[i].params for i in range(len(source))] == expected
         assert list(source.dicts()) == expected
 
+    @pytest.mark.parametrize("axes", [0, 1, 3, 300])
+    def test_raw_gives_each_case_as_a_fresh_dict(self, axes: int) -> None:
+        """raw(i), written out or (past the written-out width) generic, is case i as a new dict."""
+        source = grid({f"k{j:03d}": [j, f"v{j}"] if j < 3 else [j] for j in range(axes)})
+        for i in range(len(source)):
+            params, tags = source.raw(i)
+            assert type(params) is dict
+            assert params == source[i].params
+            assert list(params) == list(source.keys)
+            assert tags == ()
+            assert source.raw(i)[0] is not params
+
     @given(source=grids(), data=st.data())
     def test_lookup_and_stream_match_the_generic_path(
         self, source: GridSource, data: st.DataObject
@@ -341,3 +354,28 @@ class TestVectorizedBatches:
         assert len(g.columns(np.arange(0, 400_000, 7))["a"]) == len(range(0, 400_000, 7))
         assert len(g.take(range(1000))) == 1000
         assert calls == []
+
+
+class TestAxesInNormalForm:
+    """An axis already in normal form is taken as it is; any other is checked value by value."""
+
+    @given(
+        values=st.lists(
+            st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=3),
+            min_size=1,
+            max_size=6,
+        )
+    )
+    def test_the_shortcut_gives_what_the_checks_give(self, values: list[Any]) -> None:
+        """Same values of the same exact types, or the same error, as value by value."""
+        from metalab._core.values import normalize_value
+        from metalab._sources.grid import value_list
+
+        try:
+            expected = tuple(normalize_value(v, "x") for v in values)
+        except ParamError as error:
+            with pytest.raises(ParamError, match=re.escape(str(error))):
+                value_list(values, "x")
+            return
+        got = value_list(values, "x")
+        assert [(type(v), v) for v in got] == [(type(v), v) for v in expected]
