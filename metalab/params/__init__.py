@@ -23,6 +23,8 @@ from metalab._core.case import ParamCase
 from metalab._core.values import ParamInput, ParamValue
 from metalab._expr import Expr, col, fmt, if_else, lit, maximum, minimum
 from metalab._sources.base import Description, ParamSource, Raw
+from metalab._sources.conditional import ConditionalRandomSource
+from metalab._sources.switch import Switch, one_of, switch, when
 from metalab.params.distributions import (
     Choice,
     Distribution,
@@ -47,6 +49,7 @@ from metalab.params.random import RandomSource, random
 __all__ = [
     "Choice",
     "ConcatSource",
+    "ConditionalRandomSource",
     "DeriveSource",
     "Description",
     "Distribution",
@@ -69,6 +72,7 @@ __all__ = [
     "ResolverSource",
     "ShuffledSource",
     "SliceSource",
+    "Switch",
     "Uniform",
     "WhereSource",
     "ZipSource",
@@ -85,10 +89,13 @@ __all__ = [
     "maximum",
     "minimum",
     "normal",
+    "one_of",
     "randint",
     "random",
     "replicates",
+    "switch",
     "uniform",
+    "when",
     "with_resolver",
     "zip",
 ]

@@ -1,0 +1,482 @@
+"""Random spaces with conditional parameters: `ConditionalRandomSource`.
+
+A space may hold `Switch` values (`metalab._sources.switch`) next to distributions.
+Parameters are drawn in dependency order (a switch reads the parameters its expression
+names, which may be conditional themselves), and each parameter still draws from its
+own stream ``(seed, name)`` at trial ``i``, exactly as in a `RandomSource`: the value
+of a parameter in a trial where it is active is the value the same distribution gives
+there in a space without conditions, so adding, removing or re-weighting a conditional
+parameter never changes the others.
+
+A parameter is absent from a trial when its switch's expression takes no branch's
+value there, or reads a parameter that is absent itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, Final, final
+
+import attrs
+import numpy as np
+
+from metalab._core.case import ParamCase, make_case
+from metalab._core.intstr import int_to_str
+from metalab._core.values import FrozenDict, FrozenParams, ParamValue, check_int, describe, show
+from metalab._expr import Col, compile_case, evaluate_columns, failure
+from metalab._sources.base import (
+    Description,
+    Indices,
+    KeyScan,
+    KeySets,
+    ParamSource,
+    Raw,
+    bulk,
+    check_seed,
+)
+from metalab._sources.distributions import Choice, Distribution
+from metalab._sources.random import CHUNK, _index_array
+from metalab._sources.rng import Stream
+from metalab._sources.switch import Switch
+from metalab.errors import ExpressionError, ParamError
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+    from metalab._sources.switch import BranchKey
+
+__all__ = ["ConditionalRandomSource", "dependency_order", "match_branch"]
+
+_ERRORS: Final = (ArithmeticError, ValueError, TypeError, KeyError, IndexError)
+"""What evaluating an expression on a trial may raise (turned into metalab's errors)."""
+
+_CHECKED_TRIALS: Final = 16
+"""Trials on which every switch is evaluated when the space is defined (type clashes)."""
+
+
+def dependency_order(
+    entries: Mapping[str, object], names_of: Callable[[object], tuple[str, ...]], what: str
+) -> tuple[str, ...]:
+    """The names in an order where each comes after every name it reads (ties sorted).
+
+    Raises:
+        ParamError: a name reads one that is not in ``entries``, or the reads form a cycle
+            (the message lists it).
+    """
+    reads = {name: names_of(entry) for name, entry in entries.items()}
+    for name, needed in reads.items():
+        for other in needed:
+            if other not in entries:
+                listed = ", ".join(map(repr, sorted(entries)))
+                msg = (
+                    f"{what} {name!r}: its condition reads {other!r}, which is no parameter "
+                    f"of the {what} (it has: {listed})"
+                )
+                raise ParamError(msg)
+    order: list[str] = []
+    state: dict[str, int] = {}  # 1: on the current path, 2: placed
+
+    def visit(name: str, path: list[str]) -> None:
+        if state.get(name) == 2:
+            return
+        if state.get(name) == 1:
+            cycle = [*path[path.index(name) :], name]
+            msg = f"{what}: the conditions form a cycle: {' -> '.join(map(repr, cycle))}"
+            raise ParamError(msg)
+        state[name] = 1
+        for other in sorted(reads[name]):
+            visit(other, [*path, name])
+        state[name] = 2
+        order.append(name)
+
+    for name in sorted(entries):
+        visit(name, [])
+    return tuple(order)
+
+
+def match_branch(values: npt.NDArray[Any], key: BranchKey) -> npt.NDArray[np.bool_]:
+    """Where ``values`` (a column an expression gave) equal ``key`` in type and value."""
+    kind = values.dtype.kind
+    wanted = {bool: "b", int: "iu", float: "f", str: "U"}.get(type(key), "")
+    if kind in wanted and kind != "O":
+        out: npt.NDArray[np.bool_] = np.asarray(values == key, dtype=np.bool_)
+        return out
+    if kind == "O":
+        return np.fromiter(
+            (type(v) is type(key) and v == key for v in values.tolist()),
+            dtype=np.bool_,
+            count=len(values),
+        )
+    return np.zeros(len(values), dtype=np.bool_)
+
+
+def _to_space(space: object) -> FrozenDict[str, Distribution | Switch]:
+    if not isinstance(space, Mapping) or not space:
+        msg = (
+            "random space must be a non-empty mapping of names to distributions, "
+            f"got {describe(space)}"
+        )
+        raise ParamError(msg)
+    items: list[tuple[str, Distribution | Switch]] = []
+    for name in sorted(space):
+        if not isinstance(name, str):
+            msg = f"random space names must be str, got {describe(name)}"
+            raise ParamError(msg)
+        entry = space[name]
+        if isinstance(entry, Switch):
+            for key, payload in entry.branches:
+                if not isinstance(payload, Distribution):
+                    msg = (
+                        f"random space {name!r}: switch branch {show(key)} must be a "
+                        f"distribution such as uniform(0, 1), got the values {show(payload)} "
+                        "(value lists are for grids)"
+                    )
+                    raise ParamError(msg)
+        elif not isinstance(entry, Distribution):
+            msg = (
+                f"random space {name!r}: expected a distribution such as uniform(0, 1) or a "
+                f"switch, got {describe(entry)}"
+            )
+            raise ParamError(msg)
+        items.append((name, entry))
+    return FrozenDict(items)
+
+
+def _check_branches(space: Mapping[str, Distribution | Switch]) -> None:
+    """A branch keyed by a value the switched parameter never takes is a mistake."""
+    for name, entry in space.items():
+        if not isinstance(entry, Switch) or not isinstance(entry.expr, Col):
+            continue
+        read = space[entry.expr.name]
+        if isinstance(read, Choice) and not isinstance(read.options, range):
+            options = {(type(v), v) for v in read.options if isinstance(v, str | int | float)}
+            for key, _ in entry.branches:
+                if (type(key), key) not in options:
+                    msg = (
+                        f"random space {name!r}: switch branch {show(key)} is never taken: "
+                        f"{entry.expr.name!r} draws from {show(list(read.options))}"
+                    )
+                    raise ParamError(msg)
+
+
+@final
+@attrs.frozen(init=False, repr=False)
+class ConditionalRandomSource(ParamSource):
+    """``n_trials`` replayable draws from a space with conditional parameters.
+
+    Built by `metalab.random` when the space holds a `Switch`; case ``i`` is tagged
+    ``trial_{i}`` and has the parameters active in trial ``i``.
+
+    >>> from metalab import choice, col, random, uniform
+    >>> m = uniform(0, 1).when(col("opt") == "sgd")
+    >>> src = random({"opt": choice(["adam", "sgd"]), "m": m}, 8, seed=0)
+    >>> all(("m" in c.params) == (c.params["opt"] == "sgd") for c in src)
+    True
+    """
+
+    manifest_type: ClassVar[str] = "ConditionalRandomSource"
+
+    space: Mapping[str, Distribution | Switch]
+    """The distribution or switch of each parameter, names sorted."""
+    n_trials: int
+    seed: int
+
+    _order: tuple[str, ...] = attrs.field(init=False, eq=False, repr=False)
+    _streams: dict[str, Stream] = attrs.field(init=False, eq=False, repr=False)
+    # Per parameter in dependency order: (name, kernel, None) or (name, None, switch plan).
+    _plan: tuple[Any, ...] = attrs.field(init=False, eq=False, repr=False)
+
+    def __init__(
+        self, space: Mapping[str, Distribution | Switch], n_trials: int, seed: int
+    ) -> None:
+        """Validate the space (names, cycles, branches), the number of trials and the seed."""
+        frozen = _to_space(space)
+        order = dependency_order(
+            frozen,
+            lambda entry: entry.names() if isinstance(entry, Switch) else (),
+            "random space",
+        )
+        _check_branches(frozen)
+        trials = check_int(n_trials, "random n_trials")
+        if not 0 <= trials <= 2**64:
+            msg = f"random n_trials must be in [0, 2**64], got {trials}"
+            raise ParamError(msg)
+        seed_ = check_seed(seed, "random seed")
+        del order  # checked here, before any stream is built; kept by __attrs_post_init__
+        self.__attrs_init__(frozen, trials, seed_)
+        self._check_expressions()
+
+    def __attrs_post_init__(self) -> None:
+        """One stream per parameter, as a `RandomSource` has, and the per-trial plan."""
+        streams = {name: Stream(self.seed, name) for name in self.space}
+        object.__setattr__(self, "_streams", streams)
+        order = dependency_order(
+            self.space, lambda e: e.names() if isinstance(e, Switch) else (), "random space"
+        )
+        object.__setattr__(self, "_order", order)
+        plan: list[Any] = []
+        for name in order:
+            entry = self.space[name]
+            stream = streams[name]
+            bits = stream.bits_function()
+            if isinstance(entry, Switch):
+                kernels = {
+                    (type(key), key): payload.kernel(stream)
+                    for key, payload in entry.branches
+                    if isinstance(payload, Distribution)
+                }
+                plan.append(
+                    (name, None, (entry, compile_case(entry.expr), entry.names(), kernels, bits))
+                )
+            else:
+                plan.append((name, entry.kernel(stream), bits))
+        object.__setattr__(self, "_plan", tuple(plan))
+
+    def _check_expressions(self) -> None:
+        """Evaluate every switch on a few trials now, so a type clash is found here."""
+        for i in range(min(_CHECKED_TRIALS, max(self.n_trials, 1))):
+            try:
+                self._values(i)
+            except ExpressionError:
+                raise
+            except _ERRORS as error:  # pragma: no cover - _values turns these into errors
+                raise ExpressionError(str(error)) from None
+
+    @property
+    def size(self) -> int:
+        """The number of trials."""
+        return self.n_trials
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """Every parameter a trial can have, sorted."""
+        return tuple(self.space)
+
+    @property
+    def conditional_keys(self) -> tuple[str, ...]:
+        """The parameters that some trials lack (those defined by a switch), sorted."""
+        return tuple(k for k, v in self.space.items() if isinstance(v, Switch))
+
+    # -- one trial ------------------------------------------------------------------
+    def _values(self, i: int) -> dict[str, ParamValue]:
+        values: dict[str, ParamValue] = {}
+        for name, kernel, rest in self._plan:
+            if kernel is not None:
+                values[name] = kernel(i, rest(i))
+                continue
+            switch, fn, reads, kernels, bits = rest
+            if any(read not in values for read in reads):
+                continue
+            try:
+                value = fn(values)
+            except TypeError as error:
+                types = ", ".join(f"{r!r} is {describe(values[r], 30)}" for r in reads)
+                msg = (
+                    f"random space {name!r}: the switch on {switch.expr!r} does not fit the "
+                    f"space's values: {error} (on trial {int_to_str(i)}, where {types})"
+                )
+                raise ExpressionError(msg) from None
+            except _ERRORS:
+                raise failure(switch.expr, values, i) from None
+            try:
+                branch = kernels.get((type(value), value))
+            except TypeError:
+                branch = None
+            if branch is not None:
+                values[name] = branch(i, bits(i))
+        return values
+
+    def raw(self, i: int) -> Raw:
+        """Params (a fresh dict, sorted) and tags of trial ``i``, ``0 <= i < size``."""
+        values = self._values(i)
+        return {k: values[k] for k in self.space if k in values}, (f"trial_{i}",)
+
+    def _case(self, i: int) -> ParamCase:
+        values = self._values(i)
+        params = FrozenParams({k: values[k] for k in self.space if k in values})
+        return make_case(params, (f"trial_{i}",))
+
+    # -- many trials ----------------------------------------------------------------
+    def columns(self, indices: Indices | None = None) -> dict[str, npt.NDArray[Any]]:
+        """One NumPy array per parameter over the trials at ``indices`` (default: all).
+
+        A conditional parameter's column is a ``numpy.ma.MaskedArray`` whose mask marks
+        the trials where it is absent; the others are plain arrays, as `RandomSource`
+        gives. Values are those of indexing, drawn by the distributions' array kernels.
+
+        >>> from metalab import choice, col, random, uniform
+        >>> m = uniform(0, 1).when(col("opt") == "b")
+        >>> src = random({"opt": choice(["a", "b"]), "m": m}, 6, seed=0)
+        >>> cols = src.columns()
+        >>> cols["m"].mask.tolist() == [c.params["opt"] == "a" for c in src]
+        True
+        """
+        n = self.n_trials
+        index = (
+            np.arange(len(self), dtype=np.uint64) if indices is None else _index_array(indices, n)
+        )
+        count = len(index)
+        data: dict[str, npt.NDArray[Any]] = {}
+        present: dict[str, npt.NDArray[np.bool_] | None] = {}
+        for name in self._order:
+            entry = self.space[name]
+            stream = self._streams[name]
+            if isinstance(entry, Distribution):
+                data[name] = entry.sample_array(stream, index)
+                present[name] = None
+                continue
+            rows_mask = np.ones(count, dtype=np.bool_)
+            for read in entry.names():
+                mask = present[read]
+                if mask is not None:
+                    rows_mask &= mask
+            rows = np.flatnonzero(rows_mask)
+            values = self._switch_values(name, entry, data, rows, index)
+            data[name], present[name] = _branch_draws(entry, stream, values, rows, index)
+        out: dict[str, npt.NDArray[Any]] = {}
+        for name in self.space:
+            mask = present[name]
+            if isinstance(self.space[name], Switch):
+                out[name] = np.ma.MaskedArray(data[name], mask=~mask if mask is not None else False)
+            else:
+                out[name] = data[name]
+        return out
+
+    def _switch_values(
+        self,
+        name: str,
+        entry: Switch,
+        data: Mapping[str, npt.NDArray[Any]],
+        rows: npt.NDArray[np.intp],
+        index: npt.NDArray[np.uint64],
+    ) -> npt.NDArray[Any]:
+        reads = entry.names()
+        if not reads:
+            value = compile_case(entry.expr)({})
+            column = np.empty(len(rows), dtype=object)
+            column[:] = [value] * len(rows)
+            return column
+        sub = {read: np.asarray(data[read])[rows] for read in reads}
+        try:
+            return evaluate_columns(entry.expr, sub, positions=index[rows].astype(np.int64))
+        except ExpressionError as error:  # pragma: no cover - names are checked when defined
+            msg = f"random space {name!r}: {error}"
+            raise ExpressionError(msg) from None
+
+    @bulk
+    def take(self, indices: Indices) -> list[ParamCase]:
+        """The cases at many indices, drawn in vectorized passes (same as indexing)."""
+        return list(self._from_columns(self.columns(indices), self._numbers(indices)))
+
+    def _numbers(self, indices: Indices) -> list[int]:
+        numbers: list[int] = _index_array(indices, self.n_trials).tolist()
+        return numbers
+
+    def _from_columns(
+        self, columns: Mapping[str, npt.NDArray[Any]], numbers: list[int]
+    ) -> Iterator[ParamCase]:
+        for params, i in zip(_rows(columns, len(numbers)), numbers, strict=True):
+            yield make_case(FrozenParams(params), (f"trial_{i}",))
+
+    def __iter__(self) -> Iterator[ParamCase]:
+        """Every case in order, drawn in vectorized chunks (memory does not grow)."""
+        for start in range(0, self.n_trials, CHUNK):
+            stop = min(start + CHUNK, self.n_trials)
+            index = np.arange(start, stop, dtype=np.uint64)
+            yield from self._from_columns(self.columns(index), list(range(start, stop)))
+
+    def dicts(self) -> Iterator[dict[str, ParamValue]]:
+        """Every case's params as a fresh plain dict, drawn in vectorized chunks."""
+        for start in range(0, self.n_trials, CHUNK):
+            stop = min(start + CHUNK, self.n_trials)
+            yield from _rows(self.columns(np.arange(start, stop, dtype=np.uint64)), stop - start)
+
+    # -- what the layers above ask ------------------------------------------------------
+    def describe(self) -> Description:
+        """A ``random`` node: its seed, each law, each switch with its branches."""
+        lines = tuple((key, "~", entry) for key, entry in self.space.items())
+        return Description("random", (f"seed {self.seed}",), lines)
+
+    def listed_values(self) -> Iterator[tuple[str, object, str]]:
+        """The options of each unconditional choice (all certainly drawn)."""
+        if self.size == 0:
+            return
+        for key, entry in self.space.items():
+            if isinstance(entry, Choice) and not isinstance(entry.options, range):
+                for value in entry.options:
+                    yield key, value, f"random draws for {key!r} from {entry!r}"
+
+    def key_sets(self, indices: range, scan: KeyScan) -> KeySets:
+        """The key sets of the trials at ``indices``, found from their columns."""
+        scan.check_count(min(len(indices), 2 ** len(self.conditional_keys)))
+        unconditional = frozenset(k for k in self.space if k not in self.conditional_keys)
+        if not self.conditional_keys:
+            return {unconditional}
+        found: KeySets = set()
+        for start in range(0, len(indices), CHUNK):
+            part = indices[start : start + CHUNK]
+            index = np.arange(part.start, part.stop, part.step, dtype=np.uint64)
+            columns = self.columns(index)
+            masks = [(k, ~np.ma.getmaskarray(columns[k])) for k in self.conditional_keys]
+            rows = np.stack([m for _, m in masks], axis=1)
+            for row in np.unique(rows, axis=0).tolist():
+                found.add(unconditional | {k for (k, _), on in zip(masks, row, strict=True) if on})
+            found = scan.limited(found)
+        return found
+
+    def __reduce__(self) -> tuple[Callable[..., ConditionalRandomSource], tuple[Any, ...]]:
+        """Pickle the defining fields; the streams and kernels are derived again."""
+        return ConditionalRandomSource, (dict(self.space), self.n_trials, self.seed)
+
+    def __repr__(self) -> str:
+        """The factory call that builds this source."""
+        space = ", ".join(f"{k!r}: {v!r}" for k, v in self.space.items())
+        return f"random({{{space}}}, n_trials={self.n_trials}, seed={self.seed})"
+
+
+def _branch_draws(
+    entry: Switch,
+    stream: Stream,
+    values: npt.NDArray[Any],
+    rows: npt.NDArray[np.intp],
+    index: npt.NDArray[np.uint64],
+) -> tuple[npt.NDArray[Any], npt.NDArray[np.bool_]]:
+    """The draws of a switched parameter at ``rows``, and where it is present."""
+    count = len(index)
+    present = np.zeros(count, dtype=np.bool_)
+    pieces: list[tuple[npt.NDArray[np.intp], npt.NDArray[Any]]] = []
+    for key, dist in entry.branches:
+        assert isinstance(dist, Distribution)
+        taken = rows[match_branch(values, key)]
+        if taken.size:
+            pieces.append((taken, dist.sample_array(stream, index[taken])))
+            present[taken] = True
+    dtypes = {dist.dtype for _, dist in entry.branches if isinstance(dist, Distribution)}
+    kinds = {dtype.kind for dtype in dtypes}
+    if len(dtypes) == 1:
+        dtype = next(iter(dtypes))
+    elif kinds == {"U"}:
+        dtype = np.result_type(*dtypes)
+    else:  # laws of different kinds (ints and floats): keep each value as drawn
+        dtype = np.dtype(object)
+    boxed = dtype.kind == "O"
+    out = np.full(count, None, dtype=object) if boxed else np.zeros(count, dtype=dtype)
+    for taken, draws in pieces:
+        out[taken] = draws.astype(object) if boxed else draws
+    return out, present
+
+
+def _rows(columns: Mapping[str, npt.NDArray[Any]], count: int) -> Iterator[dict[str, ParamValue]]:
+    """The params of each row of ``columns`` (masked entries left out), keys sorted."""
+    names = sorted(columns)
+    values = [np.ma.getdata(columns[k]).tolist() for k in names]
+    masks = [
+        np.ma.getmaskarray(columns[k]).tolist()
+        if isinstance(columns[k], np.ma.MaskedArray)
+        else None
+        for k in names
+    ]
+    for r in range(count):
+        yield {
+            k: v[r] for k, v, m in zip(names, values, masks, strict=True) if m is None or not m[r]
+        }
