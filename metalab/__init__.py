@@ -13,6 +13,7 @@ from metalab._core.codegen import generated_code
 from metalab.params import (
     Choice,
     ConcatSource,
+    ConditionalGridSource,
     ConditionalRandomSource,
     DeriveSource,
     Description,
@@ -73,6 +74,7 @@ __version__: Final[str] = "0.1.0"
 __all__ = [
     "Choice",
     "ConcatSource",
+    "ConditionalGridSource",
     "ConditionalRandomSource",
     "DeriveSource",
     "Description",

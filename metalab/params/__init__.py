@@ -7,6 +7,7 @@ function even after ``import metalab.params.grid``.
 
 from metalab._algebra import (
     ConcatSource,
+    ConditionalGridSource,
     DeriveSource,
     ProductSource,
     ReplicateSource,
@@ -49,6 +50,7 @@ from metalab.params.random import RandomSource, random
 __all__ = [
     "Choice",
     "ConcatSource",
+    "ConditionalGridSource",
     "ConditionalRandomSource",
     "DeriveSource",
     "Description",
