@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import NotRequired, TypedDict
+
+import attrs
 import numpy as np
 import pytest
 
@@ -12,6 +15,7 @@ from metalab import (
     Switch,
     choice,
     col,
+    grid,
     loguniform,
     one_of,
     randint,
@@ -20,7 +24,7 @@ from metalab import (
     uniform,
     when,
 )
-from metalab.errors import ExpressionError, ParamError
+from metalab.errors import ExpressionError, ParamError, SchemaError
 
 Space = dict[str, Distribution | Switch]
 
@@ -267,3 +271,51 @@ class TestDraws:
         assert cols["x"].dtype == object
         assert [cols["x"][i] for i in range(40)] == [c.params["x"] for c in src]
         assert isinstance(Switch, type)
+
+
+@attrs.frozen
+class _WithDefault:
+    opt: str
+    lr: float
+    momentum: float = 0.0
+
+
+@attrs.frozen
+class _Required:
+    opt: str
+    lr: float
+    momentum: float
+
+
+class _Typed(TypedDict):
+    opt: str
+    lr: float
+    momentum: NotRequired[float]
+
+
+class TestTypedViews:
+    """Typed views accept absent keys only for fields with a default or NotRequired."""
+
+    def test_default_and_not_required_fields_accept_absence(self) -> None:
+        """A field with a default takes it where absent; a NotRequired key is left out."""
+        src = random(_space(), 50, seed=0)
+        view = src.structured(_WithDefault)
+        typed = src.structured(_Typed)
+        for i in range(50):
+            params = src[i].params
+            assert view[i].momentum == params.get("momentum", 0.0)
+            assert ("momentum" in typed[i]) == ("momentum" in params)
+
+    def test_required_field_is_refused_naming_field_and_case(self) -> None:
+        """A required field that some cases lack is a SchemaError naming it and a case."""
+        src = random(_space(), 50, seed=0)
+        first = next(i for i in range(50) if "momentum" not in src[i].params)
+        with pytest.raises(SchemaError, match=rf"'momentum' \(e\.g\. case {first}\)"):
+            src.structured(_Required)
+
+    def test_grid_views(self) -> None:
+        """A conditional grid's typed view follows the same rules."""
+        g = grid(opt=["adam", "sgd"], lr=[0.1], momentum=when(col("opt") == "sgd", [0.9]))
+        assert g.structured(_WithDefault)[0] == _WithDefault("adam", 0.1)
+        with pytest.raises(SchemaError, match=r"'momentum' \(e\.g\. case 0\)"):
+            g.structured(_Required)
