@@ -104,7 +104,7 @@ class ConditionalGridSource(ParamSource):
 
     manifest_type: ClassVar[str] = "ConditionalGridSource"
 
-    spec: Mapping[str, Axis | Switch] = attrs.field(eq=_spec_key)
+    spec: Mapping[str, tuple[ParamValue, ...] | range | Switch] = attrs.field(eq=_spec_key)
     """The values or the switch of each parameter, keys sorted."""
 
     _tree: ParamSource = attrs.field(init=False, eq=False, repr=False)
@@ -243,7 +243,7 @@ class ConditionalGridSource(ParamSource):
         lines: list[tuple[str, str, object]] = []
         for key, entry in self.spec.items():
             if isinstance(entry, Switch):
-                lines.extend((key, ":", text) for text in branch_lines(entry, ": "))
+                lines.extend((key, ":", text) for text in entry.branch_texts())
             else:
                 lines.append((key, ":", entry))
         return Description("grid", ("conditional",), tuple(lines))
@@ -273,23 +273,6 @@ class ConditionalGridSource(ParamSource):
 
 def _show(value: object) -> str:
     return repr(value) if isinstance(value, Switch) else show(value)
-
-
-def branch_lines(entry: Switch, sep: str) -> list[str]:
-    """One line per branch of a switch: its condition, then its values or law."""
-    out = []
-    for key, payload in entry.branches:
-        condition = (
-            repr(entry.expr)
-            if key is True and len(entry.branches) == 1
-            else f"{entry.expr!r} == {show(key)}"
-        )
-        if isinstance(payload, Distribution):
-            shown = f" ~ {payload!r}"
-        else:
-            shown = f"{sep}{show(payload if isinstance(payload, range) else list(payload))}"
-        out.append(f"when {condition}{shown}")
-    return out
 
 
 def _check_branches(name: str, entry: Switch, spec: Mapping[str, Axis | Switch]) -> None:

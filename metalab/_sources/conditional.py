@@ -394,8 +394,13 @@ class ConditionalRandomSource(ParamSource):
     # -- what the layers above ask ------------------------------------------------------
     def describe(self) -> Description:
         """A ``random`` node: its seed, each law, each switch with its branches."""
-        lines = tuple((key, "~", entry) for key, entry in self.space.items())
-        return Description("random", (f"seed {self.seed}",), lines)
+        lines: list[tuple[str, str, object]] = []
+        for key, entry in self.space.items():
+            if isinstance(entry, Switch):
+                lines.extend((key, ":", text) for text in entry.branch_texts())
+            else:
+                lines.append((key, "~", entry))
+        return Description("random", (f"seed {self.seed}", "conditional"), tuple(lines))
 
     def listed_values(self) -> Iterator[tuple[str, object, str]]:
         """The options of each unconditional choice (all certainly drawn)."""

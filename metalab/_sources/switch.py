@@ -174,6 +174,23 @@ class Switch:
         except TypeError:  # an unhashable value (a tuple of lists, a dict) selects none
             return None
 
+    def branch_texts(self) -> list[str]:
+        """One line per branch, for ``metalab show``: its condition, then its law or values.
+
+        >>> from metalab import col, uniform
+        >>> switch(col("opt"), {"sgd": uniform(0, 1)}).branch_texts()
+        ["when col('opt') == 'sgd' ~ uniform(0, 1)"]
+        """
+        out = []
+        single = len(self.branches) == 1 and self.branches[0][0] is True
+        for key, payload in self.branches:
+            condition = repr(self.expr) if single else f"{self.expr!r} == {show(key)}"
+            if isinstance(payload, Distribution):
+                out.append(f"when {condition} ~ {payload!r}")
+            else:
+                out.append(f"when {condition}: {_show_payload(payload)}")
+        return out
+
     def __reduce__(self) -> tuple[Any, ...]:
         """Pickle the defining fields; the lookup is built again."""
         return Switch, (self.expr, self.branches)
