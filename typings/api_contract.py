@@ -50,6 +50,7 @@ from metalab import (
     random,
     replicates,
     uniform,
+    when,
 )
 from metalab.jobarray import (
     MAX_ID_SCAN,
@@ -69,6 +70,8 @@ from metalab.manifest import (
     to_manifest,
 )
 from metalab.testing import (
+    conditional_grids,
+    conditional_random_sources,
     distributions,
     grids,
     manual_sources,
@@ -240,3 +243,29 @@ assert_type(grids(), SearchStrategy[GridSource])
 assert_type(manual_sources(), SearchStrategy[ManualSource])
 assert_type(random_sources(), SearchStrategy[RandomSource])
 assert_type(sources(), SearchStrategy[ParamSource])
+
+# -- conditional parameters ----------------------------------------------------------------
+assert_type(when(metalab.col("opt") == "sgd", [0.9, 0.99]), metalab.Switch)
+assert_type(uniform(0.8, 0.99).when(metalab.col("opt") == "sgd"), metalab.Switch)
+assert_type(metalab.switch(metalab.col("opt"), {"sgd": uniform(0, 1)}), metalab.Switch)
+assert_type(
+    metalab.one_of("opt", {"sgd": {"m": uniform(0, 1)}}, weights=[1.0]),
+    dict[str, Distribution | metalab.Switch],
+)
+assert_type(
+    random(
+        {"opt": choice(["adam", "sgd"]), "m": uniform(0, 1).when(metalab.col("opt") == "sgd")},
+        10,
+        seed=0,
+    ),
+    metalab.ConditionalRandomSource,
+)
+assert_type(
+    grid(opt=["adam", "sgd"], m=when(metalab.col("opt") == "sgd", [0.9])),
+    metalab.ConditionalGridSource,
+)
+conditional_space: dict[str, Distribution | metalab.Switch] = metalab.one_of("k", {"a": {}})
+assert_type(random(conditional_space, 5, seed=0), metalab.ConditionalRandomSource)
+assert_type(random({"x": uniform(0, 1)}, 5, seed=0), RandomSource)
+assert_type(conditional_random_sources(), SearchStrategy[metalab.ConditionalRandomSource])
+assert_type(conditional_grids(), SearchStrategy[metalab.ConditionalGridSource])

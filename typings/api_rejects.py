@@ -31,16 +31,16 @@ source: ParamSource = g
 uniform("a", 1)  # type: ignore[arg-type]
 randint(0.5, 3)  # type: ignore[arg-type]
 choice(1)  # type: ignore[arg-type]
-grid(x=1)  # type: ignore[arg-type]
-grid(x={1, 2})  # type: ignore[arg-type]
+grid(x=1)  # type: ignore[call-overload]
+grid(x={1, 2})  # type: ignore[call-overload]
 metalab.zip(lr=0.1, warmup=[100])  # type: ignore[arg-type]
 grid(x=[object()])  # type: ignore[list-item]
-grid(["lr"])  # type: ignore[arg-type]
+grid(["lr"])  # type: ignore[call-overload]
 manual({"x": 1})  # type: ignore[arg-type]
 manual([{1: 2}])  # type: ignore[dict-item]
-random(space, "10", seed=0)  # type: ignore[arg-type]
+random(space, "10", seed=0)  # type: ignore[call-overload]
 random({"lr": [0.1, 0.2]}, 10, seed=0)  # type: ignore[dict-item]
-random(space, 10)  # type: ignore[call-arg]
+random(space, 10)  # type: ignore[call-overload]
 metalab.replicates(5, 42)  # type: ignore[call-arg]
 
 # Sources compose with sources only.
@@ -76,3 +76,7 @@ bad: int = g.structured(Config)[0]  # type: ignore[assignment]
 
 # The top-level module's names are all known to the checker, the lazily imported included.
 metalab.Structure  # type: ignore[attr-defined]
+
+# A condition is an expression of a bool, not a plain value.
+metalab.when(True, [1])  # type: ignore[arg-type]
+uniform(0, 1).when(metalab.col("x") + 1)  # type: ignore[arg-type]
