@@ -337,6 +337,51 @@ def composite_comparisons() -> list[Comparison]:
     ]
 
 
+# -- 17: conditional parameters -----------------------------------------------------------
+def conditional_comparisons() -> list[Comparison]:
+    """Target 17: a random space with two conditional parameters against the same laws plain.
+
+    Both sides draw four parameters for 100,000 trials (or look up the same 20,000
+    trials); on the conditional side ``dropout`` exists only for deep nets and ``lr``
+    draws from one of two laws by batch size, as in the docs' examples, so it also
+    evaluates the two conditions and leaves out the parameter they switch off.
+    """
+    plain = metalab.random(SPACE, N_TRIALS, seed=0)
+    conditional = metalab.random(
+        {
+            **SPACE,
+            "dropout": uniform(0.0, 0.5).when(metalab.col("layers") > 2),
+            "lr": metalab.switch(
+                metalab.col("batch") >= 64,
+                {True: loguniform(1e-4, 1e-1), False: loguniform(1e-5, 1e-2)},
+            ),
+        },
+        N_TRIALS,
+        seed=0,
+    )
+    shuffled = random.Random(3).sample(range(N_TRIALS), 20_000)
+    return [
+        Comparison(
+            "17a",
+            "100,000 trials, 2 conditional parameters: `columns()`",
+            "the same laws without conditions",
+            conditional.columns,
+            plain.columns,
+            2.0,
+            9,
+        ),
+        Comparison(
+            "17b",
+            "2 conditional parameters: 20,000 shuffled single-index lookups",
+            "the same laws without conditions",
+            lambda: [conditional[i] for i in shuffled],
+            lambda: [plain[i] for i in shuffled],
+            1.5,
+            7,
+        ),
+    ]
+
+
 # -- 7, 8: memory and import time, in fresh interpreters ------------------------------
 _RSS_SCRIPT = textwrap.dedent(
     """
@@ -772,7 +817,13 @@ def main(argv: list[str] | None = None) -> int:
 def _measure(rounds: int, quick: bool) -> dict[str, Any]:
     """Run the suite ``rounds`` times; the results."""
     scale = 0.4 if quick else 1.0
-    batches = [build() for build in (grid_comparisons, random_comparisons, composite_comparisons)]
+    builders = (
+        grid_comparisons,
+        random_comparisons,
+        composite_comparisons,
+        conditional_comparisons,
+    )
+    batches = [build() for build in builders]
     comparisons = [comp for batch in batches for comp in batch]
     figures: dict[str, Figure] = {}
     for number in range(1, rounds + 1):

@@ -15,12 +15,19 @@ value there, or reads a parameter that is absent itself.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, Final, final
+from typing import TYPE_CHECKING, Any, ClassVar, Final, cast, final
 
 import attrs
 import numpy as np
 
 from metalab._core.case import ParamCase, make_case
+from metalab._core.codegen import (
+    CASE_NAMESPACE,
+    case_source,
+    compile_functions,
+    name_literal,
+    source_of,
+)
 from metalab._core.intstr import int_to_str
 from metalab._core.values import FrozenDict, FrozenParams, ParamValue, check_int, describe, show
 from metalab._expr import Col, compile_case, evaluate_columns, failure
@@ -34,9 +41,9 @@ from metalab._sources.base import (
     bulk,
     check_seed,
 )
-from metalab._sources.distributions import Choice, Distribution
-from metalab._sources.random import CHUNK, _index_array
-from metalab._sources.rng import Stream
+from metalab._sources.distributions import Choice, Distribution, ScalarCode, inline_draw
+from metalab._sources.random import CHUNK, COLUMN_CHUNK, RandomSource, _index_array
+from metalab._sources.rng import Lanes, Stream, Work, golden_multiple
 from metalab._sources.switch import Switch
 from metalab.errors import ExpressionError, ParamError
 
@@ -183,8 +190,14 @@ class ConditionalRandomSource(ParamSource):
 
     _order: tuple[str, ...] = attrs.field(init=False, eq=False, repr=False)
     _streams: dict[str, Stream] = attrs.field(init=False, eq=False, repr=False)
-    # Per parameter in dependency order: (name, kernel, None) or (name, None, switch plan).
+    # Per switch, in dependency order: its name, itself, its compiled expression, the
+    # names it reads, the kernel of each branch and the bits of its stream.
     _plan: tuple[Any, ...] = attrs.field(init=False, eq=False, repr=False)
+    _base: RandomSource | None = attrs.field(init=False, eq=False, repr=False)
+    # The written-out functions of one trial (see `_compile_case`), built on first use.
+    _functions: tuple[Callable[[int], ParamCase], Callable[[int], Raw]] | None = attrs.field(
+        init=False, eq=False, repr=False
+    )
 
     def __init__(
         self, space: Mapping[str, Distribution | Switch], n_trials: int, seed: int
@@ -214,22 +227,26 @@ class ConditionalRandomSource(ParamSource):
             self.space, lambda e: e.names() if isinstance(e, Switch) else (), "random space"
         )
         object.__setattr__(self, "_order", order)
+        plain = {k: v for k, v in self.space.items() if isinstance(v, Distribution)}
+        # The unconditional parameters draw what a plain random source of them draws,
+        # from the same streams: its written-out functions give them (the fast path).
+        base = RandomSource(plain, self.n_trials, self.seed) if plain else None
+        object.__setattr__(self, "_base", base)
+        object.__setattr__(self, "_functions", None)
         plan: list[Any] = []
         for name in order:
             entry = self.space[name]
+            if not isinstance(entry, Switch):
+                continue
             stream = streams[name]
-            bits = stream.bits_function()
-            if isinstance(entry, Switch):
-                kernels = {
-                    (type(key), key): payload.kernel(stream)
-                    for key, payload in entry.branches
-                    if isinstance(payload, Distribution)
-                }
-                plan.append(
-                    (name, None, (entry, compile_case(entry.expr), entry.names(), kernels, bits))
-                )
-            else:
-                plan.append((name, entry.kernel(stream), bits))
+            kernels = {
+                (type(key), key): payload.kernel(stream)
+                for key, payload in entry.branches
+                if isinstance(payload, Distribution)
+            }
+            fn = compile_case(entry.expr)
+            reads = frozenset(entry.names())
+            plan.append((name, entry, fn, reads, kernels, stream.bits_function()))
         object.__setattr__(self, "_plan", tuple(plan))
 
     def _check_expressions(self) -> None:
@@ -259,18 +276,15 @@ class ConditionalRandomSource(ParamSource):
 
     # -- one trial ------------------------------------------------------------------
     def _values(self, i: int) -> dict[str, ParamValue]:
-        values: dict[str, ParamValue] = {}
-        for name, kernel, rest in self._plan:
-            if kernel is not None:
-                values[name] = kernel(i, rest(i))
-                continue
-            switch, fn, reads, kernels, bits = rest
-            if any(read not in values for read in reads):
-                continue
+        base = self._base
+        values: dict[str, ParamValue] = {} if base is None else base.raw(i)[0]
+        for name, switch, fn, reads, kernels, bits in self._plan:
+            if not values.keys() >= reads:
+                continue  # it reads an absent parameter
             try:
                 value = fn(values)
             except TypeError as error:
-                types = ", ".join(f"{r!r} is {describe(values[r], 30)}" for r in reads)
+                types = ", ".join(f"{r!r} is {describe(values[r], 30)}" for r in sorted(reads))
                 msg = (
                     f"random space {name!r}: the switch on {switch.expr!r} does not fit the "
                     f"space's values: {error} (on trial {int_to_str(i)}, where {types})"
@@ -288,13 +302,24 @@ class ConditionalRandomSource(ParamSource):
 
     def raw(self, i: int) -> Raw:
         """Params (a fresh dict, sorted) and tags of trial ``i``, ``0 <= i < size``."""
-        values = self._values(i)
-        return {k: values[k] for k in self.space if k in values}, (f"trial_{i}",)
+        functions = self._functions
+        if functions is None:
+            functions = self._compile()
+        return functions[1](i)
 
     def _case(self, i: int) -> ParamCase:
-        values = self._values(i)
-        params = FrozenParams({k: values[k] for k in self.space if k in values})
-        return make_case(params, (f"trial_{i}",))
+        functions = self._functions
+        if functions is None:
+            functions = self._compile()
+        return functions[0](i)
+
+    def _compile(self) -> tuple[Callable[[int], ParamCase], Callable[[int], Raw]]:
+        functions = _compile_case(self)
+        object.__setattr__(self, "_functions", functions)
+        return functions
+
+    def _generated_code(self) -> str:
+        return source_of(self._functions[0] if self._functions else self._compile()[0])
 
     # -- many trials ----------------------------------------------------------------
     def columns(self, indices: Indices | None = None) -> dict[str, npt.NDArray[Any]]:
@@ -311,54 +336,120 @@ class ConditionalRandomSource(ParamSource):
         >>> cols["m"].mask.tolist() == [c.params["opt"] == "a" for c in src]
         True
         """
-        n = self.n_trials
-        index = (
-            np.arange(len(self), dtype=np.uint64) if indices is None else _index_array(indices, n)
-        )
-        count = len(index)
-        data: dict[str, npt.NDArray[Any]] = {}
-        present: dict[str, npt.NDArray[np.bool_] | None] = {}
-        for name in self._order:
-            entry = self.space[name]
-            stream = self._streams[name]
-            if isinstance(entry, Distribution):
-                data[name] = entry.sample_array(stream, index)
-                present[name] = None
-                continue
-            rows_mask = np.ones(count, dtype=np.bool_)
-            for read in entry.names():
-                mask = present[read]
-                if mask is not None:
-                    rows_mask &= mask
-            rows = np.flatnonzero(rows_mask)
-            values = self._switch_values(name, entry, data, rows, index)
-            data[name], present[name] = _branch_draws(entry, stream, values, rows, index)
+        index = None if indices is None else _index_array(indices, self.n_trials)
+        count = len(self) if index is None else len(index)  # len(): a clear error when huge
+        data = {name: np.empty(count, dtype=_dtype(entry)) for name, entry in self.space.items()}
+        present = {name: np.ones(count, dtype=np.bool_) for name in self.conditional_keys}
+        size = min(count, COLUMN_CHUNK)
+        work, golden = Work(size), np.empty(size, dtype=np.uint64)
+        buffers = {name: np.empty(size, dtype=_dtype(entry)) for name, entry in self.space.items()}
+        # In chunks, as a plain random source fills its columns: the temporaries stay in
+        # cache, and every parameter shares the chunk's ``index * G``.
+        for start in range(0, count, COLUMN_CHUNK):
+            stop = min(start + COLUMN_CHUNK, count)
+            m = stop - start
+            part = np.arange(start, stop, dtype=np.uint64) if index is None else index[start:stop]
+            ig = golden_multiple(part, out=golden[:m])
+            chunk_work = work.head(m)
+            chunk = {name: column[start:stop] for name, column in data.items()}
+            for name, entry in self.space.items():
+                if not isinstance(entry, Switch):
+                    entry.fill(self._streams[name], ig, chunk[name], chunk_work)
+            for name in self._order:
+                entry = self.space[name]
+                if isinstance(entry, Switch):
+                    self._fill_switch(
+                        name,
+                        entry,
+                        chunk=chunk,
+                        present=present,
+                        span=(start, stop),
+                        part=part,
+                        ig=ig,
+                        work=chunk_work,
+                        buffers=buffers,
+                    )
         out: dict[str, npt.NDArray[Any]] = {}
         for name in self.space:
-            mask = present[name]
-            if isinstance(self.space[name], Switch):
-                out[name] = np.ma.MaskedArray(data[name], mask=~mask if mask is not None else False)
+            if name in present:
+                out[name] = np.ma.MaskedArray(data[name], mask=~present[name])
             else:
                 out[name] = data[name]
         return out
+
+    def _fill_switch(  # noqa: PLR0913 - the state of one chunk, shared by every switch
+        self,
+        name: str,
+        entry: Switch,
+        *,
+        chunk: Mapping[str, npt.NDArray[Any]],
+        present: Mapping[str, npt.NDArray[np.bool_]],
+        span: tuple[int, int],
+        part: npt.NDArray[np.uint64],
+        ig: npt.NDArray[np.uint64],
+        work: Work,
+        buffers: Mapping[str, npt.NDArray[Any]],
+    ) -> None:
+        """Draw one switched parameter over a chunk: its condition, then each branch."""
+        start, stop = span
+        m = stop - start
+        reads = entry.names()
+        mine = present[name][start:stop]
+        masks = [present[r][start:stop] for r in reads if r in present]
+        rows: npt.NDArray[np.intp] | None = None
+        if masks:
+            active = np.logical_and.reduce(masks) if len(masks) > 1 else masks[0]
+            if not active.all():
+                rows = np.flatnonzero(active)
+        if rows is None:
+            sub = {r: chunk[r] for r in reads}
+            positions = part.astype(np.int64)
+        else:
+            sub = {r: chunk[r][rows] for r in reads}
+            positions = part[rows].astype(np.int64)
+        values = self._switch_values(name, entry, sub, positions, m if rows is None else len(rows))
+        stream, out, buffer = self._streams[name], chunk[name], buffers[name]
+        mine[:] = False
+        boxed = out.dtype.kind == "O"
+        # Each branch taken in the chunk draws over the whole chunk, the first straight
+        # into the column, the others into a buffer copied where they are taken: a full
+        # draw and a masked copy cost less than gathering and scattering the rows
+        # (rows a branch does not take are masked, whatever they hold).
+        # The branches are distributions (checked when the space was defined); no
+        # isinstance here: a check against the Distribution protocol is slow.
+        for key, dist in cast("tuple[tuple[BranchKey, Distribution], ...]", entry.branches):
+            hit = match_branch(values, key)
+            if rows is not None:
+                hit = _spread(rows, hit, m)
+            if not hit.any():
+                continue
+            if not boxed and not mine.any() and dist.dtype == out.dtype:
+                dist.fill(stream, ig, out, work)
+            else:
+                draws = buffer if dist.dtype == buffer.dtype else np.empty(m, dist.dtype)
+                draws = draws[:m]
+                dist.fill(stream, ig, draws, work)
+                if boxed:
+                    out[hit] = draws[hit].astype(object)
+                else:
+                    np.putmask(out, hit, draws)
+            mine |= hit
 
     def _switch_values(
         self,
         name: str,
         entry: Switch,
-        data: Mapping[str, npt.NDArray[Any]],
-        rows: npt.NDArray[np.intp],
-        index: npt.NDArray[np.uint64],
+        sub: Mapping[str, npt.NDArray[Any]],
+        positions: npt.NDArray[np.int64],
+        count: int,
     ) -> npt.NDArray[Any]:
-        reads = entry.names()
-        if not reads:
+        if not entry.names():
             value = compile_case(entry.expr)({})
-            column = np.empty(len(rows), dtype=object)
-            column[:] = [value] * len(rows)
+            column = np.empty(count, dtype=object)
+            column[:] = [value] * count
             return column
-        sub = {read: np.asarray(data[read])[rows] for read in reads}
         try:
-            return evaluate_columns(entry.expr, sub, positions=index[rows].astype(np.int64))
+            return evaluate_columns(entry.expr, sub, positions=positions)
         except ExpressionError as error:  # pragma: no cover - names are checked when defined
             msg = f"random space {name!r}: {error}"
             raise ExpressionError(msg) from None
@@ -439,36 +530,122 @@ class ConditionalRandomSource(ParamSource):
         return f"random({{{space}}}, n_trials={self.n_trials}, seed={self.seed})"
 
 
-def _branch_draws(
-    entry: Switch,
-    stream: Stream,
-    values: npt.NDArray[Any],
-    rows: npt.NDArray[np.intp],
-    index: npt.NDArray[np.uint64],
-) -> tuple[npt.NDArray[Any], npt.NDArray[np.bool_]]:
-    """The draws of a switched parameter at ``rows``, and where it is present."""
-    count = len(index)
-    present = np.zeros(count, dtype=np.bool_)
-    pieces: list[tuple[npt.NDArray[np.intp], npt.NDArray[Any]]] = []
-    for key, dist in entry.branches:
-        assert isinstance(dist, Distribution)
-        taken = rows[match_branch(values, key)]
-        if taken.size:
-            pieces.append((taken, dist.sample_array(stream, index[taken])))
-            present[taken] = True
-    dtypes = {dist.dtype for _, dist in entry.branches if isinstance(dist, Distribution)}
-    kinds = {dtype.kind for dtype in dtypes}
+_ABSENT: Final = object()
+"""The placeholder of a parameter not (yet) drawn, inside the written-out functions."""
+
+
+def _compile_case(
+    source: ConditionalRandomSource,
+) -> tuple[Callable[[int], ParamCase], Callable[[int], Raw]]:
+    """Trial ``i`` of a conditional space, as functions written out for its parameters.
+
+    As for a plain random source (`metalab._sources.random`), the bits of every
+    parameter are mixed in one pass and each built-in law's draw is written inline, so
+    an unconditional parameter gets exactly the value a plain source draws. The params
+    dict is written once, in sorted order, with a placeholder for each conditional
+    parameter; each switch then fills its own in dependency order, and the placeholders
+    left are removed. For ``{"opt": choice(["adam", "sgd"]), "m": uniform(0,
+    1).when(col("opt") == "sgd")}`` the case function reads::
+
+        def case(i):
+            z = (i * lanes_gamma + lanes_offsets) & lanes_mask
+            ...
+            b0, b1, = lanes_unpack(...)
+            v1 = d1_options[b1 & d1_mask]
+            p = {'m': _ABSENT, 'opt': v1}
+            if p['opt'] is not _ABSENT:
+                try:
+                    v = f0(p)
+                    k = k0.get((type(v), v))
+                except _ERRORS:
+                    return slow(i)
+                if k is not None:
+                    p['m'] = k(i, b0)
+            if p['m'] is _ABSENT:
+                del p['m']
+            case = _new_case(_ParamCase)
+            ...
+
+    A condition that fails goes to the generic path (`ConditionalRandomSource._values`),
+    which raises the error naming the expression and the trial. Names enter the text
+    only as literals of their exact ``str`` (`name_literal`).
+    """
+    names = tuple(source.space)
+    streams = [source._streams[name] for name in names]  # noqa: SLF001 - its own parts
+    codes = [ScalarCode(j) for j in range(len(names))]
+    mixing, constants = Lanes(streams).source([code.bits for code in codes])
+    namespace: dict[str, Any] = {
+        **CASE_NAMESPACE,
+        **constants,
+        "_ABSENT": _ABSENT,
+        "_ERRORS": _ERRORS,
+        "slow": source._values,  # noqa: SLF001 - the generic path of the same source
+    }
+    lines = mixing.splitlines()
+    entries = []
+    for name, code, stream in zip(names, codes, streams, strict=True):
+        entry = source.space[name]
+        if isinstance(entry, Switch):
+            entries.append(f"{name_literal(name)}: _ABSENT")
+            continue
+        if not inline_draw(entry, stream, code):
+            kernel = code.const("kernel", entry.kernel(stream))
+            code.line(f"{code.value} = {kernel}(i, {code.bits})")
+        lines += code.lines
+        namespace.update(code.namespace)
+        entries.append(f"{name_literal(name)}: {code.value}")
+    lines.append("p = {" + ", ".join(entries) + "}")
+    bits_of = {name: code.bits for name, code in zip(names, codes, strict=True)}
+    for j, (name, _, fn, reads, kernels, _bits) in enumerate(source._plan):  # noqa: SLF001
+        namespace.update({f"f{j}": fn, f"k{j}": kernels})
+        indent = "    " if reads else ""
+        if reads:
+            checks = (f"p[{name_literal(r)}] is not _ABSENT" for r in sorted(reads))
+            lines.append("if " + " and ".join(checks) + ":")
+        lines += [
+            f"{indent}try:",
+            f"{indent}    v = f{j}(p)",
+            f"{indent}    k = k{j}.get((type(v), v))",
+            f"{indent}except _ERRORS:",
+            f"{indent}    return slow(i)",
+            f"{indent}if k is not None:",
+            f"{indent}    p[{name_literal(name)}] = k(i, {bits_of[name]})",
+        ]
+    for name in source.conditional_keys:
+        lines += [f"if p[{name_literal(name)}] is _ABSENT:", f"    del p[{name_literal(name)}]"]
+    body = "".join(f"    {line}\n" for line in lines)
+    tags = '(f"trial_{i}",)'
+    text = (
+        f"def case(i):\n{body}{case_source('p', tags, 'None', '    ')}    return case\n"
+        f"def raw(i):\n{body}    return p, {tags}\n"
+    )
+    compile_functions(text, namespace, "conditional random case")
+    return namespace["case"], namespace["raw"]
+
+
+def _spread(
+    rows: npt.NDArray[np.intp], hit: npt.NDArray[np.bool_], m: int
+) -> npt.NDArray[np.bool_]:
+    """A mask over ``m`` rows, true at the ``rows`` where ``hit`` is."""
+    out = np.zeros(m, dtype=np.bool_)
+    out[rows[hit]] = True
+    return out
+
+
+def _dtype(entry: Distribution | Switch) -> np.dtype[Any]:
+    """The column dtype of a parameter: its law's, or the one all its branches share.
+
+    Branches of different kinds (an int law and a float law) give an object column,
+    so each value stays as drawn.
+    """
+    if not isinstance(entry, Switch):
+        return entry.dtype
+    dtypes = {cast("Distribution", dist).dtype for _, dist in entry.branches}
     if len(dtypes) == 1:
-        dtype = next(iter(dtypes))
-    elif kinds == {"U"}:
-        dtype = np.result_type(*dtypes)
-    else:  # laws of different kinds (ints and floats): keep each value as drawn
-        dtype = np.dtype(object)
-    boxed = dtype.kind == "O"
-    out = np.full(count, None, dtype=object) if boxed else np.zeros(count, dtype=dtype)
-    for taken, draws in pieces:
-        out[taken] = draws.astype(object) if boxed else draws
-    return out, present
+        return next(iter(dtypes))
+    if {dtype.kind for dtype in dtypes} == {"U"}:
+        return np.result_type(*dtypes)
+    return np.dtype(object)
 
 
 def _rows(columns: Mapping[str, npt.NDArray[Any]], count: int) -> Iterator[dict[str, ParamValue]]:
