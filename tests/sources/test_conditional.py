@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 from typing import NotRequired, TypedDict
 
 import attrs
@@ -24,7 +25,7 @@ from metalab import (
     uniform,
     when,
 )
-from metalab.errors import ExpressionError, ParamError, SchemaError
+from metalab.errors import EvaluationError, ExpressionError, ParamError, SchemaError
 
 Space = dict[str, Distribution | Switch]
 
@@ -319,3 +320,29 @@ class TestTypedViews:
         assert g.structured(_WithDefault)[0] == _WithDefault("adam", 0.1)
         with pytest.raises(SchemaError, match=r"'momentum' \(e\.g\. case 0\)"):
             g.structured(_Required)
+
+
+class TestFailuresAndPickling:
+    """A condition failing on one trial names it; sources pickle."""
+
+    def test_failing_condition_names_the_trial(self) -> None:
+        """A condition that fails on a later trial raises an EvaluationError naming it."""
+        n = random({"n": randint(0, 10**9)}, 2000, seed=0).columns()["n"]
+        bad, k = 1999, int(n[1999])
+        src = random(
+            {"n": randint(0, 10**9), "x": uniform(0, 1).when(1 / (col("n") - k) > 0)}, 2000, seed=0
+        )
+        assert src[0].params["n"] != k  # the sweep is defined, and its first trials draw
+        with pytest.raises(EvaluationError, match=f"failed on case {bad}"):
+            src[bad]
+        with pytest.raises(EvaluationError, match=f"failed on case {bad}"):
+            src.columns()
+
+    def test_pickle_round_trip(self) -> None:
+        """A conditional random source and grid pickle to equal sources with the same cases."""
+        src = random(_space(), 40, seed=1)
+        g = grid(opt=["adam", "sgd"], m=when(col("opt") == "sgd", [0.9]))
+        for source in (src, g):
+            back = pickle.loads(pickle.dumps(source))  # noqa: S301 - our own bytes
+            assert back == source
+            assert list(back) == list(source)
