@@ -52,10 +52,13 @@ if TYPE_CHECKING:
 
     from metalab._sources.switch import BranchKey
 
-__all__ = ["ConditionalRandomSource", "dependency_order", "match_branch"]
+__all__ = ["KEY_SCAN", "ConditionalRandomSource", "dependency_order", "match_branch"]
 
 _ERRORS: Final = (ArithmeticError, ValueError, TypeError, KeyError, IndexError)
 """What evaluating an expression on a trial may raise (turned into metalab's errors)."""
+
+KEY_SCAN: Final = 2**20
+"""The most trials whose key sets a typed view's check reads (the first ones)."""
 
 _CHECKED_TRIALS: Final = 16
 """Trials on which every switch is evaluated when the space is defined (type clashes)."""
@@ -503,14 +506,18 @@ class ConditionalRandomSource(ParamSource):
                     yield key, value, f"random draws for {key!r} from {entry!r}"
 
     def key_sets(self, indices: range, scan: KeyScan) -> KeySets:
-        """The key sets of the trials at ``indices``, found from their columns."""
-        scan.check_count(min(len(indices), 2 ** len(self.conditional_keys)))
+        """The key sets of the trials at ``indices``, read from their columns.
+
+        At most `KEY_SCAN` trials are read, the first ones: the sets found are real
+        (a typed view reports a problem with one at once), and a set that only later
+        trials have is caught when such a trial is read.
+        """
         unconditional = frozenset(k for k in self.space if k not in self.conditional_keys)
         if not self.conditional_keys:
             return {unconditional}
         found: KeySets = set()
-        for start in range(0, len(indices), CHUNK):
-            part = indices[start : start + CHUNK]
+        for start in range(0, min(len(indices), KEY_SCAN), CHUNK):
+            part = indices[start : min(start + CHUNK, KEY_SCAN)]
             index = np.arange(part.start, part.stop, part.step, dtype=np.uint64)
             columns = self.columns(index)
             masks = [(k, ~np.ma.getmaskarray(columns[k])) for k in self.conditional_keys]

@@ -346,3 +346,14 @@ class TestFailuresAndPickling:
             back = pickle.loads(pickle.dumps(source))  # noqa: S301 - our own bytes
             assert back == source
             assert list(back) == list(source)
+
+
+class TestHugeSpaces:
+    """Nothing reads every trial of a huge conditional space."""
+
+    def test_typed_view_of_a_huge_space_reads_a_bounded_prefix(self) -> None:
+        """A typed view of 10**18 trials is checked on a prefix, and still finds a real problem."""
+        src = random(_space(), 10**18, seed=0)
+        assert src.structured(_WithDefault)[10**17].opt in {"adam", "sgd"}
+        with pytest.raises(SchemaError, match="momentum"):
+            src.structured(_Required)
