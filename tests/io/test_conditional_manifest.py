@@ -7,6 +7,7 @@ import io
 import json
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pytest
 
 from metalab import (
@@ -129,3 +130,19 @@ class TestShow:
             "opt ~ choice(['adam', 'sgd'])",
         ):
             assert line in text
+
+
+class TestPlot:
+    """metalab plot reads absent parameters as missing, never the data under the mask."""
+
+    def test_absent_values_are_missing(self) -> None:
+        """A conditional parameter is NaN (numbers) or None (labels) where it is absent."""
+        from metalab._cli.plot import sample_coverage
+
+        src = _random()
+        coverage = sample_coverage(src, max_points=1000)
+        absent = [("momentum" not in c.params) for c in src]
+        assert np.isnan(coverage.numeric["momentum"]).tolist() == absent
+        present = [c.params["momentum"] for c in src if "momentum" in c.params]
+        kept = coverage.numeric["momentum"][~np.isnan(coverage.numeric["momentum"])]
+        assert kept.tolist() == present
