@@ -17,6 +17,8 @@ from metalab import (
     choice,
     col,
     grid,
+    if_else,
+    lit,
     loguniform,
     one_of,
     randint,
@@ -357,3 +359,24 @@ class TestHugeSpaces:
         assert src.structured(_WithDefault)[10**17].opt in {"adam", "sgd"}
         with pytest.raises(SchemaError, match="momentum"):
             src.structured(_Required)
+
+
+class TestComposition:
+    """derive and where over conditional parameters read absent values as absent."""
+
+    def test_where_on_a_rarely_absent_parameter_raises(self) -> None:
+        """A predicate reading a parameter some cases lack fails, naming such a case."""
+        src = random({"u": uniform(0, 1), "m": uniform(0, 1).when(col("u") > 0.01)}, 5000, seed=0)
+        first = next(i for i in range(5000) if "m" not in src[i].params)
+        with pytest.raises(EvaluationError, match=f"failed on case {first} .*no parameter 'm'"):
+            src.where(col("m") > 0.5).size  # noqa: B018 - the size is what is built
+
+    def test_if_else_guards_an_absent_parameter(self) -> None:
+        """Vectorized derive and where give the per-case values when if_else guards the read."""
+        src = random({"u": uniform(0, 1), "m": uniform(0, 1).when(col("u") > 0.3)}, 3000, seed=0)
+        guarded = if_else(col("u") > 0.3, col("m"), lit(-1.0))
+        derived = src.derive(g=guarded)
+        assert derived.columns()["g"].tolist() == [c.params.get("m", -1.0) for c in src]
+        kept = src.where(guarded > 0.5)
+        ms = [c.params.get("m", -1.0) for c in src]
+        assert kept.size == len([m for m in ms if isinstance(m, float) and m > 0.5])
