@@ -594,6 +594,51 @@ def run_comparisons() -> list[Comparison]:
     ]
 
 
+# -- 17: conditional parameters -----------------------------------------------------------
+def conditional_comparisons() -> list[Comparison]:
+    """Target 17: a random space with two conditional parameters against the same laws plain.
+
+    Both sides draw four parameters for 100,000 trials (or look up the same 20,000
+    trials); on the conditional side ``dropout`` exists only for deep nets and ``lr``
+    draws from one of two laws by batch size, as in the docs' examples, so it also
+    evaluates the two conditions and leaves out the parameter they switch off.
+    """
+    plain = metalab.random(SPACE, N_TRIALS, seed=0)
+    conditional = metalab.random(
+        {
+            **SPACE,
+            "dropout": uniform(0.0, 0.5).when(metalab.col("layers") > 2),
+            "lr": metalab.switch(
+                metalab.col("batch") >= 64,
+                {True: loguniform(1e-4, 1e-1), False: loguniform(1e-5, 1e-2)},
+            ),
+        },
+        N_TRIALS,
+        seed=0,
+    )
+    shuffled = random.Random(3).sample(range(N_TRIALS), 20_000)
+    return [
+        Comparison(
+            "14a",
+            "100,000 trials, 2 conditional parameters: `columns()`",
+            "the same laws without conditions",
+            conditional.columns,
+            plain.columns,
+            2.0,
+            9,
+        ),
+        Comparison(
+            "14b",
+            "2 conditional parameters: 20,000 shuffled single-index lookups",
+            "the same laws without conditions",
+            lambda: [conditional[i] for i in shuffled],
+            lambda: [plain[i] for i in shuffled],
+            1.5,
+            7,
+        ),
+    ]
+
+
 # -- 7, 8: memory and import time, in fresh interpreters ------------------------------
 # The resident set is sampled while the grid streams: the process's peak (ru_maxrss) is
 # reached while importing and compiling, before the loop, so it never shows what the loop
@@ -1073,6 +1118,7 @@ BUILDERS: Final = (
     construction_comparisons,
     expression_comparisons,
     run_comparisons,
+    conditional_comparisons,
 )
 """The functions that define the timed comparisons, in the order they run."""
 

@@ -57,6 +57,7 @@ from metalab import (
     random,
     replicates,
     uniform,
+    when,
 )
 from metalab.interop import (
     INDEX_ATTR,
@@ -98,6 +99,8 @@ from metalab.manifest import (
     to_manifest,
 )
 from metalab.testing import (
+    conditional_grids,
+    conditional_random_sources,
     distributions,
     grids,
     manual_sources,
@@ -357,3 +360,28 @@ assert_type(from_hydra(["lr=0.1,0.01", "seed=range(0,5)"]), ParamSource)
 assert_type(to_hydra(g, add=["seed"]), list[str])
 assert_type(hydra_override("lr", 0.1, prefix="+"), str)
 missing_extra: ImportError = errors.MissingExtraError("x")
+# -- conditional parameters ----------------------------------------------------------------
+assert_type(when(metalab.col("opt") == "sgd", [0.9, 0.99]), metalab.Switch)
+assert_type(uniform(0.8, 0.99).when(metalab.col("opt") == "sgd"), metalab.Switch)
+assert_type(metalab.switch(metalab.col("opt"), {"sgd": uniform(0, 1)}), metalab.Switch)
+assert_type(
+    metalab.one_of("opt", {"sgd": {"m": uniform(0, 1)}}, weights=[1.0]),
+    dict[str, Distribution | metalab.Switch],
+)
+assert_type(
+    random(
+        {"opt": choice(["adam", "sgd"]), "m": uniform(0, 1).when(metalab.col("opt") == "sgd")},
+        10,
+        seed=0,
+    ),
+    metalab.ConditionalRandomSource,
+)
+assert_type(
+    grid(opt=["adam", "sgd"], m=when(metalab.col("opt") == "sgd", [0.9])),
+    metalab.ConditionalGridSource,
+)
+conditional_space: dict[str, Distribution | metalab.Switch] = metalab.one_of("k", {"a": {}})
+assert_type(random(conditional_space, 5, seed=0), metalab.ConditionalRandomSource)
+assert_type(random({"x": uniform(0, 1)}, 5, seed=0), RandomSource)
+assert_type(conditional_random_sources(), SearchStrategy[metalab.ConditionalRandomSource])
+assert_type(conditional_grids(), SearchStrategy[metalab.ConditionalGridSource])

@@ -19,6 +19,7 @@ by enumerating:
 """
 
 from metalab._algebra.concat import ConcatSource
+from metalab._algebra.conditional_grid import ConditionalGridSource
 from metalab._algebra.derive import DeriveSource
 from metalab._algebra.product import ProductSource
 from metalab._algebra.replicate import ReplicateSource, replicates
@@ -31,6 +32,7 @@ from metalab._algebra.zipped import ZipSource, zip  # noqa: A004
 
 __all__ = [
     "ConcatSource",
+    "ConditionalGridSource",
     "DeriveSource",
     "ProductSource",
     "ReplicateSource",

@@ -202,7 +202,7 @@ def sample_coverage(
         raise ParamError(msg)
     keys = _chosen_keys(source.keys, params)
     indices = plot_indices(source.size, max_points)
-    columns = source.columns(indices)
+    columns = {key: _unmasked(column) for key, column in source.columns(indices).items()}
     numeric: dict[str, npt.NDArray[np.float64]] = {}
     categorical: dict[str, list[str]] = {}
     for key in keys:
@@ -249,6 +249,21 @@ def _chosen_keys(keys: tuple[str, ...], params: Sequence[str] | None) -> list[st
         msg = "params: name at least one parameter"
         raise ParamError(msg)
     return list(dict.fromkeys(params))
+
+
+def _unmasked(column: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    """A conditional parameter's masked column as the plot reads missing values.
+
+    Numbers become floats with NaN where the parameter is absent, anything else an
+    object column with None there: the data under a mask is no value of any case.
+    """
+    if not isinstance(column, np.ma.MaskedArray):
+        return column
+    if column.dtype.kind in "iuf":
+        return np.ma.filled(column.astype(np.float64), math.nan)
+    out = np.empty(len(column), dtype=object)
+    out[:] = column.tolist()
+    return out
 
 
 def _as_numeric(column: npt.NDArray[Any]) -> npt.NDArray[np.float64] | None:

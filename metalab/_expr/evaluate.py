@@ -383,10 +383,39 @@ def evaluate_columns(
         count = len(columns[names[0]])
     if positions is None:
         positions = np.arange(count, dtype=np.int64)
+    masked = [n for n in names if isinstance(columns[n], np.ma.MaskedArray)]
+    if masked:
+        # A conditional parameter's column: the data under its mask is no value of any
+        # case, so rows that lack a parameter are computed per case, where reading it
+        # fails as it does on that case (and an untaken if_else branch never reads it).
+        if any(np.ma.getmaskarray(columns[n]).any() for n in masked):
+            return _per_case(expr, columns, names, count, positions)
+        columns = {**columns, **{n: np.ma.getdata(columns[n]) for n in masked}}
     # NumPy's warnings (a float overflow to inf) are Python's silent results; the fast
     # paths are taken only where the values are Python's, checked on the data.
     with np.errstate(all="ignore"):
         return _vec(expr, _Columns(columns, count, positions, expr))
+
+
+def _per_case(
+    expr: Expr[Any],
+    columns: Mapping[str, npt.NDArray[Any]],
+    names: Sequence[str],
+    count: int,
+    positions: npt.NDArray[Any],
+) -> npt.NDArray[Any]:
+    """``expr`` row by row, each row's params leaving out its masked entries."""
+    fn = compile_case(expr)
+    data = {n: np.ma.getdata(columns[n]).tolist() for n in names}
+    masks = {n: np.ma.getmaskarray(columns[n]).tolist() for n in names}
+    values = []
+    for row in range(count):
+        params = {n: data[n][row] for n in names if not masks[n][row]}
+        try:
+            values.append(fn(params))
+        except _ERRORS:
+            raise failure(expr, params, int(positions[row])) from None
+    return column_array(values)
 
 
 def _kind(a: npt.NDArray[Any]) -> str:

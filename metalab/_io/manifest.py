@@ -67,6 +67,7 @@ from cattrs.strategies import configure_tagged_union
 
 from metalab._algebra import (
     ConcatSource,
+    ConditionalGridSource,
     DeriveSource,
     ProductSource,
     ReplicateSource,
@@ -88,6 +89,7 @@ from metalab._core.values import (
 )
 from metalab._expr import EXPRESSION_TYPES, Expr
 from metalab._sources.base import ParamSource
+from metalab._sources.conditional import ConditionalRandomSource
 from metalab._sources.distributions import DISTRIBUTIONS, Distribution
 from metalab._sources.grid import GridSource, range_len
 from metalab._sources.manual import ManualSource
@@ -97,6 +99,7 @@ from metalab._sources.random import (
     LEGACY_DISTRIBUTIONS,
     RandomSource,
 )
+from metalab._sources.switch import Switch
 from metalab.errors import ManifestError, MetalabError, UnsupportedOperationError
 
 __all__ = [
@@ -146,6 +149,8 @@ SOURCE_TYPES: Final[tuple[type[ParamSource], ...]] = (
     ShuffledSource,
     DeriveSource,
     WhereSource,
+    ConditionalRandomSource,
+    ConditionalGridSource,
 )
 """Every source class a manifest can hold: the one place a new source type is registered."""
 
@@ -1083,6 +1088,129 @@ def _unstructure_random(conv: cattrs.Converter) -> Callable[[RandomSource], dict
     return unstructure
 
 
+# -- conditional parameters: switches inside a random space or a grid --------------------
+_SWITCH_KEYS: Final = frozenset({"type", "expr", "branches"})
+_BRANCH_KEYS: Final = frozenset({"when", "then"})
+
+
+def _switch(
+    conv: cattrs.Converter, then: Callable[[Any], Any], node: Any, _: object = None
+) -> Switch:
+    """A switch node; hand-written: its branches are pairs, ``{"when": v, "then": ...}``.
+
+    A mapping cannot hold the branches, whose values may be any scalar (``1`` and
+    ``"1"`` are two branches), so the node lists them in order. ``then`` reads a
+    branch's distribution (random spaces) or values (grids).
+    """
+    data = _object(node)
+    unknown = sorted(set(data) - _SWITCH_KEYS)
+    if unknown:
+        msg = f"unknown field of a switch (it has {', '.join(sorted(_SWITCH_KEYS))})"
+        raise _PathError(msg, unknown[0])
+    for key in ("expr", "branches"):
+        if key not in data:
+            msg = "required field of a switch is missing"
+            raise _PathError(msg, key)
+    expr = _at("expr", partial(_expression, conv), data["expr"])
+
+    def branch(item: Any) -> tuple[Any, Any]:
+        pair = _object(item)
+        extra = sorted(set(pair) - _BRANCH_KEYS)
+        if extra:
+            msg = 'unknown field of a switch branch (it has "when" and "then")'
+            raise _PathError(msg, extra[0])
+        for key in ("when", "then"):
+            if key not in pair:
+                msg = "required field of a switch branch is missing"
+                raise _PathError(msg, key)
+        return _at("when", _value, pair["when"]), _at("then", then, pair["then"])
+
+    branches = _at(
+        "branches",
+        _non_empty(_array_of(branch), "expected at least one branch, got an empty array"),
+        data["branches"],
+    )
+    try:
+        return Switch(expr, tuple(branches))
+    except MetalabError as error:
+        raise _PathError(str(error)) from None
+
+
+def _space_entry(conv: cattrs.Converter, node: Any, _: object = None) -> Distribution | Switch:
+    if isinstance(node, Mapping) and node.get("type") == Switch.manifest_type:
+        return _switch(conv, partial(_distribution, conv), node)
+    return _distribution(conv, node)
+
+
+def _grid_entry(conv: cattrs.Converter, node: Any, _: object = None) -> Any:
+    if isinstance(node, Mapping) and node.get("type") == Switch.manifest_type:
+        return _switch(conv, _axis, node)
+    return _axis(node)
+
+
+def _unstructure_switch(conv: cattrs.Converter, entry: Switch, name: str) -> dict[str, Any]:
+    branches = []
+    for key, payload in entry.branches:
+        if isinstance(payload, range):
+            then: Any = _unstructure_range(payload)
+        elif isinstance(payload, tuple):
+            then = _plain(payload)
+        else:
+            if type(payload) not in DISTRIBUTIONS:
+                raise _unknown_distribution(payload, f"{name!r}: ")
+            then = conv.unstructure(payload, Distribution)
+        branches.append({"when": key, "then": then})
+    return {
+        "type": Switch.manifest_type,
+        "expr": conv.unstructure(entry.expr, Expr),
+        "branches": branches,
+    }
+
+
+def _unstructure_conditional_random(
+    conv: cattrs.Converter,
+) -> Callable[[ConditionalRandomSource], dict[str, Any]]:
+    """ConditionalRandomSource: each entry of the space is a distribution or a switch."""
+
+    def entry(name: str, value: Distribution | Switch) -> dict[str, Any]:
+        if isinstance(value, Switch):
+            return _unstructure_switch(conv, value, f"random space {name}")
+        if type(value) not in DISTRIBUTIONS:
+            raise _unknown_distribution(value, f"random space {name!r}: ")
+        out: dict[str, Any] = conv.unstructure(value, Distribution)
+        return out
+
+    def unstructure(source: ConditionalRandomSource) -> dict[str, Any]:
+        return {
+            "type": ConditionalRandomSource.manifest_type,
+            "space": {k: entry(k, v) for k, v in source.space.items()},
+            "n_trials": source.n_trials,
+            "seed": source.seed,
+        }
+
+    return unstructure
+
+
+def _unstructure_conditional_grid(
+    conv: cattrs.Converter,
+) -> Callable[[ConditionalGridSource], dict[str, Any]]:
+    """ConditionalGridSource: each axis is its values or a switch; the size is recorded."""
+
+    def entry(name: str, value: Any) -> Any:
+        if isinstance(value, Switch):
+            return _unstructure_switch(conv, value, f"grid {name}")
+        return _unstructure_range(value) if isinstance(value, range) else _plain(value)
+
+    def unstructure(source: ConditionalGridSource) -> dict[str, Any]:
+        return {
+            "type": ConditionalGridSource.manifest_type,
+            "spec": {k: entry(k, v) for k, v in source.spec.items()},
+            "total_cases": source.size,
+        }
+
+    return unstructure
+
+
 # -- the converter -----------------------------------------------------------------------
 def _predicate(cls: type[Any]) -> Callable[[Any], bool]:
     # Predicate hooks: a class registered directly would have cattrs resolve its
@@ -1170,6 +1298,20 @@ def _builtin_hooks(conv: cattrs.Converter) -> None:
                 _array_of(partial(_expression, conv)), "expected at least one predicate"
             ),
         ),
+        ConditionalRandomSource: _generate(
+            conv,
+            ConditionalRandomSource,
+            extras=versioned,
+            space=_object_of(partial(_space_entry, conv)),
+            n_trials=_size,
+            seed=_size,
+        ),
+        ConditionalGridSource: _generate(
+            conv,
+            ConditionalGridSource,
+            extras=counted,
+            spec=_object_of(partial(_grid_entry, conv)),
+        ),
     }
     for cls in SOURCE_TYPES:
         counts = cls in (GridSource, ManualSource)
@@ -1178,6 +1320,10 @@ def _builtin_hooks(conv: cattrs.Converter) -> None:
             unstructure = _unstructure_random(conv)
         elif cls is WhereSource:
             unstructure = _unstructure_where(conv)
+        elif cls is ConditionalRandomSource:
+            unstructure = _unstructure_conditional_random(conv)
+        elif cls is ConditionalGridSource:
+            unstructure = _unstructure_conditional_grid(conv)
         else:
             unstructure = _unstructure_fields(conv, cls, total=counts)
         _register_class(conv, cls, structure[cls], unstructure)

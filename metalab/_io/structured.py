@@ -33,6 +33,7 @@ import dataclasses
 import difflib
 import enum
 import functools
+import itertools
 import types
 import typing
 from collections.abc import (
@@ -567,10 +568,24 @@ def _check_keys(source: ParamSource, plan: _Plan) -> None:
         msg = f"this sweep does not fit {plan.name}: {problems[0][1]}"
     else:
         parts = "; ".join(
-            f"cases with keys {_names(sorted(keys)) or '(none)'} have {p}" for keys, p in problems
+            f"cases with keys {_names(sorted(keys)) or '(none)'} have {p}"
+            + _first_case(source, keys)
+            for keys, p in problems
         )
         msg = f"this sweep does not fit {plan.name}: {parts}"
     raise SchemaError(msg)
+
+
+def _first_case(source: ParamSource, keys: frozenset[str]) -> str:
+    """`` (e.g. case i)`` for the first of the leading cases that has exactly ``keys``.
+
+    Only the first ``_ENUMERATE_LIMIT`` cases are looked at (a sweep may hold
+    ``10**40``); when none of them has these keys, the message names none.
+    """
+    for i, params in enumerate(itertools.islice(source.dicts(), _ENUMERATE_LIMIT)):
+        if params.keys() == keys:
+            return f" (e.g. case {i})"
+    return ""
 
 
 def _check_listed_values(source: ParamSource, plan: _Plan) -> None:

@@ -57,7 +57,9 @@ if TYPE_CHECKING:
 
     import numpy.typing as npt
 
+    from metalab._expr import Expr
     from metalab._sources.rng import F64, U64, Stream
+    from metalab._sources.switch import Switch
 
 __all__ = [
     "DISTRIBUTIONS",
@@ -368,6 +370,19 @@ class _Base:
 
         out: dict[str, Any] = converter.unstructure(self, Distribution)
         return out
+
+    def when(self, predicate: Expr[bool]) -> Switch:
+        """This distribution, drawn only in the trials where ``predicate`` is true.
+
+        The parameter is absent from the other trials (see `metalab._sources.switch`).
+
+        >>> from metalab import col
+        >>> uniform(0.8, 0.99).when(col("opt") == "sgd")
+        uniform(0.8, 0.99).when(col('opt') == 'sgd')
+        """
+        from metalab._sources.switch import when
+
+        return when(predicate, self)
 
     def _no_legacy(self) -> UnsupportedOperationError:
         msg = f"{self!r} has no draw in the legacy algorithm 'python-random-v0'"

@@ -47,12 +47,14 @@ from metalab._sources.base import (
     checked_array,
     checked_list,
 )
+from metalab._sources.switch import Switch
 from metalab.errors import ParamError
 
 if TYPE_CHECKING:
     import numpy.typing as npt
 
     from metalab._algebra import SliceSource
+    from metalab._algebra.conditional_grid import ConditionalGridSource
 
 __all__ = ["Axis", "AxisInput", "GridSource", "grid"]
 
@@ -592,7 +594,17 @@ def _format_kwargs(spec: Mapping[str, Axis]) -> str:
     return show(shown)
 
 
-def grid(spec: Mapping[str, AxisInput] | None = None, /, **values: AxisInput) -> GridSource:
+@overload
+def grid(  # type: ignore[overload-overlap] # a grid with no switch matches this first
+    spec: Mapping[str, AxisInput] | None = None, /, **values: AxisInput
+) -> GridSource: ...
+@overload
+def grid(
+    spec: Mapping[str, AxisInput | Switch] | None = None, /, **values: AxisInput | Switch
+) -> ConditionalGridSource: ...
+def grid(
+    spec: Mapping[str, AxisInput | Switch] | None = None, /, **values: AxisInput | Switch
+) -> GridSource | ConditionalGridSource:
     """The Cartesian product of the given values, one parameter per keyword.
 
     Keys are iterated in sorted order and the last varies fastest. Values may be lists,
@@ -606,4 +618,12 @@ def grid(spec: Mapping[str, AxisInput] | None = None, /, **values: AxisInput) ->
     ...
     metalab.errors.ParamError: grid values for 'x' must be a non-empty sequence, got str 'abc'; ...
     """
-    return GridSource(spec, **values)
+    given: object = spec
+    if any(isinstance(v, Switch) for v in values.values()) or (
+        isinstance(given, Mapping) and any(isinstance(v, Switch) for v in given.values())
+    ):
+        # Imported here: a conditional grid is a sum of products of grids, built above.
+        from metalab._algebra.conditional_grid import ConditionalGridSource
+
+        return ConditionalGridSource(merge_named("grid", spec, values))
+    return GridSource(spec, **values)  # type: ignore[arg-type]

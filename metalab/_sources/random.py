@@ -84,6 +84,7 @@ from metalab._sources.rng import (
     Work,
     golden_multiple,
 )
+from metalab._sources.switch import Switch
 from metalab.errors import ParamError
 
 if TYPE_CHECKING:
@@ -91,6 +92,7 @@ if TYPE_CHECKING:
 
     from metalab._algebra import SliceSource
     from metalab._core.case import ParamCase
+    from metalab._sources.conditional import ConditionalRandomSource
     from metalab._sources.rng import U64
 
 __all__ = [
@@ -627,13 +629,45 @@ def _rebuild(
     return RandomSource(space, n_trials, seed, algorithm=algorithm)
 
 
-def random(
+@overload
+def random(  # type: ignore[overload-overlap] # a space with no switch matches this first
     space: Mapping[str, Distribution], n_trials: int, seed: int, *, algorithm: str = ALGORITHM
-) -> RandomSource:
+) -> RandomSource: ...
+@overload
+def random(
+    space: Mapping[str, Distribution | Switch],
+    n_trials: int,
+    seed: int,
+    *,
+    algorithm: str = ALGORITHM,
+) -> ConditionalRandomSource: ...
+def random(
+    space: Mapping[str, Distribution | Switch],
+    n_trials: int,
+    seed: int,
+    *,
+    algorithm: str = ALGORITHM,
+) -> RandomSource | ConditionalRandomSource:
     """``n_trials`` replayable random draws from ``space``, a mapping of distributions.
+
+    A space that holds conditional parameters (`metalab.switch`, `metalab.when`,
+    ``dist.when(...)``) gives a `ConditionalRandomSource`, whose unconditional
+    parameters draw exactly what they draw here.
 
     >>> src = random({"lr": loguniform(1e-4, 1e-1), "opt": choice(["adam", "sgd"])}, 10, seed=0)
     >>> len(src), src[3].tags
     (10, ('trial_3',))
     """
-    return RandomSource(space, n_trials, seed, algorithm=algorithm)
+    given: object = space
+    if isinstance(given, Mapping) and any(isinstance(v, Switch) for v in given.values()):
+        # Imported here: the conditional source is built on this module's draws.
+        from metalab._sources.conditional import ConditionalRandomSource
+
+        if algorithm != ALGORITHM:
+            msg = (
+                f"random: conditional parameters are drawn with the current algorithm "
+                f"{ALGORITHM!r} only, got algorithm={algorithm!r}"
+            )
+            raise ParamError(msg)
+        return ConditionalRandomSource(space, n_trials, seed)
+    return RandomSource(space, n_trials, seed, algorithm=algorithm)  # type: ignore[arg-type]

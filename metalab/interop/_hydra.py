@@ -140,10 +140,11 @@ def from_hydra(overrides: Iterable[str]) -> ParamSource:
         raise ParamError(msg)
     keys = list(axes)
     if keys == sorted(keys):
-        return grid(axes)
+        whole: ParamSource = grid(axes)
+        return whole
     # Hydra crosses the overrides in the order given; metalab's grid sorts its keys, so
     # a product of one-axis grids keeps Hydra's order.
-    parts = [grid({key: axes[key]}) for key in keys]
+    parts: list[ParamSource] = [grid({key: axes[key]}) for key in keys]
     return functools.reduce(operator.mul, parts)
 
 

@@ -240,7 +240,7 @@ def from_tune(param_space: Mapping[str, Any], n_trials: int, seed: int) -> Param
             axes[key] = [value]
     trials = check_int(n_trials, "from_tune(n_trials)")
     try:
-        spread = grid(axes) if axes else None
+        spread: ParamSource | None = grid(axes) if axes else None
     except ParamError as error:
         msg = f"from_tune(param_space): {error}"
         raise ParamError(msg) from None

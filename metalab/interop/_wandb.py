@@ -422,7 +422,7 @@ def from_wandb(
             )
             raise ParamError(msg)
         axes = {name: _grid_axis(repr(name), kind, spec) for name, spec, kind in leaves}
-        swept = grid(axes)
+        swept: ParamSource = grid(axes)
         return swept if run_cap is None or run_cap >= swept.size else swept[:run_cap]
     count = run_cap if n_trials is None else _count("n_trials", n_trials)
     if count is None:

@@ -7,6 +7,7 @@ function even after ``import metalab.params.grid``.
 
 from metalab._algebra import (
     ConcatSource,
+    ConditionalGridSource,
     DeriveSource,
     ProductSource,
     ReplicateSource,
@@ -24,6 +25,8 @@ from metalab._core.case import ParamCase
 from metalab._core.values import ParamInput, ParamValue
 from metalab._expr import Expr, col, fmt, if_else, lit, maximum, minimum
 from metalab._sources.base import Description, ParamSource, Raw
+from metalab._sources.conditional import ConditionalRandomSource
+from metalab._sources.switch import Switch, one_of, switch, when
 from metalab.params.distributions import (
     Choice,
     Distribution,
@@ -48,6 +51,8 @@ from metalab.params.random import RandomSource, random
 __all__ = [
     "Choice",
     "ConcatSource",
+    "ConditionalGridSource",
+    "ConditionalRandomSource",
     "DeriveSource",
     "Description",
     "Distribution",
@@ -71,6 +76,7 @@ __all__ = [
     "SelectSource",
     "ShuffledSource",
     "SliceSource",
+    "Switch",
     "Uniform",
     "WhereSource",
     "ZipSource",
@@ -87,10 +93,13 @@ __all__ = [
     "maximum",
     "minimum",
     "normal",
+    "one_of",
     "randint",
     "random",
     "replicates",
+    "switch",
     "uniform",
+    "when",
     "with_resolver",
     "zip",
 ]

@@ -24,6 +24,7 @@ except ImportError as error:  # pragma: no cover - exercised in a subprocess wit
     raise ImportError(msg, name=error.name) from error
 
 from metalab.testing._check import check_source
+from metalab.testing._conditional import conditional_grids, conditional_random_sources
 from metalab.testing._expressions import (
     derived_sources,
     expression_grids,
@@ -46,6 +47,8 @@ del _hypothesis
 
 __all__ = [
     "check_source",
+    "conditional_grids",
+    "conditional_random_sources",
     "derived_sources",
     "distributions",
     "expression_grids",

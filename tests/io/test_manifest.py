@@ -39,7 +39,9 @@ from metalab import (
     normal,
     randint,
     random,
+    switch,
     uniform,
+    when,
 )
 from metalab.errors import ManifestError, UnsupportedOperationError
 from metalab.manifest import (
@@ -105,6 +107,21 @@ def _examples() -> list[ParamSource]:
         grid(a=range(50), b=range(4)).where(col("a") % (col("b") + 1) == 0),
         random(space, n_trials=40, seed=3).where(col("dropout") < 0.25, col("layers") > 0),
         (g * z).derive(n=col("w") * 2).where(col("n") > 2).shuffled(5),
+        random(
+            {
+                "o": choice(["a", "b"]),
+                "x": uniform(0, 1).when(col("o") == "b"),
+                "y": switch(col("o"), {"a": randint(1, 3), "b": loguniform(1e-3, 1)}),
+            },
+            n_trials=30,
+            seed=7,
+        ),
+        grid(
+            o=["a", "b"],
+            n=range(3),
+            m=when(col("o") == "b", [0.5, None]),
+            k=switch(col("n"), {0: range(2), 2: ["x"]}),
+        ),
     ]
 
 
