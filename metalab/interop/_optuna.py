@@ -13,8 +13,10 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Final
 
+from metalab._algebra.conditional_grid import ConditionalGridSource
 from metalab._core.case import encode_value
 from metalab._core.values import describe
+from metalab._sources.conditional import ConditionalRandomSource
 from metalab._sources.distributions import (
     Choice,
     Distribution,
@@ -72,6 +74,13 @@ def to_optuna(
     if isinstance(space, GridSource):
         return {key: _axis(od, key, axis) for key, axis in space.spec.items()}
     laws: object = space.space if isinstance(space, RandomSource) else space
+    if isinstance(space, ConditionalRandomSource | ConditionalGridSource):
+        msg = (
+            f"to_optuna: {type(space).__name__} has conditional parameters, which an Optuna "
+            "space cannot hold (Optuna decides them by running the objective); enqueue() "
+            "its cases instead"
+        )
+        raise UnsupportedOperationError(msg)
     if not isinstance(laws, Mapping):  # checked at run time for untyped callers
         msg = f"to_optuna: expected a random source, a grid or a space, got {laws!r}"
         raise UnsupportedOperationError(msg)

@@ -22,6 +22,8 @@ from metalab.errors import MissingExtraError, ParamError, UnsupportedOperationEr
 from metalab.interop._grids import grid_axes
 from metalab.params import (
     Choice,
+    ConditionalGridSource,
+    ConditionalRandomSource,
     Distribution,
     LogNormal,
     LogUniform,
@@ -553,9 +555,16 @@ def to_wandb(source: ParamSource) -> dict[str, Any]:
         _check_names(source.keys)
         laws = {key: _law(key, dist) for key, dist in source.space.items()}
         return {"method": "random", "run_cap": source.n_trials, "parameters": _nest(laws)}
+    name = type(source).__name__
+    if isinstance(source, ConditionalRandomSource | ConditionalGridSource):
+        msg = (
+            f"to_wandb: {name} has conditional parameters, and a W&B sweep has none (a "
+            "parameter of a W&B sweep is in every run); convert each branch as a sweep"
+        )
+        raise UnsupportedOperationError(msg)
     msg = (
         f"to_wandb writes grids (and products of grids) and random sources, got "
-        f"{type(source).__name__}: W&B has no concatenation or slice of sweeps, nor a "
+        f"{name}: W&B has no concatenation or slice of sweeps, nor a "
         "product of random ones (convert each part)"
     )
     raise UnsupportedOperationError(msg)

@@ -97,6 +97,29 @@ class TestToOptuna:
             assert all(optuna_dist._contains(optuna_dist.to_internal_repr(v)) for v in draws)
 
 
+class TestConditionalSources:
+    """A sweep with conditional parameters has no static form in the tool: refused, saying why."""
+
+    @pytest.mark.parametrize(
+        "source",
+        [
+            metalab.random(
+                {"opt": choice(["a", "b"]), "m": uniform(0, 1).when(metalab.col("opt") == "b")},
+                4,
+                seed=0,
+            ),
+            metalab.grid(opt=["a", "b"], m=metalab.when(metalab.col("opt") == "b", [0.9])),
+        ],
+        ids=["random", "grid"],
+    )
+    def test_refused_naming_the_conditional_parameters(self, source: Any) -> None:
+        """The error says the sweep has conditional parameters, which the tool cannot hold."""
+        with pytest.raises(
+            UnsupportedOperationError, match=r"conditional parameters.*an Optuna space cannot hold"
+        ):
+            to_optuna(source)
+
+
 class TestFromOptuna:
     """Each Optuna distribution becomes the metalab law of the same values."""
 

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 import yaml
 
+import metalab
 from metalab import (
     Choice,
     GridSource,
@@ -410,6 +411,29 @@ class TestToWandb:
     def test_what_wandb_cannot_run_is_refused(self, source: Any, message: str) -> None:
         """Laws and sources W&B has no equivalent for raise UnsupportedOperationError."""
         with pytest.raises(UnsupportedOperationError, match=message):
+            to_wandb(source)
+
+
+class TestConditionalSources:
+    """A sweep with conditional parameters has no static form in the tool: refused, saying why."""
+
+    @pytest.mark.parametrize(
+        "source",
+        [
+            metalab.random(
+                {"opt": choice(["a", "b"]), "m": uniform(0, 1).when(metalab.col("opt") == "b")},
+                4,
+                seed=0,
+            ),
+            metalab.grid(opt=["a", "b"], m=metalab.when(metalab.col("opt") == "b", [0.9])),
+        ],
+        ids=["random", "grid"],
+    )
+    def test_refused_naming_the_conditional_parameters(self, source: Any) -> None:
+        """The error says the sweep has conditional parameters, which the tool cannot hold."""
+        with pytest.raises(
+            UnsupportedOperationError, match=r"conditional parameters.*a W&B sweep has none"
+        ):
             to_wandb(source)
 
 
