@@ -74,9 +74,10 @@ def to_optuna(
     if isinstance(space, GridSource):
         return {key: _axis(od, key, axis) for key, axis in space.spec.items()}
     laws: object = space.space if isinstance(space, RandomSource) else space
-    if isinstance(space, ConditionalRandomSource | ConditionalGridSource):
+    given: object = space  # checked at run time: the signature leaves these out
+    if isinstance(given, ConditionalRandomSource | ConditionalGridSource):
         msg = (
-            f"to_optuna: {type(space).__name__} has conditional parameters, which an Optuna "
+            f"to_optuna: {type(given).__name__} has conditional parameters, which an Optuna "
             "space cannot hold (Optuna decides them by running the objective); enqueue() "
             "its cases instead"
         )
