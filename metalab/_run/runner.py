@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Final, final
 
 import attrs
 
+from metalab._algebra.select import SelectSource
 from metalab._core.values import describe, is_integer
 from metalab._run.store import (
     case_record,
@@ -246,6 +247,17 @@ def _failed_chunk(items: list[tuple[int, ParamCase]], error: BaseException) -> l
     ]
 
 
+def _recorded_index(sweep: ParamSource, i: int) -> int:
+    """The index a document records for case ``i``: in the original sweep, for a selection.
+
+    A selection (``metalab pending``'s manifest, ``source.select``) runs cases of the
+    sweep it was made from, whose results share one directory; each document keeps its
+    case's index there, so that ``results(dir)[k].index`` means one case, however many
+    times the sweep was resumed.
+    """
+    return sweep.position(i) if isinstance(sweep, SelectSource) else i
+
+
 def _chunks(
     sweep: ParamSource, skip: set[str], size: int, tally: _Tally
 ) -> Iterator[list[tuple[int, ParamCase]]]:
@@ -258,7 +270,7 @@ def _chunks(
             tally.skip()
             continue
         seen.add(case_id)
-        batch.append((index, case))
+        batch.append((_recorded_index(sweep, index), case))
         if len(batch) == size:
             yield batch
             batch = []
@@ -470,6 +482,6 @@ def run_case(
     _check(fn, sweep, None, None, resume=True)
     i = check_index(index, sweep.size)
     directory = open_store(store)
-    (record,) = _run_chunk(fn, [(i, sweep[i])])
+    (record,) = _run_chunk(fn, [(_recorded_index(sweep, i), sweep[i])])
     write_record(directory, record)
     return parse_record(record)

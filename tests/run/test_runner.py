@@ -476,6 +476,28 @@ class TestRunCase:
             report = metalab.run(square, sweep, store=tmp_path, executor=pool)
         assert (report.done, report.skipped) == (3, 3)
 
+    def test_a_pending_selection_records_the_original_index(self, tmp_path: Path) -> None:
+        """Resumed through a selection, each document keeps its case's index in the sweep."""
+        sweep = grid(x=range(6))
+        for i in (0, 1, 2, 4, 5):
+            metalab.run_case(square, sweep, i, store=tmp_path)
+        pending = sweep.select([3])
+        record = metalab.run_case(square, pending, 0, store=tmp_path)
+        assert (record.index, record.case) == (3, sweep[3])
+        found = metalab.results(tmp_path)
+        assert [r.index for r in found] == [0, 1, 2, 3, 4, 5]
+        assert all(r.case_id == sweep[r.index].case_id for r in found)
+
+    def test_run_over_a_selection_records_the_original_indices(self, tmp_path: Path) -> None:
+        """metalab.run over sweep.select(...) records the sweep's indices, not positions."""
+        sweep = grid(x=range(10))
+        with cf.ThreadPoolExecutor(max_workers=1) as pool:
+            metalab.run(square, sweep.select([7, 2]), store=tmp_path, executor=pool)
+        assert [(r.index, r.case) for r in metalab.results(tmp_path)] == [
+            (2, sweep[2]),
+            (7, sweep[7]),
+        ]
+
     @pytest.mark.parametrize(
         ("index", "error"), [(10, metalab.errors.CaseIndexError), ("3", TypeError)]
     )
