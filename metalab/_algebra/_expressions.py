@@ -43,7 +43,9 @@ def expression(value: object, where: str) -> Expr[Any]:
     """``value`` if it is an expression, else `ExpressionError` saying what was given."""
     if not isinstance(value, Expr):
         hint = (
-            " (a comparison of plain values, not of col(...)?)" if isinstance(value, bool) else ""
+            " (a comparison of plain values, not of col(...)?)"
+            if isinstance(value, bool)
+            else " (a constant is lit(value))"
         )
         msg = f"{where} must be an expression built from col(...), got {describe(value)}{hint}"
         raise ExpressionError(msg)

@@ -169,7 +169,9 @@ class Expr(Generic[T_co]):
         msg = (
             f"the expression {self!r} has no truth value: combine conditions with "
             "&, | and ~ instead of and, or and not (and use if_else(cond, a, b) instead "
-            "of a if cond else b); compare two expressions with a.same(b)"
+            "of a if cond else b), with each comparison in parentheses, since & and | bind "
+            "tighter than > and ==: (col('a') > 1) & (col('b') < 2); compare two "
+            "expressions with a.same(b)"
         )
         raise ExpressionError(msg)
 

@@ -514,7 +514,17 @@ class ParamSource:
                 fit its values.
         """
         from metalab._algebra import DeriveSource
+        from metalab._expr import Expr
+        from metalab.errors import ExpressionError
 
+        given: dict[str, object] = dict(exprs)  # checked at run time for untyped callers
+        for name, value in given.items():  # checked here, where the names are known
+            if not isinstance(value, Expr):
+                msg = (
+                    f"derive({name}=...) must be an expression built from col(...), got "
+                    f"{describe(value)} (a constant is lit(value))"
+                )
+                raise ExpressionError(msg)
         return DeriveSource(self, tuple(exprs), tuple(exprs.values()))
 
     def where(self, *predicates: Expr[bool]) -> ParamSource:
@@ -572,6 +582,13 @@ class ParamSource:
             UnsupportedOperationError: the source draws random values, so the question
                 has no useful answer.
         """
+        raw: object = params  # checked at run time, as `in` takes a case too
+        if isinstance(raw, ParamCase):
+            msg = (
+                "index_of takes a mapping of params, got a ParamCase: pass case.params "
+                "(or ask `case in source`, which also compares the tags)"
+            )
+            raise ParamError(msg)
         for i in self._indices_of(_lookup_params(params, "index_of takes a mapping of params")):
             return i
         msg = f"no case of this source has params {dict(params)!r}"

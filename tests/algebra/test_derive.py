@@ -119,6 +119,29 @@ class TestDeriveErrors:
             BASE.derive()
 
 
+class TestMessagesNameTheFix:
+    """Common mistakes get a message that names the parameter and the way out."""
+
+    def test_a_plain_value_names_the_parameter_and_lit(self) -> None:
+        """derive(x=3) names x and says a constant is lit(3)."""
+        with pytest.raises(ExpressionError, match=r"^derive\(x=\.\.\.\) .*a constant is lit"):
+            grid(a=[1]).derive(x=3)  # type: ignore[arg-type]
+
+    def test_a_missing_parenthesis_is_named(self) -> None:
+        """`a > 1 & b > 2` (& binds first) gets the parentheses hint, not only '&'."""
+        g = grid(width=[64, 128], heads=[4, 8])
+        with pytest.raises(ExpressionError, match=r"each comparison in parentheses"):
+            g.where(col("width") > 64 & col("heads") > 4)  # type: ignore[operator]
+
+    def test_index_of_a_case_says_to_pass_its_params(self) -> None:
+        """index_of(case) says to pass case.params; `case in source` works as before."""
+        g = grid(a=[1, 2])
+        with pytest.raises(ParamError, match=r"pass case\.params"):
+            g.index_of(g[1])  # type: ignore[arg-type]
+        assert g[1] in g
+        assert g.index_of(g[1].params) == 1
+
+
 class TestWithResolver:
     """The callable form of derive: O(1) indexing, no manifest."""
 
