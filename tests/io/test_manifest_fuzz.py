@@ -148,6 +148,16 @@ _SPECIAL: Final[list[Any]] = [
 _TEXT_CHARS: Final = 'ab_.x"\\ é\ud800\x00{['
 
 
+def _special(rng: Random) -> Any:
+    """One of ``_SPECIAL``, its ``[]`` and ``{}`` fresh each time.
+
+    Handing out the module's own ``[]`` or ``{}`` would let later mutations fill them,
+    leaking state from one example into the next until one holds itself: a cycle that
+    ``_locations`` walks forever (an endless hang growing to gigabytes).
+    """
+    return copy.deepcopy(rng.choice(_SPECIAL))
+
+
 def _text(rng: Random, size: int = 5) -> str:
     return "".join(rng.choice(_TEXT_CHARS) for _ in range(rng.randint(0, size)))
 
@@ -155,7 +165,7 @@ def _text(rng: Random, size: int = 5) -> str:
 def _scalar(rng: Random) -> Any:
     kind = rng.randrange(6)
     if kind == 0:
-        return rng.choice(_SPECIAL)
+        return _special(rng)
     if kind == 1:
         return rng.randint(-(2**70), 2**70) >> rng.randrange(71)
     if kind == 2:
@@ -224,7 +234,7 @@ def _retag(rng: Random, container: Any, key: Any) -> None:
 
 
 def _number(rng: Random, container: Any, key: Any) -> None:
-    container[key] = rng.choice(_SPECIAL)
+    container[key] = _special(rng)
 
 
 def _deepen(rng: Random, container: Any, key: Any) -> None:
@@ -287,6 +297,19 @@ def _mutated(rng: Random, base: Any, count: int) -> Any:
     for _ in range(rng.randint(1, count)):
         root = _mutate(rng, root)
     return root
+
+
+def test_mutations_leave_module_values_alone() -> None:
+    """Mutating never changes ``_SPECIAL`` or ``BASES``, so no example leaks into the next.
+
+    A shared ``[]`` from ``_SPECIAL`` once collected junk across examples until it held
+    itself, and walking that cycle hung the fuzz test for minutes, growing to gigabytes.
+    """
+    before = repr((_SPECIAL, BASES))
+    rng = Random(0)
+    for _ in range(FUZZ_EXAMPLES):
+        _mutated(rng, rng.choice(BASES), 4)
+    assert repr((_SPECIAL, BASES)) == before
 
 
 # Hypothesis draws a seed per example; a random.Random of that seed drives a batch of
