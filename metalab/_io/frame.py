@@ -10,7 +10,7 @@ per case).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 
@@ -71,11 +71,32 @@ def to_frame(source: ParamSource) -> pd.DataFrame:
         ids[i] = case.case_id
         tags[i] = case.tags
     index = pd.RangeIndex(size, name="index")
-    # Object columns stay object: pandas would otherwise turn a None among strings into NaN.
-    data = {
-        key: pd.Series(column, index=index, dtype=object if column.dtype == object else None)
-        for key, column in columns.items()
-    }
+    data = {key: _series(pd, column, index) for key, column in columns.items()}
     data["case_id"] = pd.Series(ids, index=index, dtype=str)
     data["tags"] = pd.Series(tags, index=index, dtype=object)
     return pd.DataFrame(data, index=index)
+
+
+def _series(pd: Any, column: np.ndarray[Any, Any], index: Any) -> Any:
+    """One parameter's column as a Series; a conditional one's absent cases missing.
+
+    A masked column (a conditional parameter) becomes pandas' own missing values, made
+    here rather than left to pandas' reading of masked arrays: ints stay ints (the
+    nullable ``Int64``), bools ``boolean``, floats get NaN and other values None.
+    Object columns stay object: pandas would otherwise turn a None among strings into
+    NaN.
+    """
+    if not isinstance(column, np.ma.MaskedArray):
+        return pd.Series(column, index=index, dtype=object if column.dtype == object else None)
+    mask = np.ma.getmaskarray(column)
+    values = np.ma.getdata(column)
+    kind = values.dtype.kind
+    if kind in "iu":
+        return pd.Series(pd.arrays.IntegerArray(values.astype(np.int64), mask), index=index)
+    if kind == "b":
+        return pd.Series(pd.arrays.BooleanArray(values, mask), index=index)
+    if kind == "f":
+        return pd.Series(np.where(mask, np.nan, values), index=index)
+    out = values.astype(object)
+    out[mask] = None
+    return pd.Series(out, index=index, dtype=object)

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 
+import metalab
 from metalab import Distribution, choice, grid, loguniform, manual, random, uniform
 from metalab.errors import ParamError, UnsupportedOperationError
 from metalab.testing import sources
@@ -65,6 +66,40 @@ class TestToFrame:
             pytest.raises(ImportError, match=r"pip install '\.\[frame\]' in a metalab checkout"),
         ):
             grid(x=[1]).to_frame()
+
+
+class TestConditionalColumns:
+    """An absent conditional parameter is a missing value of the column's own kind."""
+
+    def test_ints_bools_floats_and_strings(self) -> None:
+        """Ints stay Int64, bools boolean, floats get NaN and strings None where absent."""
+        pytest.importorskip("pandas")
+        from metalab import choice, col, randint, uniform
+
+        on = col("k") == "b"
+        space: dict[str, metalab.Distribution | metalab.Switch] = {
+            "k": choice(["a", "b"]),
+            "n": randint(1, 5).when(on),
+            "f": uniform(0, 1).when(on),
+            "t": choice([True, False]).when(on),
+            "s": choice(["x", "y"]).when(on),
+        }
+        sweep = metalab.random(space, 40, seed=0)
+        frame = sweep.to_frame()
+        assert [str(frame[k].dtype) for k in "nft"] == ["Int64", "float64", "boolean"]
+        absent = [c.params["k"] == "a" for c in sweep]
+        for key in "nfts":
+            assert frame[key].isna().tolist() == absent
+        assert [v for v in frame["n"] if v is not metalab_na(v)] == [
+            c.params["n"] for c in sweep if "n" in c.params
+        ]
+
+
+def metalab_na(value: object) -> object:
+    """``value`` if it is pandas' missing value, else a fresh object (never identical)."""
+    import pandas as pd
+
+    return value if value is pd.NA else object()
 
 
 class TestPairplot:
