@@ -470,6 +470,23 @@ class FloatGrid:
             out /= self.denom
 
 
+def _holds_float(
+    value: object, grid: FloatGrid | None, lo: float, step: float | None, high: float
+) -> bool:
+    """The ``contains`` of `Uniform` and `LogUniform`: a float of their support.
+
+    A float in ``[lo, high)``, ``lo`` alone when the law is pinned, or one of the
+    ``step`` grid's points.
+    """
+    x = _float_member(value)
+    if x is None:
+        return False
+    if grid is not None and step is not None:
+        return grid.holds(x, lo, float(step))
+    hi = float(high)
+    return x == lo if lo == hi else lo <= x < hi
+
+
 def _decimal_grid(low: float, step: float, count: int) -> tuple[float, float, float] | None:
     import decimal  # only building a distribution needs it
 
@@ -643,13 +660,7 @@ class Uniform(_Base):
         >>> uniform(0.0, 1.0, step=0.25).contains(0.75), uniform(0.0, 1.0, step=0.25).contains(0.7)
         (True, False)
         """
-        x = _float_member(value)
-        if x is None:
-            return False
-        if self._grid is not None and self.step is not None:
-            return self._grid.holds(x, self._lo, float(self.step))
-        hi = float(self.high)
-        return x == self._lo if self._lo == hi else self._lo <= x < hi
+        return _holds_float(value, self._grid, self._lo, self.step, self.high)
 
     def sample_legacy(self, rng: _stdlib_random.Random) -> float:
         """``rng.uniform(low, high)``."""
@@ -756,13 +767,7 @@ class LogUniform(_Base):
         >>> loguniform(1e-4, 1e-1).contains(1e-3), loguniform(1e-4, 1e-1).contains(0.1)
         (True, False)
         """
-        x = _float_member(value)
-        if x is None:
-            return False
-        if self._grid is not None and self.step is not None:
-            return self._grid.holds(x, self._lo, float(self.step))
-        hi = float(self.high)
-        return x == self._lo if self._lo == hi else self._lo <= x < hi
+        return _holds_float(value, self._grid, self._lo, self.step, self.high)
 
     def sample_legacy(self, rng: _stdlib_random.Random) -> float:
         """``exp(rng.uniform(log(low), log(high)))``."""
