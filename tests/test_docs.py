@@ -157,21 +157,23 @@ def run_console(block: Block, name: str) -> None:
 
 
 def run_page(page: Path) -> None:
-    """Run every block of a page, in order, in one namespace."""
+    """Run every block of a page, in order, in one namespace: a script's ``__main__``."""
     name = str(page.relative_to(ROOT))
-    # A registered module, as for a script: typing.get_type_hints and dataclasses look
-    # classes' annotations up through sys.modules[cls.__module__].
-    stem = re.sub(r"\W", "_", page.stem)
-    module = types.ModuleType(f"__docs_{stem}__")
+    # The page runs as a script does, as the module __main__ (registered: get_type_hints
+    # and dataclasses look classes' annotations up through sys.modules[cls.__module__]).
+    # So its `if __name__ == "__main__":` guards run, and the functions it defines reach
+    # forked worker processes by name, as a script's do.
+    module = types.ModuleType("__main__")
     namespace: dict[str, Any] = module.__dict__
-    # Only this one entry is taken back afterwards: mock.patch.dict would also drop every
+    # Only this one entry is swapped and restored: mock.patch.dict would also drop every
     # module the page imported (pandas, ...), and a second import of those next to the
     # objects still held from the first made later tests fail far from here.
-    sys.modules[module.__name__] = module
+    main_module = sys.modules["__main__"]
+    sys.modules["__main__"] = module
     try:
         _run_blocks(page, name, namespace)
     finally:
-        del sys.modules[module.__name__]
+        sys.modules["__main__"] = main_module
 
 
 def _run_blocks(page: Path, name: str, namespace: dict[str, Any]) -> None:

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from metalab._core.case import ParamCase
+    from metalab._sources.base import ParamSource
 
 __all__ = ["FORMATS", "Interrupted", "app"]
 
@@ -634,6 +635,32 @@ def _finished(
     return finished, finished_ids
 
 
+def _pending_runs(
+    source: ParamSource, finished: list[int], finished_ids: list[str], done_dir: Path | None
+) -> list[range]:
+    """The runs of pending indices; a results directory may hold other sweeps' results.
+
+    A list of done cases (``--done``, ``--done-ids``) is written for one sweep, so an
+    entry of no case of it is an error. A results directory is keyed by case_id and is
+    shared by the shards of a sweep, a sweep and its pending selection, or a sweep grown
+    by new values: its documents of other cases are left alone, and counted on
+    standard error.
+    """
+    from metalab._io.jobarray import match_case_ids, pending_ranges
+
+    if done_dir is None:
+        return pending_ranges(source, done_indices=finished, done_ids=finished_ids)
+    found, others = match_case_ids(source, finished_ids)
+    if others:
+        click.echo(
+            f"metalab: note: {counted(len(others), 'done result')} in {done_dir} "
+            f"{'is' if len(others) == 1 else 'are'} of no case of this sweep, and left "
+            "alone (the directory holds the results of other cases too)",
+            err=True,
+        )
+    return pending_ranges(source, done_indices=found)
+
+
 @app.command(epilog=_EPILOG)
 @sweep_argument
 @_done_options
@@ -678,13 +705,13 @@ def array(  # noqa: PLR0913 - one parameter per option
     to submit them.
     """
     from metalab._core.intstr import int_to_str
-    from metalab._io.jobarray import chunk_ranges, pending_ranges, ranges_spec, split_ranges
+    from metalab._io.jobarray import chunk_ranges, ranges_spec, split_ranges
     from metalab.errors import ParamError
 
     finished, finished_ids = _finished(done, done_ids, done_dir)
     source = load_sweep(sweep)
     # Runs, not indices: the work grows with the done files, not with the sweep.
-    pending = pending_ranges(source, done_indices=finished, done_ids=finished_ids)
+    pending = _pending_runs(source, finished, finished_ids, done_dir)
     if not pending:
         click.echo(
             f"metalab: all {counted(source.size, 'case')} are done; nothing to submit", err=True
@@ -777,7 +804,6 @@ def pending(
     whose failed cases are pending); a count of the pending cases goes to standard
     error. When every case is finished, the manifest selects none.
     """
-    from metalab._io.jobarray import pending_ranges
     from metalab._io.manifest import dumps
 
     finished, finished_ids = _finished(done, done_ids, done_dir)
@@ -785,7 +811,7 @@ def pending(
         msg = "give the finished cases with --done FILE, --done-ids FILE or --done-dir DIR"
         raise CliError(msg, 2)
     source = load_sweep(sweep)
-    runs = pending_ranges(source, done_indices=finished, done_ids=finished_ids)
+    runs = _pending_runs(source, finished, finished_ids, done_dir)
     chosen = source.select(runs)
     _write_text(output, dumps(chosen) + "\n")
     if not chosen:

@@ -237,29 +237,7 @@ def pending_ranges(
             "another sweep?"
         )
         raise CaseIndexError(msg)
-    ids = set(done_ids)
-    if ids and size > MAX_ID_SCAN:
-        msg = (
-            f"matching {counted(len(ids), 'done case_id')} takes a pass over the sweep, and "
-            f"this one has {counted(size, 'case')}, more than the {MAX_ID_SCAN:,} metalab "
-            "walks through; give the indices of the finished cases instead (metalab array "
-            "--done FILE)"
-        )
-        raise ParamError(msg)
-    if ids:
-        done.update(_indices_of_ids(source, ids))
-    return list(_gaps(sorted(done), size))
-
-
-def _indices_of_ids(source: ParamSource, ids: set[str]) -> Iterator[int]:
-    """The indices of the cases whose case_id is in ``ids``; every id must be found."""
-    seen: set[str] = set()
-    for i, case in enumerate(source):
-        case_id = case.case_id
-        if case_id in ids:
-            seen.add(case_id)
-            yield i
-    unknown = sorted(ids - seen)
+    found, unknown = match_case_ids(source, done_ids)
     if unknown:
         shown = ", ".join(map(repr, unknown[:_SHOWN]))
         msg = (
@@ -267,6 +245,39 @@ def _indices_of_ids(source: ParamSource, ids: set[str]) -> Iterator[int]:
             f" of this sweep (e.g. {shown}); was the list written for another sweep?"
         )
         raise CaseNotFoundError(msg)
+    done.update(found)
+    return list(_gaps(sorted(done), size))
+
+
+def match_case_ids(source: ParamSource, ids: Iterable[str]) -> tuple[list[int], list[str]]:
+    """The indices of the cases whose case_id is in ``ids``, and the ids of no case.
+
+    One pass over the sweep, refused for sweeps of more than `MAX_ID_SCAN` cases. Every
+    case with a matching id is found (cases of the same params share one).
+
+    Raises:
+        ParamError: ``source`` has more than `MAX_ID_SCAN` cases.
+    """
+    wanted = set(ids)
+    if not wanted:
+        return [], []
+    size = source.size
+    if size > MAX_ID_SCAN:
+        msg = (
+            f"matching {counted(len(wanted), 'done case_id')} takes a pass over the sweep, "
+            f"and this one has {counted(size, 'case')}, more than the {MAX_ID_SCAN:,} "
+            "metalab walks through; give the indices of the finished cases instead "
+            "(metalab array --done FILE)"
+        )
+        raise ParamError(msg)
+    seen: set[str] = set()
+    found: list[int] = []
+    for i, case in enumerate(source):
+        case_id = case.case_id
+        if case_id in wanted:
+            seen.add(case_id)
+            found.append(i)
+    return found, sorted(wanted - seen)
 
 
 def _gaps(done: list[int], size: int) -> Iterator[range]:

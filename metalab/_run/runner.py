@@ -5,6 +5,7 @@ from __future__ import annotations
 import collections
 import concurrent.futures as cf
 import contextlib
+import multiprocessing
 import os
 import pickle
 import sys
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Final, final
 import attrs
 
 from metalab._algebra.select import SelectSource
+from metalab._algebra.slicing import SliceSource
 from metalab._core.values import describe, is_integer
 from metalab._run.store import (
     case_record,
@@ -71,12 +73,18 @@ class RunReport:
         skipped: Cases not run: done in the store already (with ``resume``), or with
             the case_id of an earlier case of the sweep (the same params).
         store: The results directory.
+        other: Documents in the store of no case of this sweep, left as they were: a
+            store is keyed by case_id, so the shards of one sweep, a sweep and its
+            ``metalab pending`` selection, or a sweep grown by new values may share
+            one. Not 0 when you expected it to be, the store holds another sweep's
+            results.
     """
 
     done: int
     failed: int
     skipped: int
     store: Path
+    other: int = 0
 
     @property
     def total(self) -> int:
@@ -152,7 +160,13 @@ def _check(fn: object, sweep: object, chunk: object, executor: object, resume: o
 
 
 def _check_picklable(fn: object) -> None:
-    """Refuse, before anything runs, a function that worker processes cannot receive."""
+    """Refuse, before anything runs, a function that worker processes cannot receive.
+
+    A function travels by name, and a worker started fresh (not forked: macOS, Windows,
+    Linux from Python 3.14 on) finds it by importing its module. A function of an
+    interactive ``__main__`` (a notebook, the REPL, ``python -c``) has no module such a
+    worker can import: it would fail there, once per case, rather than here.
+    """
     try:
         pickle.dumps(fn)
     except Exception as error:  # noqa: BLE001 - pickle raises many kinds
@@ -162,6 +176,22 @@ def _check_picklable(fn: object) -> None:
             "executor=concurrent.futures.ThreadPoolExecutor()"
         )
         raise ParamError(msg) from None
+    method = multiprocessing.get_start_method()
+    main = sys.modules.get("__main__")
+    if (
+        method != "fork"
+        and getattr(fn, "__module__", None) == "__main__"
+        and getattr(main, "__file__", None) is None
+    ):
+        msg = (
+            f"metalab.run: fn {getattr(fn, '__qualname__', fn)!r} is defined in an "
+            "interactive session (a "
+            f"notebook, the REPL or python -c), and the default pool starts its workers "
+            f"by {method!r}, so they cannot import it; define fn in a module (a .py file "
+            "next to the notebook) and import it, or pass "
+            "executor=concurrent.futures.ThreadPoolExecutor()"
+        )
+        raise ParamError(msg)
 
 
 @attrs.define
@@ -173,6 +203,7 @@ class _Tally:
     done: int = 0
     failed: int = 0
     skipped: int = 0
+    other: int = 0
     progress: Progress | None = None
     task: TaskID | None = None
     writers: cf.ThreadPoolExecutor | None = None
@@ -235,7 +266,7 @@ class _Tally:
                 self.progress = None
 
     def report(self) -> RunReport:
-        return RunReport(self.done, self.failed, self.skipped, self.store)
+        return RunReport(self.done, self.failed, self.skipped, self.store, self.other)
 
 
 def _failed_chunk(items: list[tuple[int, ParamCase]], error: BaseException) -> list[Any]:
@@ -248,25 +279,38 @@ def _failed_chunk(items: list[tuple[int, ParamCase]], error: BaseException) -> l
 
 
 def _recorded_index(sweep: ParamSource, i: int) -> int:
-    """The index a document records for case ``i``: in the original sweep, for a selection.
+    """The index a document records for case ``i``: in the sweep a part was taken from.
 
-    A selection (``metalab pending``'s manifest, ``source.select``) runs cases of the
-    sweep it was made from, whose results share one directory; each document keeps its
-    case's index there, so that ``results(dir)[k].index`` means one case, however many
-    times the sweep was resumed.
+    A selection (``metalab pending``'s manifest, ``source.select``) or a slice (a
+    ``shard``, ``sweep[a:b]``) runs cases of the sweep it was made from, whose results
+    share one directory; each document keeps its case's index there, so that
+    ``results(dir)[k].index`` means one case, however many times the sweep was resumed
+    or however it was split. Parts of parts lead back to the first sweep.
     """
-    return sweep.position(i) if isinstance(sweep, SelectSource) else i
+    while True:
+        if isinstance(sweep, SelectSource):
+            i = sweep.position(i)
+        elif isinstance(sweep, SliceSource):
+            i = sweep.start + i * sweep.step
+        else:
+            return i
+        sweep = sweep.source
 
 
 def _chunks(
-    sweep: ParamSource, skip: set[str], size: int, tally: _Tally
+    sweep: ParamSource, skip: set[str], stored: set[str], size: int, tally: _Tally
 ) -> Iterator[list[tuple[int, ParamCase]]]:
-    """The cases to run, ``size`` at a time, skipping (and counting) those in ``skip``."""
+    """The cases to run, ``size`` at a time, skipping (and counting) those in ``skip``.
+
+    Once every case has been seen, the tally learns how many of the ``stored`` case_ids
+    are of no case of the sweep.
+    """
     seen: set[str] = set()
     batch: list[tuple[int, ParamCase]] = []
     for index, case in enumerate(sweep):
         case_id = case.case_id
         if case_id in skip or case_id in seen:
+            seen.add(case_id)
             tally.skip()
             continue
         seen.add(case_id)
@@ -274,6 +318,7 @@ def _chunks(
         if len(batch) == size:
             yield batch
             batch = []
+    tally.other = len(stored - seen)
     if batch:
         yield batch
 
@@ -332,7 +377,8 @@ def run(  # noqa: PLR0913 - the signature the issue gives
     if own:
         _check_picklable(fn)
     directory = open_store(store)
-    skip = {r.case_id for r in read_store(directory) if r.ok} if resume else set()
+    found = read_store(directory)
+    skip = {r.case_id for r in found if r.ok} if resume else set()
     workers = default_workers()
     if chunk is None:
         pending = max(0, sweep.size - len(skip))
@@ -343,7 +389,13 @@ def run(  # noqa: PLR0913 - the signature the issue gives
     tally = _Tally(directory, total=sweep.size)
     pool = cf.ProcessPoolExecutor(max_workers=workers) if executor is None else executor
     try:
-        _drive(fn, pool, _chunks(sweep, skip, chunk, tally), window=window, tally=tally)
+        _drive(
+            fn,
+            pool,
+            _chunks(sweep, skip, {r.case_id for r in found}, chunk, tally),
+            window=window,
+            tally=tally,
+        )
     except BaseException:
         if own:
             _stop(pool)

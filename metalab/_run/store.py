@@ -113,7 +113,8 @@ class CaseResult:
     """One finished case, as its result document holds it.
 
     Attributes:
-        index: The case's index in the sweep it was run from.
+        index: The case's index in the sweep it was run from (for a selection, slice or
+            shard of a sweep, in that sweep).
         case_id: The case's fingerprint, also the document's file name.
         params: The case's params.
         tags: The case's tags.

@@ -120,12 +120,27 @@ class TestDoneDir:
         assert "takes a pass over the sweep" in err
 
     def test_a_directory_of_another_sweep(self, tmp_path: Path) -> None:
-        """Done cases that are no case of the sweep are an error, as for --done-ids."""
+        """Results of no case of the sweep are left alone and counted on standard error."""
         run_into(tmp_path / "out", grid(x=range(100, 103)))
-        err = one_line_error(
-            run("array", manifest(tmp_path, grid(x=range(5))), "--done-dir", tmp_path / "out"), 1
-        )
-        assert "3 done case_ids are not cases of this sweep" in err
+        result = run("array", manifest(tmp_path, grid(x=range(5))), "--done-dir", tmp_path / "out")
+        assert result.code == 0
+        assert result.out == "0-4\n"
+        assert "3 done results in" in result.err
+        assert "are of no case of this sweep, and left alone" in result.err
+
+    def test_shards_sharing_one_directory(self, tmp_path: Path) -> None:
+        """Each shard's pending cases, with the other shard's results in the directory."""
+        sweep = grid(x=range(10))
+        run_into(tmp_path / "out", sweep.shard(0, 2))
+        run_into(tmp_path / "out", sweep.shard(1, 2)[:2])
+        second = manifest(tmp_path, sweep.shard(1, 2))
+        result = run("pending", second, "--done-dir", tmp_path / "out", "-o", tmp_path / "p.json")
+        assert result.code == 0
+        assert "4 done results in" in result.err  # x = 3 failed: it is no done result
+        pending = metalab.manifest.loads((tmp_path / "p.json").read_text(encoding="utf-8"))
+        assert [case.params["x"] for case in pending] == [7, 8, 9]
+        whole = run("array", manifest(tmp_path, sweep), "--done-dir", tmp_path / "out")
+        assert (whole.out, "of no case" in whole.err) == ("3,7-9\n", False)
 
     def test_a_foreign_file(self, tmp_path: Path) -> None:
         """A file that is no result document is one error line naming it."""

@@ -270,6 +270,51 @@ class TestResume:
         assert (report.done, report.skipped) == (2, 1)
         assert [r.index for r in metalab.results(tmp_path)] == [0, 1]
 
+    def test_documents_of_other_sweeps_are_counted_and_left_alone(self, tmp_path: Path) -> None:
+        """A store shared with another sweep: its documents stay, and the report counts them."""
+        with cf.ThreadPoolExecutor(max_workers=2) as pool:
+            first = metalab.run(square, grid(x=range(6)), store=tmp_path, executor=pool)
+            second = metalab.run(square, grid(x=range(4, 10)), store=tmp_path, executor=pool)
+        assert first.other == 0
+        # x = 4 and 5 are cases of both sweeps (the same case_ids): done, so skipped.
+        assert (second.done, second.skipped, second.other) == (4, 2, 4)
+        assert sorted(r.params["x"] for r in metalab.results(tmp_path)) == list(range(10))
+
+    def test_failed_documents_of_other_sweeps_count_too(self, tmp_path: Path) -> None:
+        """``other`` counts every document of no case of the sweep, failed ones included."""
+        with cf.ThreadPoolExecutor(max_workers=1) as pool:
+            metalab.run(fails_on_three, grid(x=range(5)), store=tmp_path, executor=pool)
+            report = metalab.run(square, grid(x=[0, 1]), store=tmp_path, executor=pool)
+            again = metalab.run(square, grid(x=[0, 1]), store=tmp_path, executor=pool, resume=False)
+        assert (report.skipped, report.other) == (2, 3)
+        assert (again.done, again.other) == (2, 3)
+
+    def test_a_shard_sharing_the_store_of_its_sweep(self, tmp_path: Path) -> None:
+        """Two shards of one sweep fill one store, under the sweep's indices.
+
+        Each shard's report counts the other's documents.
+        """
+        sweep = grid(x=range(7))
+        with cf.ThreadPoolExecutor(max_workers=2) as pool:
+            a = metalab.run(square, sweep.shard(0, 2), store=tmp_path, executor=pool)
+            b = metalab.run(square, sweep.shard(1, 2), store=tmp_path, executor=pool)
+        assert (a.done, a.other, b.done, b.other) == (4, 0, 3, 4)
+        found = metalab.results(tmp_path)
+        assert [r.index for r in found] == list(range(7))
+        assert all(r.case == sweep[r.index] for r in found)
+
+    def test_parts_of_parts_record_the_first_sweeps_index(self, tmp_path: Path) -> None:
+        """A selection of a backward slice of a shard: each document has the sweep's index."""
+        sweep = grid(x=range(20))
+        part = sweep.shard(1, 2)[::-2].select([3, 0])
+        with cf.ThreadPoolExecutor(max_workers=1) as pool:
+            metalab.run(square, part, store=tmp_path / "run", executor=pool)
+        record = metalab.run_case(square, part, 1, store=tmp_path / "task")
+        found = metalab.results(tmp_path / "run")
+        assert sorted(r.index for r in found) == [13, 19]
+        assert all(r.case == sweep[r.index] for r in found)
+        assert record.index == 19
+
     def test_a_store_with_a_foreign_file_is_refused_before_running(self, tmp_path: Path) -> None:
         """A store holding a file that is no result is an error, and nothing runs."""
         (tmp_path / "notes.txt").write_text("x", encoding="utf-8")
@@ -531,6 +576,42 @@ class TestBadArguments:
         with pytest.raises(ParamError, match=fragment.replace("(", r"\(")):
             metalab.run(fn, sweep, store=tmp_path / "out", **arguments)
         assert not (tmp_path / "out").exists()
+
+    @pytest.mark.parametrize(
+        ("method", "outcome"),
+        [
+            ("forkserver", "ParamError: metalab.run: fn 'train' is defined in an interactive"),
+            ("spawn", "by 'spawn', so they cannot import it"),
+            ("fork", "done 3"),
+        ],
+    )
+    def test_a_function_of_an_interactive_session(
+        self, tmp_path: Path, method: str, outcome: str
+    ) -> None:
+        """A function of ``python -c`` reaches workers only by fork; else refused at once."""
+        script = textwrap.dedent(
+            f"""
+            import multiprocessing, sys
+            import metalab
+
+            multiprocessing.set_start_method({method!r})
+
+            def train(case):
+                return case.params["x"]
+
+            try:
+                report = metalab.run(train, metalab.grid(x=range(3)), store={str(tmp_path)!r})
+            except metalab.errors.ParamError as error:
+                print(f"ParamError: {{error}}")
+                sys.exit(0)
+            print("done", report.done)
+            """
+        )
+        shown = subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120
+        )
+        assert outcome in shown.stdout, shown.stdout + shown.stderr
+        assert (outcome == "done 3") == bool(list(tmp_path.iterdir()))
 
     def test_a_store_that_is_a_file(self, tmp_path: Path) -> None:
         """A store path naming a file is a ResultsError."""
