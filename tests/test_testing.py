@@ -120,7 +120,14 @@ class TestStrategies:
 
         from hypothesis import HealthCheck, settings
 
-        @settings(max_examples=100, database=None, suppress_health_check=[HealthCheck.too_slow])
+        # Derandomized: which kinds 300 examples reach is then the same on every run, so
+        # the check cannot pass here and fail by chance on CI.
+        @settings(
+            max_examples=300,
+            database=None,
+            derandomize=True,
+            suppress_health_check=[HealthCheck.too_slow],
+        )
         @given(sources())
         def collect(source: ParamSource) -> None:
             walk(source)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import subprocess
 import sys
 import textwrap
 from typing import TYPE_CHECKING, Any, ClassVar
+from unittest import mock
 
 import attrs
 import numpy as np
@@ -108,7 +110,9 @@ register(Listed)
 def show(path: Path) -> str:
     """The output of ``metalab show PATH:sweep``."""
     out = io.StringIO()
-    with contextlib.redirect_stdout(out):
+    # Wide enough that the tree's first line (which holds the temporary path, whose
+    # length varies from run to run) never wraps.
+    with contextlib.redirect_stdout(out), mock.patch.dict(os.environ, {"COLUMNS": "400"}):
         code = main(["show", f"{path}:sweep"])
     assert code == 0
     return out.getvalue()
