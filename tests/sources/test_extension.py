@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import subprocess
 import sys
 import textwrap
 from typing import TYPE_CHECKING, Any, ClassVar
+from unittest import mock
 
 import attrs
 import numpy as np
@@ -106,9 +108,13 @@ register(Listed)
 
 
 def show(path: Path) -> str:
-    """The output of ``metalab show PATH:sweep``."""
+    """The output of ``metalab show PATH:sweep``, on a console wide enough for the path.
+
+    The tree's first line starts with the path, which is as long as pytest's temporary
+    directory makes it: on an 80-column console a longer one wraps the line.
+    """
     out = io.StringIO()
-    with contextlib.redirect_stdout(out):
+    with contextlib.redirect_stdout(out), mock.patch.dict(os.environ, {"COLUMNS": "200"}):
         code = main(["show", f"{path}:sweep"])
     assert code == 0
     return out.getvalue()
