@@ -70,6 +70,7 @@ if TYPE_CHECKING:
     from metalab._io.structured import Structured
     from metalab._run.runner import RunReport, run, run_case
     from metalab._run.store import CaseError, CaseResult, Results, results
+    from metalab._run.submit import Submission, submit
 
 __version__: Final[str] = "0.1.0"
 """metalab's version; the one place it is written (pyproject.toml reads it from here)."""
@@ -107,6 +108,7 @@ __all__ = [
     "ShuffledSource",
     "SliceSource",
     "Structured",
+    "Submission",
     "Switch",
     "Uniform",
     "WhereSource",
@@ -133,6 +135,7 @@ __all__ = [
     "results",
     "run",
     "run_case",
+    "submit",
     "switch",
     "uniform",
     "when",
@@ -152,11 +155,13 @@ if not TYPE_CHECKING:
         "RunReport": "metalab._run.runner",
         "run": "metalab._run.runner",
         "run_case": "metalab._run.runner",
+        "Submission": "metalab._run.submit",
+        "submit": "metalab._run.submit",
     }
     """Names imported on first use: most sweeps never need typed views or a runner."""
 
     def __getattr__(name: str) -> object:
-        """Import `Structured`, `run`, `results` and their types on first use."""
+        """Import `Structured`, `run`, `submit`, `results` and their types on first use."""
         module = _LAZY.get(name)
         if module is not None:
             import importlib

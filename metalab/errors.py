@@ -5,6 +5,11 @@ and also from the builtin exception a caller would naturally catch (``ValueError
 ``IndexError``, ...), so ``except ValueError`` keeps working.
 """
 
+import typing as _typing
+
+if _typing.TYPE_CHECKING:
+    from metalab._run.submit import Submission
+
 __all__ = [
     "CaseIndexError",
     "CaseNotFoundError",
@@ -18,6 +23,7 @@ __all__ = [
     "ResultsError",
     "SchemaError",
     "SizeOverflowError",
+    "SubmissionError",
     "UnserializableResultError",
     "UnsupportedOperationError",
 ]
@@ -68,7 +74,7 @@ class SizeOverflowError(MetalabError, OverflowError):
 
 
 class MissingExtraError(MetalabError, ImportError):
-    """A converter of `metalab.interop` needs a package that is not installed.
+    """A converter of `metalab.interop`, or `metalab.submit`, needs a package not installed.
 
     The message names the optional extra that installs it, e.g.
     ``pip install '.[optuna]'`` in a metalab checkout.
@@ -103,3 +109,19 @@ class UnserializableResultError(MetalabError, TypeError):
     `metalab.run` records the case as failed with this error, so nothing is lost
     silently, and goes on with the other cases.
     """
+
+
+class SubmissionError(MetalabError, RuntimeError):
+    """`metalab.submit` could not submit every job array: the scheduler refused one.
+
+    Its ``submission`` holds the arrays submitted before the refused one (maybe none),
+    which run: wait for them (``error.submission.wait()``) or cancel their jobs, then
+    submit again, and with ``resume`` only the cases not done are submitted. The
+    scheduler's own error is the ``__cause__``.
+    """
+
+    # A module of the lowest layer: the type is named, never imported, at run time.
+    def __init__(self, message: str, submission: "Submission") -> None:
+        """An error saying ``message``, with the arrays submitted before it."""
+        super().__init__(message)
+        self.submission: Submission = submission

@@ -9,7 +9,8 @@ at once. `pending_ranges` and `ranges_spec` do the same in runs of consecutive i
 so their cost grows with the number of finished cases, not with the size of the sweep
 (which may be 10**40). `chunk_ranges` turns case runs into the runs of tasks that
 run ``chunk`` cases each, and `split_ranges` splits task runs into submissions whose
-indices stay below the cluster's MaxArraySize, each with its offset.
+indices stay below the cluster's MaxArraySize (`max_array_size` reads it), each with
+its offset.
 
 >>> from metalab import grid
 >>> sweep = grid(x=range(20))
@@ -23,8 +24,10 @@ The implementation is `metalab._io.jobarray`.
 
 from metalab._io.jobarray import (
     MAX_ID_SCAN,
+    SLURM_MAX_ARRAY_SIZE,
     array_spec,
     chunk_ranges,
+    max_array_size,
     parse_case_ids,
     parse_indices,
     pending_indices,
@@ -35,8 +38,10 @@ from metalab._io.jobarray import (
 
 __all__ = [
     "MAX_ID_SCAN",
+    "SLURM_MAX_ARRAY_SIZE",
     "array_spec",
     "chunk_ranges",
+    "max_array_size",
     "parse_case_ids",
     "parse_indices",
     "pending_indices",

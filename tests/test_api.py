@@ -107,6 +107,7 @@ class TestExports:
             "_hashlib",
             "cattrs",
             "click",
+            "cloudpickle",
             "concurrent.futures",
             "decimal",
             "fractions",
@@ -116,6 +117,7 @@ class TestExports:
             "metalab.structured",
             "random",
             "rich",
+            "submitit",
         ]
         script = f"import sys, metalab\nprint([m for m in {unwanted!r} if m in sys.modules])"
         out = subprocess.run(

@@ -17,6 +17,7 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 import optuna
+import submitit
 from hypothesis.strategies import SearchStrategy
 
 import metalab
@@ -352,6 +353,22 @@ assert_type(found[0].status, Literal["done", "failed"])
 assert_type(found[0].case, ParamCase)
 assert_type(list(found), list[metalab.CaseResult])
 assert_type(metalab.run_case(lambda case: case.case_id, g, 3, store="results"), metalab.CaseResult)
+# Submitting it as submitit job arrays, and waiting for them.
+executor = submitit.AutoExecutor(folder="logs", cluster="debug")
+submission = metalab.submit(lambda case: case.params["x"], g, executor=executor, store="r")
+assert_type(submission, metalab.Submission)
+assert_type(submission.arrays, tuple[tuple[submitit.Job[metalab.RunReport], ...], ...])
+assert_type(submission.jobs[0].result(), metalab.RunReport)
+assert_type(submission.tasks[0][0], tuple[int, ParamCase])
+assert_type(submission.wait(), metalab.RunReport)
+assert_type(
+    metalab.submit(print, g, executor=executor, store=Path("r"), chunk=8, max_array_size=64),
+    metalab.Submission,
+)
+try:
+    metalab.submit(print, g, executor=submitit.DebugExecutor("logs"), store="r", resume=False)
+except metalab.errors.SubmissionError as refused:
+    assert_type(refused.submission, metalab.Submission)
 # -- metalab.interop: W&B and Hydra ------------------------------------------------------
 assert_type(from_wandb({"method": "grid", "parameters": {"x": {"value": 1}}}), ParamSource)
 assert_type(from_wandb("sweep.yaml", n_trials=10, seed=0), ParamSource)

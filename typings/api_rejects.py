@@ -11,6 +11,7 @@ does. Keep each rejected expression on one line.
 from __future__ import annotations
 
 import attrs
+import submitit
 
 import metalab
 import metalab.interop
@@ -100,6 +101,10 @@ metalab.run(print, g, "results")  # type: ignore[call-arg]
 metalab.run(lambda case: case.lower(), g, store="r")  # type: ignore[attr-defined]
 metalab.results("r")[0].status = "done"  # type: ignore[misc]
 metalab.run_case(print, g, "3", store="r")  # type: ignore[arg-type]
+# metalab.submit takes a submitit executor, by keyword, and a chunk that is an int.
+metalab.submit(print, g, store="r")  # type: ignore[call-arg]
+metalab.submit(print, g, executor=None, store="r")  # type: ignore[arg-type]
+metalab.submit(print, g, executor=submitit.DebugExecutor("l"), store="r", chunk=None)  # type: ignore[arg-type]
 # Hydra's basic sweeper runs grids only: to_hydra takes a GridSource.
 to_hydra(random(space, 3, seed=0))  # type: ignore[arg-type]
 to_wandb(g, seed=0)  # type: ignore[call-arg]

@@ -15,6 +15,7 @@ import click
 import metalab
 from metalab._cli.load import SWEEP_FORMS, CliError, load_sweep, user_code_error
 from metalab._core.intstr import counted
+from metalab._io.jobarray import max_array_size
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping
@@ -551,38 +552,9 @@ def _read_lines(path: Path) -> list[str]:
         raise CliError(msg) from None
 
 
-SLURM_MAX_ARRAY_SIZE: Final = 1001
-"""SLURM's default MaxArraySize: task indices run from 0 to 1000."""
-_SCONTROL_TIMEOUT: Final = 10.0
-"""Seconds to wait for ``scontrol show config`` before assuming SLURM's default."""
-_MAX_ARRAY_SIZE: Final = re.compile(r"^\s*MaxArraySize\s*=\s*(\d{1,18})\s*$", re.MULTILINE)
-
-
 def _cluster_limit() -> int:
     # `array` has an option of the name, so its body calls this.
     return max_array_size()
-
-
-def max_array_size() -> int:
-    """The cluster's MaxArraySize from ``scontrol show config``, else SLURM's default."""
-    import shutil
-    import subprocess
-
-    scontrol = shutil.which("scontrol")
-    if scontrol is None:
-        return SLURM_MAX_ARRAY_SIZE
-    try:
-        shown = subprocess.run(  # noqa: S603 - a fixed command, found on PATH like sbatch
-            [scontrol, "show", "config"],
-            capture_output=True,
-            text=True,
-            timeout=_SCONTROL_TIMEOUT,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return SLURM_MAX_ARRAY_SIZE
-    found = _MAX_ARRAY_SIZE.search(shown.stdout) if shown.returncode == 0 else None
-    return int(found.group(1)) if found else SLURM_MAX_ARRAY_SIZE
 
 
 def _done_options(command: Callable[_P, None]) -> Callable[_P, None]:

@@ -20,8 +20,10 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MAX_ID_SCAN",
+    "SLURM_MAX_ARRAY_SIZE",
     "array_spec",
     "chunk_ranges",
+    "max_array_size",
     "parse_case_ids",
     "parse_indices",
     "pending_indices",
@@ -37,6 +39,12 @@ A case_id is known only by computing its case, so matching ids walks the sweep (
 a minute for this many cases); a larger sweep is refused, with a pointer to done indices,
 which cost nothing to match.
 """
+
+SLURM_MAX_ARRAY_SIZE: Final = 1001
+"""SLURM's default MaxArraySize: task indices run from 0 to 1000."""
+_SCONTROL_TIMEOUT: Final = 10.0
+"""Seconds to wait for ``scontrol show config`` before assuming SLURM's default."""
+_MAX_ARRAY_SIZE: Final = re.compile(r"^\s*MaxArraySize\s*=\s*(\d{1,18})\s*$", re.MULTILINE)
 
 _CASE_ID: Final = re.compile(r"[0-9a-f]{16}")
 _SHOWN: Final = 3
@@ -455,3 +463,30 @@ def split_ranges(
             parts.append(range(start - offset, stop - offset))
             start = stop
     return out
+
+
+def max_array_size() -> int:
+    """This cluster's MaxArraySize, from ``scontrol show config``, else SLURM's default.
+
+    A job array's task indices must lie below it (`split_ranges` splits tasks into
+    submissions that do). Without ``scontrol`` on the path, or when it fails or takes
+    more than 10 seconds, the answer is `SLURM_MAX_ARRAY_SIZE`.
+    """
+    import shutil
+    import subprocess
+
+    scontrol = shutil.which("scontrol")
+    if scontrol is None:
+        return SLURM_MAX_ARRAY_SIZE
+    try:
+        shown = subprocess.run(  # noqa: S603 - a fixed command, found on PATH like sbatch
+            [scontrol, "show", "config"],
+            capture_output=True,
+            text=True,
+            timeout=_SCONTROL_TIMEOUT,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return SLURM_MAX_ARRAY_SIZE
+    found = _MAX_ARRAY_SIZE.search(shown.stdout) if shown.returncode == 0 else None
+    return int(found.group(1)) if found else SLURM_MAX_ARRAY_SIZE

@@ -138,12 +138,20 @@ def _run_chunk(fn: Callable[[ParamCase], Any], items: list[tuple[int, ParamCase]
     return out
 
 
-def _check(fn: object, sweep: object, chunk: object, executor: object, resume: object) -> None:
+def _check(  # noqa: PLR0913 - one argument per parameter checked, and whose they are
+    fn: object,
+    sweep: object,
+    chunk: object,
+    executor: object,
+    resume: object,
+    *,
+    where: str = "metalab.run",
+) -> None:
     if not callable(fn):
-        msg = f"metalab.run: fn must be callable, got {describe(fn)}"
+        msg = f"{where}: fn must be callable, got {describe(fn)}"
         raise ParamError(msg)
     if not isinstance(sweep, ParamSource):
-        msg = f"metalab.run: sweep must be a ParamSource, got {describe(sweep)}"
+        msg = f"{where}: sweep must be a ParamSource, got {describe(sweep)}"
         raise ParamError(msg)
     if chunk is not None and (not is_integer(chunk) or chunk < 1):  # type: ignore[operator]
         msg = f"metalab.run: chunk must be a positive int or None, got {describe(chunk)}"
@@ -155,7 +163,7 @@ def _check(fn: object, sweep: object, chunk: object, executor: object, resume: o
         )
         raise ParamError(msg)
     if type(resume) is not bool:
-        msg = f"metalab.run: resume must be a bool, got {describe(resume)}"
+        msg = f"{where}: resume must be a bool, got {describe(resume)}"
         raise ParamError(msg)
 
 

@@ -57,6 +57,7 @@ __all__ = [
     "now",
     "open_store",
     "parse_record",
+    "read_record",
     "read_store",
     "results",
     "write_record",
@@ -570,6 +571,18 @@ def _entries(directory: Path) -> list[tuple[Path, str]]:
             raise ResultsError(msg)
         out.append((directory / name, found.group(1)))
     return out
+
+
+def read_record(directory: Path, case_id: str) -> CaseResult | None:
+    """The document of case ``case_id`` in ``directory``, or None if it has none.
+
+    Raises:
+        ResultsError: the document is corrupt, foreign or newer than this metalab reads.
+    """
+    path = directory / f"{case_id}.json"
+    if not path.is_file():
+        return None
+    return _read_one(path, case_id)
 
 
 def read_store(directory: str | os.PathLike[str]) -> list[CaseResult]:

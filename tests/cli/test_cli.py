@@ -1245,7 +1245,7 @@ class TestArray:
         self, which: str | None, stdout: str, returncode: int, expected: int
     ) -> None:
         """MaxArraySize is read from scontrol show config, else SLURM's default of 1001."""
-        from metalab._cli.app import max_array_size
+        from metalab.jobarray import max_array_size
 
         done = subprocess.CompletedProcess(["scontrol"], returncode, stdout=stdout, stderr="")
         with (
@@ -1257,7 +1257,7 @@ class TestArray:
 
     def test_an_unreachable_scontrol_means_the_default(self) -> None:
         """A scontrol that hangs or cannot start leaves SLURM's default."""
-        from metalab._cli.app import max_array_size
+        from metalab.jobarray import max_array_size
 
         for error in (subprocess.TimeoutExpired("scontrol", 10), OSError("no exec")):
             with (

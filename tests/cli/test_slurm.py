@@ -1,20 +1,14 @@
 """A sweep run as a job array on a real SLURM scheduler: every case exactly once, resumable.
 
-The module's cluster fixture starts a single-node cluster with ``ci/slurm/start.sh`` and
-always stops it with ``ci/slurm/stop.sh``. Without root or the Debian packages the tests
+The cluster fixtures (``tests/conftest.py``, from ``tests/slurm_cluster.py``) start a
+single-node cluster with ``ci/slurm/start.sh``, holding the machine's cluster lock, and
+always stop it with ``ci/slurm/stop.sh``. Without root or the Debian packages the tests
 skip, except when ``METALAB_REQUIRE_SLURM=1`` (CI sets it), where they fail instead.
 Deselect them with ``pytest -m "not slurm"``.
-
-The cluster uses what a machine has once: SLURM's ports, munged and the state
-directory. So the fixture holds an exclusive lock on ``/tmp/metalab-slurm.lock`` from
-before start.sh until after stop.sh, and a second checkout running its checks at the
-same time waits for it instead of stopping or deleting the first one's cluster.
 """
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import hashlib
 import json
 import os
@@ -23,34 +17,22 @@ import shlex
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final, NoReturn
+from typing import TYPE_CHECKING, Any, Final
 
 import attrs
 import pytest
+from slurm_cluster import LOCK, SCRIPTS, command_failed, host_lock, run_command
 
 import metalab
 from metalab import ParamCase, choice, grid, loguniform, manual, random, uniform
 from metalab.manifest import dumps
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Mapping, Sequence
+    from collections.abc import Mapping, Sequence
 
     from metalab import ParamSource
 
-SCRIPTS: Final = Path(__file__).resolve().parents[2] / "ci" / "slurm"
-UNAVAILABLE: Final = 3
-"""The exit status of start.sh when this machine cannot host a cluster."""
-REQUIRE: Final = "METALAB_REQUIRE_SLURM"
-START_TIMEOUT: Final = 900.0
-"""Seconds for start.sh, apt-get on a fresh machine included (it takes ~30 s)."""
-STOP_TIMEOUT: Final = 120.0
-LOCK: Final = Path("/tmp/metalab-slurm.lock")  # noqa: S108 - see below
-"""One lock per machine, wherever the checkout and its state directory are: a fixed
-path is the point, so that every checkout finds the same lock (opened O_NOFOLLOW)."""
-LOCK_TIMEOUT: Final = 3600.0
-"""Seconds to wait for another run's cluster to stop: a loaded machine takes minutes."""
 ARRAY_TIMEOUT: Final = (60.0, 3.0)
 """Seconds allowed for one ``sbatch --wait``: a base plus so many per task.
 
@@ -59,8 +41,6 @@ work kept at a load average of 6 to 8, so the allowance leaves room even then.
 """
 MAX_ARRAY_SIZE: Final = 1001
 """SLURM's default MaxArraySize: task indices must lie in [0, 1000]."""
-SMALL_MAX_ARRAY_SIZE: Final = 64
-"""The MaxArraySize of the cluster that the split sweep runs on."""
 CHUNK: Final = 3
 """Cases per task of the split sweep."""
 
@@ -97,106 +77,6 @@ done
 _CASE_ID_NAME: Final = re.compile(r"[0-9a-f]{16}\.json")
 
 
-def _unavailable(reason: str) -> NoReturn:
-    if os.environ.get(REQUIRE) == "1":
-        pytest.fail(f"{REQUIRE}=1 but SLURM cannot run here: {reason}", pytrace=False)
-    pytest.skip(f"SLURM cannot run here: {reason}")
-
-
-def _run(
-    args: Sequence[str], env: Mapping[str, str], timeout: float, what: str
-) -> subprocess.CompletedProcess[str]:
-    try:
-        return subprocess.run(
-            args, env=env, capture_output=True, text=True, timeout=timeout, check=False
-        )
-    except subprocess.TimeoutExpired:
-        pytest.fail(f"{what} did not finish within {timeout:.0f} s: {shlex.join(args)}")
-
-
-def _failed(what: str, result: subprocess.CompletedProcess[str]) -> NoReturn:
-    pytest.fail(
-        f"{what} failed (exit {result.returncode}): {shlex.join(result.args)}\n"
-        f"{result.stdout}{result.stderr}",
-        pytrace=False,
-    )
-
-
-@contextlib.contextmanager
-def host_lock(path: Path, timeout: float, poll: float = 1.0) -> Iterator[None]:
-    """Hold an exclusive flock on ``path``, waiting up to ``timeout`` seconds for it.
-
-    The kernel releases a flock when its holder exits, however it exits, so a crashed
-    run never leaves the lock behind. The holder writes its PID and checkout into the
-    file, for the message of a run that gives up waiting.
-    """
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    holder = path.read_text(encoding="utf-8").strip() or "an unknown process"
-                    pytest.fail(
-                        f"another run has held the SLURM cluster lock {path} for over "
-                        f"{timeout:.0f} s: {holder}",
-                        pytrace=False,
-                    )
-                time.sleep(poll)
-        os.ftruncate(fd, 0)
-        os.write(fd, f"PID {os.getpid()}, checkout {SCRIPTS.parents[1]}\n".encode())
-        yield
-    finally:
-        os.close(fd)
-
-
-def _held_cluster(max_array_size: int | None) -> Iterator[dict[str, str]]:
-    """A running single-node cluster, held for this run alone; the environment reaching it."""
-    if not sys.platform.startswith("linux") or os.geteuid() != 0:
-        _unavailable("starting SLURM daemons needs root on Linux")
-    if shutil.which("bash") is None:
-        _unavailable("bash is not installed")
-    with host_lock(LOCK, LOCK_TIMEOUT):
-        yield from _started_cluster(max_array_size)
-
-
-@pytest.fixture(scope="class")
-def cluster() -> Iterator[dict[str, str]]:
-    """A cluster of SLURM's default MaxArraySize (class-scoped: one configuration at a time)."""
-    yield from _held_cluster(None)
-
-
-@pytest.fixture(scope="class")
-def small_cluster() -> Iterator[dict[str, str]]:
-    """A cluster whose slurm.conf sets ``MaxArraySize=SMALL_MAX_ARRAY_SIZE``."""
-    yield from _held_cluster(SMALL_MAX_ARRAY_SIZE)
-
-
-def _started_cluster(max_array_size: int | None) -> Iterator[dict[str, str]]:
-    env = {**os.environ, "METALAB_SLURM_APT_TIMEOUT": "300"}
-    env.pop("METALAB_SLURM_MAX_ARRAY_SIZE", None)
-    if max_array_size is not None:
-        env["METALAB_SLURM_MAX_ARRAY_SIZE"] = str(max_array_size)
-    try:
-        started = _run([str(SCRIPTS / "start.sh")], env, START_TIMEOUT, "ci/slurm/start.sh")
-        if started.returncode == UNAVAILABLE:
-            _unavailable(started.stderr.strip().splitlines()[-1])
-        if started.returncode != 0:
-            _failed("starting the cluster", started)
-        prefix = "export SLURM_CONF="
-        confs = [line for line in started.stdout.splitlines() if line.startswith(prefix)]
-        assert confs, f"start.sh printed no {prefix}...: {started.stdout!r}"
-        env["SLURM_CONF"] = confs[-1].removeprefix(prefix)
-        yield env
-    finally:
-        stopped = _run([str(SCRIPTS / "stop.sh")], env, STOP_TIMEOUT, "ci/slurm/stop.sh")
-        if stopped.returncode != 0:
-            _failed("stopping the cluster", stopped)
-
-
 def _sweep() -> ParamSource:
     """Grid and hand-picked settings, each crossed with the same 25 random draws."""
     settings = grid(optimizer=["adam", "sgd"], depth=[2, 4, 8]) + manual(
@@ -225,9 +105,9 @@ class JobArray:
 
     def metalab(self, *args: str) -> subprocess.CompletedProcess[str]:
         """Run the metalab command the jobs run, failing the test if it fails."""
-        result = _run(["metalab", *args], self.env, 120.0, "metalab")
+        result = run_command(["metalab", *args], self.env, 120.0, "metalab")
         if result.returncode != 0:
-            _failed("metalab", result)
+            command_failed("metalab", result)
         return result
 
     def submit(self, array: str, outputs: Path) -> set[int]:
@@ -248,7 +128,7 @@ class JobArray:
         ]
         base, per_task = ARRAY_TIMEOUT
         timeout = base + per_task * len(_expand(array)[0])
-        result = _run(args, self.env, timeout, "the job array")
+        result = run_command(args, self.env, timeout, "the job array")
         if result.returncode != 0:
             logs = sorted(self.logs.glob("*.log"), key=lambda p: p.stat().st_mtime)[-3:]
             tails = "".join(f"\n--- {p.name}\n{p.read_text()[-2000:]}" for p in logs)

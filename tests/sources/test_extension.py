@@ -108,10 +108,12 @@ register(Listed)
 
 
 def show(path: Path) -> str:
-    """The output of ``metalab show PATH:sweep``."""
+    """The output of ``metalab show PATH:sweep``, on a console wide enough for the path.
+
+    The tree's first line starts with the path, which is as long as pytest's temporary
+    directory makes it: on an 80-column console a longer one wraps the line.
+    """
     out = io.StringIO()
-    # Wide enough that the tree's first line (which holds the temporary path, whose
-    # length varies from run to run) never wraps.
     with contextlib.redirect_stdout(out), mock.patch.dict(os.environ, {"COLUMNS": "400"}):
         code = main(["show", f"{path}:sweep"])
     assert code == 0
