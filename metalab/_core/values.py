@@ -212,6 +212,12 @@ def named_items(mapping: Mapping[Any, Any], where: str) -> list[tuple[str, Any]]
     >>> named_items({"b": 1, "a": 2}, "grid")
     [('a', 2), ('b', 1)]
     """
+    if type(mapping) is dict and set(map(type, mapping)) == {str}:
+        names: dict[Any, Any] = mapping
+        if "" not in names and all(map(str.isascii, names)):
+            # Exact, non-empty ASCII str keys (the usual ones) are names as they are;
+            # distinct keys, so sorting the items compares keys only.
+            return sorted(names.items())
     items: dict[str, Any] = {}
     for key, value in mapping.items():
         name = normalize_key(key, where)
@@ -237,6 +243,8 @@ def key_path_clashes(keys: Iterable[str]) -> list[tuple[str, str]]:
     [('model', 'model.depth')]
     """
     keyset = set(keys)
+    if "." not in "".join(keyset):
+        return []  # no dotted key, so no branch (one C scan, for the usual sweep)
     clashes: dict[str, str] = {}
     for key in sorted(keyset):
         end = key.find(".")
