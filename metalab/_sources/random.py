@@ -182,7 +182,7 @@ def _compile_case(
             v2 = d2_kernel(i, b2)
             case = _new_case(_ParamCase)
             _set_params(case, {'lr': v0, 'n': v1, 'x': v2})
-            _set_tags(case, (f"trial_{i}",))
+            _set_tags(case, i)
             _set_id(case, None)
             return case
 
@@ -205,11 +205,11 @@ def _compile_case(
     params = (
         "{" + ", ".join(f"{name_literal(n)}: {c.value}" for n, c in zip(names, codes, strict=True))
     ) + "}"
-    tags = '(f"trial_{i}",)'
     body = "".join(f"    {line}\n" for line in lines)
+    # A case takes its trial number for its tags, and writes trial_{i} when they are read.
     source = (
-        f"def case(i):\n{body}{case_source(params, tags, 'None', '    ')}    return case\n"
-        f"def raw(i):\n{body}    return {params}, {tags}\n"
+        f"def case(i):\n{body}{case_source(params, 'i', 'None', '    ')}    return case\n"
+        f'def raw(i):\n{body}    return {params}, (f"trial_{{i}}",)\n'
     )
     namespace.update(CASE_NAMESPACE)
     compile_functions(source, namespace, "random case")
@@ -228,7 +228,7 @@ def _compile_batches(
             append = out.append
             for v0, v1, i in zip(c0, c1, numbers):
                 case = _new_case(_ParamCase)
-                ...  (the lines of `case_source`, with tags (f"trial_{i}",))
+                ...  (the lines of `case_source`, with the trial number i for tags)
                 append(case)
             return out
 
@@ -250,7 +250,7 @@ def _compile_batches(
         "    out = []\n"
         "    append = out.append\n"
         f"    for {values}i in zip({columns}numbers):\n"
-        + case_source(params, '(f"trial_{i}",)', "None", "        ")
+        + case_source(params, "i", "None", "        ")
         + "        append(case)\n"
         "    return out\n"
         f"def dicts({columns}):\n"
