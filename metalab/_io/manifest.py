@@ -1790,8 +1790,8 @@ def _tree_facts(data: Any, bound: int) -> tuple[int, int]:
     while level:
         height += 1
         seen += len(level)
-        objects = level if kinds == {dict} else [n for n in level if type(n) is dict]
-        arrays = level if kinds == {list} else [n for n in level if type(n) is list]
+        objects = _of_kind(level, kinds, dict)
+        arrays = _of_kind(level, kinds, list)
         members += sum(map(len, objects))
         if seen >= bound:
             break
@@ -1809,3 +1809,10 @@ def _tree_facts(data: Any, bound: int) -> tuple[int, int]:
 
 
 _CONTAINERS: Final = frozenset({dict, list})
+
+
+def _of_kind(nodes: list[Any], kinds: set[type], kind: type) -> list[Any]:
+    """The ``nodes`` of type ``kind``, given the set of their types (``kinds``)."""
+    if kind not in kinds:
+        return []
+    return nodes if len(kinds) == 1 else [n for n in nodes if type(n) is kind]

@@ -33,6 +33,8 @@ def _to_cases(cases: object) -> tuple[FrozenParams, ...]:
     if isinstance(cases, str | bytes) or not isinstance(cases, Sequence):
         msg = f"manual cases must be a list of dicts, got {describe(cases)}"
         raise ParamError(msg)
+    if type(cases) is tuple and set(map(type, cases)) == {FrozenParams}:
+        return cases  # normalized already (read from a manifest, say)
     out = []
     for i, case in enumerate(cases):
         if type(case) is FrozenParams:  # normalized already (read from a manifest, say)
