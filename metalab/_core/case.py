@@ -113,6 +113,11 @@ def _to_tags(value: Iterable[str]) -> tuple[str, ...]:
     return as_tuple_of_str(value, "ParamCase tags")
 
 
+def _tags_key(tags: tuple[str, ...] | int) -> tuple[str, ...]:
+    """The tags a `ParamCase` slot stands for (a trial number stands for ``trial_{i}``)."""
+    return (f"trial_{tags}",) if type(tags) is int else tags  # type: ignore[return-value]
+
+
 @final
 @attrs.frozen(repr=False)
 class ParamCase:
@@ -120,9 +125,6 @@ class ParamCase:
 
     Two cases are equal when their tags are equal and their params are the same values of
     the same types: ``{"x": 1}`` and ``{"x": True}`` are different cases, as their ids say.
-
-    Attributes:
-        tags: Labels of where the case came from, e.g. ``("manual_0",)`` or ``("trial_3",)``.
 
     >>> case = ParamCase({"lr": 0.1}, ("baseline",))
     >>> case.params == {"lr": 0.1}, case.tags, len(case.case_id)
@@ -141,7 +143,12 @@ class ParamCase:
     _params: Mapping[str, ParamValue] = attrs.field(
         converter=_to_params, eq=encode_value, alias="params"
     )
-    tags: tuple[str, ...] = attrs.field(default=(), converter=_to_tags)
+    # The tags, or the number i of a random source's trial, whose one tag "trial_{i}" is
+    # written when first read: a random lookup then formats no text for a case whose
+    # tags are never read (equality and hashing compare the tags it stands for).
+    _tags: tuple[str, ...] | int = attrs.field(
+        default=(), converter=_to_tags, alias="tags", eq=_tags_key
+    )
     # Pre-encoded items a source may hand over so the id is cheap; never part of equality.
     # One slot serves the id: None until read (then computed from the params), or the
     # pre-encoded items a source handed over, or the id itself once computed. A plain
@@ -162,6 +169,15 @@ class ParamCase:
             params = _FrozenParams(params)
             _set_params(self, params)
         return params
+
+    @property
+    def tags(self) -> tuple[str, ...]:
+        """Labels of where the case came from, e.g. ``("manual_0",)`` or ``("trial_3",)``."""
+        tags = self._tags
+        if type(tags) is int:
+            tags = (f"trial_{tags}",)
+            _set_tags(self, tags)
+        return tags  # type: ignore[return-value]
 
     @property
     def case_id(self) -> str:
@@ -205,7 +221,7 @@ class ParamCase:
 _new: Final = object.__new__
 _FrozenParams: Final = FrozenParams
 _set_params: Final = ParamCase._params.__set__  # type: ignore[attr-defined]  # noqa: SLF001
-_set_tags: Final = ParamCase.tags.__set__  # type: ignore[attr-defined]
+_set_tags: Final = ParamCase._tags.__set__  # type: ignore[union-attr]  # noqa: SLF001
 _set_id: Final = ParamCase._id.__set__  # type: ignore[union-attr]  # noqa: SLF001
 
 

@@ -13,6 +13,7 @@ import bisect
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
+from itertools import chain
 from typing import TYPE_CHECKING, Any, Final, NoReturn, Self, TypeAlias, TypeVar
 
 import numpy as np
@@ -212,6 +213,12 @@ def named_items(mapping: Mapping[Any, Any], where: str) -> list[tuple[str, Any]]
     >>> named_items({"b": 1, "a": 2}, "grid")
     [('a', 2), ('b', 1)]
     """
+    if type(mapping) is dict and set(map(type, mapping)) == {str}:
+        names: dict[Any, Any] = mapping
+        if "" not in names and all(map(str.isascii, names)):
+            # Exact, non-empty ASCII str keys (the usual ones) are names as they are;
+            # distinct keys, so sorting the items compares keys only.
+            return sorted(names.items())
     items: dict[str, Any] = {}
     for key, value in mapping.items():
         name = normalize_key(key, where)
@@ -237,6 +244,8 @@ def key_path_clashes(keys: Iterable[str]) -> list[tuple[str, str]]:
     [('model', 'model.depth')]
     """
     keyset = set(keys)
+    if "." not in "".join(keyset):
+        return []  # no dotted key, so no branch (one C scan, for the usual sweep)
     clashes: dict[str, str] = {}
     for key in sorted(keyset):
         end = key.find(".")
@@ -464,6 +473,52 @@ def all_atomic(values: list[Any] | tuple[Any, ...]) -> bool:
         elif not (cls is int or cls is bool or item is None):
             return False
     return True
+
+
+def atomic_dicts(values: list[Any]) -> tuple[FrozenParams, ...] | None:
+    """Many dicts as `FrozenParams`, when all are in normal form with the same keys, or None.
+
+    The same answer as `atomic_items` for each dict, for a list of them with one key
+    order (the cases of a manifest, say), checked column by column in C loops rather
+    than value by value; None sends the caller the long way, which also names any
+    problem. The keys must be sorted already, as a manifest writes them.
+
+    >>> atomic_dicts([{"a": 1, "b": "x"}, {"a": 2, "b": "y"}])
+    ({'a': 1, 'b': 'x'}, {'a': 2, 'b': 'y'})
+    >>> atomic_dicts([{"a": 1}, {"a": [2]}]), atomic_dicts([{"b": 1, "a": 2}])
+    (None, None)
+    """
+    if not values or set(map(type, values)) != {dict}:
+        return None
+    shapes = set(map(tuple, values))
+    if len(shapes) != 1:
+        return None
+    keys = shapes.pop()
+    previous = ""
+    for key in keys:
+        if type(key) is not str or key <= previous or not key.isascii():
+            return None
+        previous = key
+    # Every dict has these keys in this order, so its values lie at the same offsets
+    # of one flat list, and a column is a slice of it.
+    flat = list(chain.from_iterable(map(dict.values, values)))
+    width = len(keys)
+    for j in range(width):
+        column = flat[j::width]
+        kinds = set(map(type, column))
+        if kinds == {str}:
+            atomic = all(map(str.isascii, column))
+        elif kinds == {float}:
+            atomic = all(map(math.isfinite, column))
+        else:  # ints, bools and None need no look; a mix of kinds the general check
+            atomic = kinds <= _EXACT_SCALARS or (kinds <= _ATOMIC and all_atomic(column))
+        if not atomic:
+            return None
+    return tuple(map(FrozenParams, values))
+
+
+_ATOMIC: Final = frozenset({str, int, float, bool, type(None)})
+_EXACT_SCALARS: Final = frozenset({int, bool, type(None)})
 
 
 def atomic_items(

@@ -42,6 +42,7 @@ import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextvars import ContextVar
 from functools import partial
+from itertools import chain
 from types import UnionType
 from typing import (
     Any,
@@ -83,12 +84,13 @@ from metalab._core.values import (
     FrozenParams,
     ParamValue,
     all_atomic,
+    atomic_dicts,
     atomic_items,
     is_integer,
     normalize_value,
 )
 from metalab._expr import EXPRESSION_TYPES, Expr
-from metalab._sources.base import ParamSource
+from metalab._sources.base import ParamSource, paused
 from metalab._sources.conditional import ConditionalRandomSource
 from metalab._sources.distributions import DISTRIBUTIONS, Distribution
 from metalab._sources.grid import GridSource, range_len
@@ -498,7 +500,11 @@ def _params(value: Any, _: object = None) -> ParamValue:
 def _cases(value: Any, _: object = None) -> tuple[ParamValue, ...]:
     """The cases of a manual source: an array of params (each an object)."""
     if type(value) is list:
-        # The usual manifest: every case a dict already in normal form, taken in one loop.
+        # The usual manifest: every case a dict already in normal form, with the same
+        # keys (taken column by column), or at least each in normal form (case by case).
+        flat = atomic_dicts(value)
+        if flat is not None:
+            return flat
         out: list[ParamValue] = []
         for case in value:
             atomic = atomic_items(case) if type(case) is dict else None
@@ -521,10 +527,19 @@ def _plain(value: Any) -> Any:
     if isinstance(value, Expr):
         return converter.unstructure(value, Expr)
     if isinstance(value, tuple):
+        if _flat_params(value):
+            return list(map(dict.copy, value))  # a manual source's cases: C loops only
         return [_plain(v) for v in value]
     if isinstance(value, Mapping):
         return {k: _plain(v) for k, v in value.items()}
     return value
+
+
+def _flat_params(items: tuple[Any, ...]) -> bool:
+    """Whether ``items`` are `FrozenParams` of JSON scalars only, each JSON-ready as a dict."""
+    return set(map(type, items)) == {FrozenParams} and _LEAVES.issuperset(
+        map(type, chain.from_iterable(map(dict.values, items)))
+    )
 
 
 def _check_version(value: Any) -> str:
@@ -642,6 +657,11 @@ def _is_tuple_of(t: Any) -> bool:
     return get_origin(t) is tuple and len(args) == 2 and args[1] is ...
 
 
+def _is_params_list(t: Any) -> bool:
+    """``tuple[Mapping[str, ParamValue], ...]``: a list of cases' params."""
+    return bool(t == tuple[Mapping[str, _ParamValueType], ...])
+
+
 def _is_field_union(t: Any) -> bool:
     """A union of a model class's field that needs metalab's hook: numbers, or with a range.
 
@@ -709,6 +729,9 @@ def _register_leaves(conv: cattrs.Converter) -> None:
     conv.register_unstructure_hook(FrozenDict, _plain)
     conv.register_unstructure_hook(range, _unstructure_range)
     conv.register_unstructure_hook(_ParamValueType, _plain)
+    # A list of params (a manual source's cases) as one array, not item by item
+    # through cattrs' mapping hook: `_plain` writes the usual content in C loops.
+    conv.register_unstructure_hook_func(_is_params_list, _plain)
 
 
 def _drop_type(check: Check, value: Any, _: object) -> Any:
@@ -1546,7 +1569,8 @@ def to_manifest(source: ParamSource) -> dict[str, Any]:
     Raises:
         UnsupportedOperationError: ``source`` is of a type with no manifest form.
     """
-    body: dict[str, Any] = converter.unstructure(source, ParamSource)
+    # Paused collector: a manual source's cases are as many new dicts (see `paused`).
+    body: dict[str, Any] = paused(converter.unstructure, source, ParamSource)
     return {"format_version": FORMAT_VERSION, **body}
 
 
@@ -1563,20 +1587,21 @@ def from_manifest(data: Mapping[str, Any]) -> ParamSource:
     Raises:
         ManifestError: the manifest is malformed; the message starts with the JSON path.
     """
-    return _from_manifest(data, tree=False)
+    return _from_manifest(data, shallow=False)
 
 
-def _from_manifest(data: Mapping[str, Any], *, tree: bool) -> ParamSource:
-    """`from_manifest`; ``tree`` when ``data`` is fresh from a JSON parser.
+def _from_manifest(data: Mapping[str, Any], *, shallow: bool) -> ParamSource:
+    """`from_manifest`; ``shallow`` when ``data`` is known to pass `_check_shape`.
 
-    Parsed JSON shares no object and has no cycle, so only its depth needs checking,
-    which a walk over its containers alone does several times faster than the full
-    `_check_shape` walk; that walk still runs, for its message, when the depth is over.
+    Parsed JSON shares no object and has no cycle, so `loads` needs only its depth,
+    which it measures faster than the full `_check_shape` walk; that walk still runs,
+    for its message, when the depth is over. The collector is `paused` while the
+    source is built: a big manual source is as many new mappings.
     """
     try:
-        if not (tree and _nests_at_most(data, MAX_DEPTH)):
+        if not shallow:
             _check_shape(data)
-        source: ParamSource = converter.structure(data, ParamSource)
+        source: ParamSource = paused(converter.structure, data, ParamSource)
     except (_PathError, _ProblemsError) as error:
         problems = _problems(error)
         raise ManifestError(str(error)) from problems[0].__cause__
@@ -1687,6 +1712,10 @@ def loads(text: str | bytes) -> ParamSource:
     Traceback (most recent call last):
     ...
     metalab.errors.ManifestError: the manifest: NaN is not a JSON number; manifests hold ...
+    >>> loads('{"type": "GridSource", "spec": {"x": [1]}, "type": "GridSource"}')
+    Traceback (most recent call last):
+    ...
+    metalab.errors.ManifestError: the manifest: the key "type" appears twice in one JSON object
 
     Raises:
         ManifestError: the text is not JSON, or not a valid manifest.
@@ -1695,16 +1724,11 @@ def loads(text: str | bytes) -> ParamSource:
     if not isinstance(raw, str | bytes | bytearray):
         msg = f"{_ROOT}: expected manifest JSON text (str or bytes), got {_show(raw)}"
         raise ManifestError(msg)
-    parse = partial(json.loads, parse_constant=_refuse_constant, object_pairs_hook=_unique_keys)
     try:
-        try:
-            data = parse(text)
-        except json.JSONDecodeError:
-            raise
-        except ValueError:
-            # An int of more digits than Python's str limit: read ints without the limit
-            # (slower, so only when needed), the same values in any process.
-            data = parse(text, parse_int=parse_int)
+        # Bytes are decoded as json.loads decodes them, so that the text can be counted.
+        if not isinstance(raw, str):
+            raw = raw.decode(json.detect_encoding(raw), "surrogatepass")
+        data, shallow = paused(_parse, raw)
     except ManifestError:
         raise
     except RecursionError:
@@ -1713,4 +1737,82 @@ def loads(text: str | bytes) -> ParamSource:
     except ValueError as error:
         msg = f"{_ROOT}: not valid JSON: {error}"
         raise ManifestError(msg) from None
-    return _from_manifest(data, tree=True)
+    return _from_manifest(data, shallow=shallow)
+
+
+def _parse(text: str) -> tuple[Any, bool]:
+    """The JSON value of ``text``, and whether it is known to nest at most `MAX_DEPTH` deep.
+
+    Duplicate keys are refused (`_unique_keys`), but a hook on every object costs
+    more than the parse itself. So the text is parsed without one first, and checked
+    for duplicates by counting, which is exact: every ``:`` of JSON text outside a
+    string separates an object's key from its value, and a duplicate key leaves its
+    object one member short (with everything its first value held), so when the
+    parsed objects hold as many members as the text has ``:`` characters in all, no
+    string holds one and no key is repeated. Otherwise (a ``:`` in some string, or a
+    repeated key), or when the text nests too deeply, it is parsed again with the
+    hook, which finds any repeated key.
+    """
+    data = _parse_with(text)
+    members, height = _tree_facts(data, text.count("{") + text.count("["))
+    if members == text.count(":") and height <= MAX_DEPTH:
+        return data, True
+    data = _parse_with(text, _unique_keys)
+    return data, _nests_at_most(data, MAX_DEPTH)
+
+
+def _parse_with(text: str, pairs: Callable[[list[tuple[str, Any]]], Any] | None = None) -> Any:
+    """``json.loads`` refusing NaN and the infinities, with ``pairs`` as its pairs hook."""
+    try:
+        return json.loads(text, parse_constant=_refuse_constant, object_pairs_hook=pairs)
+    except json.JSONDecodeError:
+        raise
+    except ValueError:
+        # An int of more digits than Python's str limit: read ints without the limit
+        # (slower, so only when needed), the same values in any process.
+        return json.loads(
+            text, parse_constant=_refuse_constant, object_pairs_hook=pairs, parse_int=parse_int
+        )
+
+
+def _tree_facts(data: Any, bound: int) -> tuple[int, int]:
+    """The members of all objects in parsed JSON ``data`` (a tree), and its nesting.
+
+    The nesting is the most arrays and objects on one path (0 for a scalar).
+    ``bound`` is at least the number of arrays and objects in ``data`` (the text's
+    count of ``[`` and ``{``): once the walk, level by level, has met that many, no
+    level below can hold one, so the values of the last level need no look. A manual
+    source's cases are thus counted in C loops, with no look at their values.
+    """
+    members = height = seen = 0
+    level: list[Any] = [data] if type(data) is dict or type(data) is list else []
+    kinds = set(map(type, level))
+    while level:
+        height += 1
+        seen += len(level)
+        objects = _of_kind(level, kinds, dict)
+        arrays = _of_kind(level, kinds, list)
+        members += sum(map(len, objects))
+        if seen >= bound:
+            break
+        children = [
+            *chain.from_iterable(map(dict.values, objects)),
+            *chain.from_iterable(arrays),
+        ]
+        kinds = set(map(type, children))
+        if kinds <= _CONTAINERS:
+            level = children
+        else:
+            level = [c for c in children if type(c) is dict or type(c) is list]
+            kinds &= _CONTAINERS
+    return members, height
+
+
+_CONTAINERS: Final = frozenset({dict, list})
+
+
+def _of_kind(nodes: list[Any], kinds: set[type], kind: type) -> list[Any]:
+    """The ``nodes`` of type ``kind``, given the set of their types (``kinds``)."""
+    if kind not in kinds:
+        return []
+    return nodes if len(kinds) == 1 else [n for n in nodes if type(n) is kind]

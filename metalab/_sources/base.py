@@ -98,6 +98,7 @@ __all__ = [
     "check_seed",
     "checked_array",
     "checked_list",
+    "paused",
 ]
 
 Raw: TypeAlias = tuple[dict[str, ParamValue], tuple[str, ...]]
@@ -159,31 +160,36 @@ _P = ParamSpec("_P")
 _R = TypeVar("_R")
 
 
-def bulk(method: Callable[_P, _R]) -> Callable[_P, _R]:
-    """Pause the cyclic garbage collector while ``method`` builds many cases at once.
+def paused(build: Callable[_P, _R], *args: _P.args, **kwargs: _P.kwargs) -> _R:
+    """``build(*args, **kwargs)`` with the cyclic garbage collector paused while it runs.
 
     Each case is an object the collector tracks, and a list of 100,000 cases makes
     it run a full collection (a scan of every object in the process) several times
     while the list grows, although cases never form reference cycles: that was most
-    of the time of ``take`` in a process with a large heap. Paused, the collector
-    scans the new objects once, in a young-generation collection run before the
-    method returns (so the cost is paid here, not at the caller's next allocation).
+    of the time of building many cases in a process with a large heap. Paused, the
+    collector scans the new objects once, in a young-generation collection run before
+    this returns (so the cost is paid here, not at the caller's next allocation).
     Nothing is paused when the caller has disabled the collector, and it is on again
-    however the method exits.
+    however ``build`` exits. ``build`` must run no code of the caller's.
     """
+    if not gc.isenabled():
+        return build(*args, **kwargs)
+    gc.disable()
+    try:
+        return build(*args, **kwargs)
+    finally:
+        gc.enable()
+        gc.collect(0)
+
+
+def bulk(method: Callable[_P, _R]) -> Callable[_P, _R]:
+    """Run ``method``, which builds many cases at once, with the collector `paused`."""
 
     @functools.wraps(method)
-    def paused(*args: _P.args, **kwargs: _P.kwargs) -> _R:
-        if not gc.isenabled():
-            return method(*args, **kwargs)
-        gc.disable()
-        try:
-            return method(*args, **kwargs)
-        finally:
-            gc.enable()
-            gc.collect(0)
+    def bulk_method(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        return paused(method, *args, **kwargs)
 
-    return paused
+    return bulk_method
 
 
 def as_index(value: object, what: str) -> int:

@@ -64,6 +64,14 @@ Axis: TypeAlias = "tuple[ParamValue, ...] | range"
 AxisInput: TypeAlias = "Sequence[ParamInput] | npt.NDArray[Any]"
 """What the values of one grid parameter may be given as: a sequence, a range or a 1-d array."""
 
+_Functions: TypeAlias = tuple[
+    "Callable[[int], ParamCase]",
+    "Callable[..., Iterator[ParamCase]]",
+    "Callable[..., Iterator[dict[str, ParamValue]]]",
+    "Callable[[int], Raw] | None",
+]
+"""A grid's lookup, streaming, dict-streaming and raw functions (see `_compile`)."""
+
 _MATERIALIZE_LIMIT: Final = 1 << 16
 """Range axes up to this length are expanded (with precomputed id encodings) to iterate."""
 
@@ -76,6 +84,9 @@ def range_len(r: range) -> int:
 
 
 def _normalize_axis(name: str, values: object) -> Axis:
+    cls = type(values)
+    if (cls is list or cls is tuple) and values and all_atomic(values):  # type: ignore[arg-type]
+        return tuple(values)  # type: ignore[arg-type]  # the usual axis, already in normal form
     where = f"grid values for {name!r}"
     if isinstance(values, range):
         if range_len(values) == 0:
@@ -179,31 +190,33 @@ class GridSource(ParamSource):
     )
     _size: int = attrs.field(init=False, eq=False, repr=False)
     _keys: tuple[str, ...] = attrs.field(init=False, eq=False, repr=False)
-    _lookup: Callable[[int], ParamCase] = attrs.field(init=False, eq=False, repr=False)
-    _stream: Callable[..., Iterator[ParamCase]] = attrs.field(init=False, eq=False, repr=False)
-    _stream_dicts: Callable[..., Iterator[dict[str, ParamValue]]] = attrs.field(
-        init=False, eq=False, repr=False
-    )
-    # raw(i) written out as lookup is (None for a grid too wide to write out): composites
-    # (a concatenation inside a product, say) ask every case of a grid through it.
-    _raw_fn: Callable[[int], Raw] | None = attrs.field(init=False, eq=False, repr=False)
+    # The lookup, streaming, dict-streaming and raw(i) functions written out for the
+    # axes (see `_compile`), on first use: a grid that is only a factor of a product
+    # (which writes out its own) or only defined never pays for them. raw(i) is None
+    # for a grid too wide to write out; composites (a concatenation inside a product,
+    # say) ask every case of a grid through it.
+    _written: _Functions | None = attrs.field(init=False, eq=False, repr=False)
 
     def __init__(self, spec: Mapping[str, AxisInput] | None = None, /, **values: AxisInput) -> None:
         """Build a grid from a mapping and/or keyword arguments of value sequences."""
         self.__attrs_init__(_to_spec(merge_named("grid", spec, values)))
 
     def __attrs_post_init__(self) -> None:
-        """Precompute the sizes and write out the lookup and streaming functions."""
+        """Precompute the sizes; the functions for the axes are written on first use."""
         sizes = tuple(range_len(a) if isinstance(a, range) else len(a) for a in self.spec.values())
         object.__setattr__(self, "_sizes", sizes)
         object.__setattr__(self, "_encoded_cache", None)
         object.__setattr__(self, "_size", math.prod(sizes))
         object.__setattr__(self, "_keys", tuple(self.spec))
-        lookup, stream, stream_dicts, raw = _compile(self._keys, tuple(self.spec.values()), sizes)
-        object.__setattr__(self, "_lookup", lookup)
-        object.__setattr__(self, "_stream", stream)
-        object.__setattr__(self, "_stream_dicts", stream_dicts)
-        object.__setattr__(self, "_raw_fn", raw)
+        object.__setattr__(self, "_written", None)
+
+    def _functions(self) -> _Functions:
+        """The functions written out for the axes, written on the first call."""
+        written = self._written
+        if written is None:  # two threads may both write them: the same functions
+            written = _compile(self._keys, tuple(self.spec.values()), self._sizes)
+            object.__setattr__(self, "_written", written)
+        return written
 
     @property
     def _encoded(self) -> tuple[tuple[bytes, ...] | None, ...]:
@@ -261,7 +274,7 @@ class GridSource(ParamSource):
 
     def raw(self, i: int) -> Raw:
         """Params (a fresh dict) and tags of case ``i``, ``0 <= i < size``."""
-        written = self._raw_fn
+        written = (self._written or self._functions())[3]
         if written is not None:
             return written(i)
         digits = self._digits(i)
@@ -271,7 +284,7 @@ class GridSource(ParamSource):
         )
 
     def _case(self, i: int) -> ParamCase:
-        return self._lookup(i)
+        return (self._written or self._functions())[0](i)
 
     @overload
     def __getitem__(self, index: int) -> ParamCase: ...
@@ -280,7 +293,7 @@ class GridSource(ParamSource):
     def __getitem__(self, index: int | slice) -> ParamCase | SliceSource:
         """Case ``index`` (negative counts from the end), or a lazy slice of the grid."""
         if type(index) is int and 0 <= index < self._size:
-            return self._lookup(index)
+            return (self._written or self._functions())[0](index)
         return super().__getitem__(index)
 
     def _iter_axes(self) -> tuple[list[Sequence[ParamValue]], list[Sequence[bytes]] | None] | None:
@@ -306,14 +319,14 @@ class GridSource(ParamSource):
         if axes is None:
             return super().__iter__()
         values, encoded = axes
-        return self._stream(values, encoded)
+        return self._functions()[1](values, encoded)
 
     def dicts(self) -> Iterator[dict[str, ParamValue]]:
         """Every case's params as a fresh plain dict, streamed at ``itertools.product`` speed."""
         axes = self._iter_axes()
         if axes is None:
             return super().dicts()
-        return self._stream_dicts(axes[0])
+        return self._functions()[2](axes[0])
 
     def _indices_of(self, params: Mapping[str, ParamValue]) -> Iterator[int]:
         if set(params) != set(self.spec):
@@ -340,7 +353,7 @@ class GridSource(ParamSource):
         return i
 
     def _generated_code(self) -> str:
-        return source_of(self._lookup)
+        return source_of(self._functions()[0])
 
     # -- batches: vectorized digit arithmetic, beside the generated per-case functions --
     def _digit_arrays(self, indices: Indices) -> tuple[int, list[Any]]:
@@ -465,14 +478,7 @@ def _axis_column(axis: Axis, digits: Any, *, every: bool) -> npt.NDArray[Any]:
     return column
 
 
-def _compile(
-    keys: tuple[str, ...], axes: tuple[Axis, ...], sizes: tuple[int, ...]
-) -> tuple[
-    Callable[[int], ParamCase],
-    Callable[..., Iterator[ParamCase]],
-    Callable[..., Iterator[dict[str, ParamValue]]],
-    Callable[[int], Raw] | None,
-]:
+def _compile(keys: tuple[str, ...], axes: tuple[Axis, ...], sizes: tuple[int, ...]) -> _Functions:
     """Case lookup, case streaming, dict streaming and raw(i) written out for a grid's axes.
 
     Like the ``__init__`` that attrs generates, each function is spelled out for the exact
@@ -508,10 +514,9 @@ def _compile(
     """
     if len(keys) > _GENERATED_AXES:
         return _generic(keys, axes, sizes)
-    text, bound = _text(keys, sizes)
-    namespace: dict[str, Any] = {**CASE_NAMESPACE, "product": product}
-    namespace.update(bound)
-    namespace.update((f"a{j}", axis) for j, axis in enumerate(axes))
+    text, bound, names = _text(keys, sizes)
+    namespace: dict[str, Any] = {**CASE_NAMESPACE, "product": product, **bound}
+    namespace.update(zip(names, axes, strict=True))
     compile_functions(text, namespace, "grid")
     return namespace["lookup"], namespace["stream"], namespace["stream_dicts"], namespace["raw"]
 
@@ -519,8 +524,11 @@ def _compile(
 @functools.lru_cache(maxsize=CACHE_SIZE)
 def _text(
     keys: tuple[str, ...], sizes: tuple[int, ...]
-) -> tuple[str, tuple[tuple[str, object], ...]]:
-    """`_compile`'s text for a grid's shape, and the ints it binds by name (built once)."""
+) -> tuple[str, dict[str, object], tuple[str, ...]]:
+    """`_compile`'s text for a grid's shape, the ints it binds by name, its axes' names.
+
+    Built once per shape; the caller must not change the dict.
+    """
     bound: dict[str, object] = {}
     params = "{" + ", ".join(f"{name_literal(key)}: v{j}" for j, key in enumerate(keys)) + "}"
     lookup = ["def lookup(i):\n"]
@@ -542,7 +550,7 @@ def _text(
         f"    for ({targets}) in product(*values):\n",
         f"        yield {params}\n",
     ]
-    return "".join(lookup) + "".join(stream), tuple(bound.items())
+    return "".join(lookup) + "".join(stream), bound, tuple(f"a{j}" for j in range(len(keys)))
 
 
 _GENERATED_AXES: Final = 256
@@ -587,6 +595,11 @@ def _generic(
     return lookup, stream, stream_dicts, None
 
 
+def _has_switch(values: Mapping[Any, object]) -> bool:
+    """Whether a grid's values hold a `Switch` (a conditional parameter)."""
+    return any(map(isinstance, values.values(), repeat(Switch)))
+
+
 def _format_kwargs(spec: Mapping[str, Axis]) -> str:
     shown = {k: v if isinstance(v, range) else list(v) for k, v in spec.items()}
     if all(k.isidentifier() for k in shown):
@@ -619,9 +632,7 @@ def grid(
     metalab.errors.ParamError: grid values for 'x' must be a non-empty sequence, got str 'abc'; ...
     """
     given: object = spec
-    if any(isinstance(v, Switch) for v in values.values()) or (
-        isinstance(given, Mapping) and any(isinstance(v, Switch) for v in given.values())
-    ):
+    if _has_switch(values) or (isinstance(given, Mapping) and _has_switch(given)):
         # Imported here: a conditional grid is a sum of products of grids, built above.
         from metalab._algebra.conditional_grid import ConditionalGridSource
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from itertools import chain
 from typing import ClassVar, final
 
 import attrs
@@ -32,6 +33,8 @@ def _to_cases(cases: object) -> tuple[FrozenParams, ...]:
     if isinstance(cases, str | bytes) or not isinstance(cases, Sequence):
         msg = f"manual cases must be a list of dicts, got {describe(cases)}"
         raise ParamError(msg)
+    if type(cases) is tuple and set(map(type, cases)) == {FrozenParams}:
+        return cases  # normalized already (read from a manifest, say)
     out = []
     for i, case in enumerate(cases):
         if type(case) is FrozenParams:  # normalized already (read from a manifest, say)
@@ -41,9 +44,6 @@ def _to_cases(cases: object) -> tuple[FrozenParams, ...]:
             msg = f"manual case {i} must be a mapping of parameter values, got {describe(case)}"
             raise ParamError(msg)
         out.append(normalize_mapping(case, f"manual case {i}"))
-    # Across cases too: a sweep where "model" is a value in one case and a branch
-    # ("model.lr") in another has no one nested shape.
-    check_key_paths({key for case in out for key in case}, "manual cases")
     return tuple(out)
 
 
@@ -77,13 +77,14 @@ class ManualSource(ParamSource):
     def __init__(
         self, cases: Sequence[Mapping[str, ParamInput]], tags: Iterable[str] | None = None
     ) -> None:
-        """Validate and freeze the cases and tags."""
-        self.__attrs_init__(_to_cases(cases), as_tuple_of_str(tags, "manual tags"))
-
-    def __attrs_post_init__(self) -> None:
-        """Collect the keys of all cases."""
-        keys = sorted({k for case in self.cases for k in case})
-        object.__setattr__(self, "_keys", tuple(keys))
+        """Validate and freeze the cases and tags; collect the keys of all cases."""
+        frozen = _to_cases(cases)
+        keys = set(chain.from_iterable(frozen))
+        # Across cases too: a sweep where "model" is a value in one case and a branch
+        # ("model.lr") in another has no one nested shape.
+        check_key_paths(keys, "manual cases")
+        self.__attrs_init__(frozen, as_tuple_of_str(tags, "manual tags"))
+        object.__setattr__(self, "_keys", tuple(sorted(keys)))
         object.__setattr__(self, "_lookup", None)
 
     @property

@@ -51,6 +51,7 @@ from metalab._sources.base import (
     check_seed,
     checked_array,
     checked_list,
+    paused,
 )
 from metalab._sources.distributions import (
     Choice,
@@ -181,7 +182,7 @@ def _compile_case(
             v2 = d2_kernel(i, b2)
             case = _new_case(_ParamCase)
             _set_params(case, {'lr': v0, 'n': v1, 'x': v2})
-            _set_tags(case, (f"trial_{i}",))
+            _set_tags(case, i)
             _set_id(case, None)
             return case
 
@@ -204,11 +205,11 @@ def _compile_case(
     params = (
         "{" + ", ".join(f"{name_literal(n)}: {c.value}" for n, c in zip(names, codes, strict=True))
     ) + "}"
-    tags = '(f"trial_{i}",)'
     body = "".join(f"    {line}\n" for line in lines)
+    # A case takes its trial number for its tags, and writes trial_{i} when they are read.
     source = (
-        f"def case(i):\n{body}{case_source(params, tags, 'None', '    ')}    return case\n"
-        f"def raw(i):\n{body}    return {params}, {tags}\n"
+        f"def case(i):\n{body}{case_source(params, 'i', 'None', '    ')}    return case\n"
+        f'def raw(i):\n{body}    return {params}, (f"trial_{{i}}",)\n'
     )
     namespace.update(CASE_NAMESPACE)
     compile_functions(source, namespace, "random case")
@@ -217,33 +218,41 @@ def _compile_case(
 
 def _compile_batches(
     names: tuple[str, ...],
-) -> tuple[Callable[..., Iterator[ParamCase]], Callable[..., list[dict[str, ParamValue]]]]:
+) -> tuple[Callable[..., list[ParamCase]], Callable[..., list[dict[str, ParamValue]]]]:
     """Cases and plain dicts from the columns of a batch, written out for the names.
 
     The columns are lists (``ndarray.tolist()``), one per parameter; for ``lr`` and ``n``::
 
         def cases(c0, c1, numbers):
+            out = []
+            append = out.append
             for v0, v1, i in zip(c0, c1, numbers):
                 case = _new_case(_ParamCase)
-                ...  (the lines of `case_source`, with tags (f"trial_{i}",))
-                yield case
+                ...  (the lines of `case_source`, with the trial number i for tags)
+                append(case)
+            return out
 
         def dicts(c0, c1):
             return [{'lr': v0, 'n': v1} for v0, v1 in zip(c0, c1)]
 
-    Cases are yielded one by one rather than listed per batch: a case the caller drops
-    is freed at once, whereas a batch list would keep thousands alive long enough for
-    the garbage collector to promote them and then scan them again in full collections.
-    Names enter the source only as literals of their exact ``str`` (`name_literal`).
+    A batch's cases are built into a list with the collector `paused` (`_case_batches`):
+    collected as they come, cases a caller keeps (``list(source)``) would be promoted
+    through the generations, 700 at a time, and scanned again in full collections of
+    the heap; paused, each batch costs one young collection, whether its cases are
+    kept or dropped. Names enter the source only as literals of their exact ``str``
+    (`name_literal`).
     """
     columns = "".join(f"c{j}, " for j in range(len(names)))
     values = "".join(f"v{j}, " for j in range(len(names)))
     params = "{" + ", ".join(f"{name_literal(name)}: v{j}" for j, name in enumerate(names)) + "}"
     source = (
         f"def cases({columns}numbers):\n"
+        "    out = []\n"
+        "    append = out.append\n"
         f"    for {values}i in zip({columns}numbers):\n"
-        + case_source(params, '(f"trial_{i}",)', "None", "        ")
-        + "        yield case\n"
+        + case_source(params, "i", "None", "        ")
+        + "        append(case)\n"
+        "    return out\n"
         f"def dicts({columns}):\n"
         f"    return [{params} for {values}in zip({columns})]\n"
     )
@@ -320,7 +329,7 @@ class _SplitMixEngine:
         init=False, eq=False
     )
     _batch_function_cache: (
-        tuple[Callable[..., Iterator[ParamCase]], Callable[..., list[dict[str, ParamValue]]]] | None
+        tuple[Callable[..., list[ParamCase]], Callable[..., list[dict[str, ParamValue]]]] | None
     ) = attrs.field(init=False, eq=False)
 
     @staticmethod
@@ -389,11 +398,12 @@ class _SplitMixEngine:
 
     def _case_batches(
         self, spans: Iterable[tuple[int, int]], index: U64 | None, size: int
-    ) -> Iterator[Iterator[ParamCase]]:
+    ) -> Iterator[list[ParamCase]]:
+        """The cases of each span, one list per span, each built with the collector paused."""
         cases = self._batch_functions()[0]
         for start, stop, columns in self._batches(spans, index, size):
             numbers = range(start, stop) if index is None else index[start:stop].tolist()
-            yield cases(*[column.tolist() for column in columns], numbers)
+            yield paused(cases, *[column.tolist() for column in columns], numbers)
 
     def iterate(self, source: RandomSource) -> Iterator[ParamCase]:
         """Every case in order, drawn in vectorized chunks (memory does not grow)."""
@@ -408,7 +418,7 @@ class _SplitMixEngine:
 
     def _batch_functions(
         self,
-    ) -> tuple[Callable[..., Iterator[ParamCase]], Callable[..., list[dict[str, ParamValue]]]]:
+    ) -> tuple[Callable[..., list[ParamCase]], Callable[..., list[dict[str, ParamValue]]]]:
         functions = self._batch_function_cache
         if functions is None:
             functions = _compile_batches(self._names)

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from metalab import ParamCase, ParamSource, grid, manual, randint, random, replicates, uniform
 from metalab._core.case import encode_value
 from metalab._core.values import FrozenParams, key_path_clashes
+from metalab.errors import ParamError
 from metalab.testing import param_names, param_values
 
 if TYPE_CHECKING:
@@ -153,6 +154,35 @@ class TestTags:
             ("trial_0",),
             ("trial_1",),
         ]
+
+    @pytest.mark.parametrize("how", ["index", "iterate", "take"])
+    def test_a_trial_writes_its_tag_when_first_read(self, how: str) -> None:
+        """A random case holds its trial number until its tags are read, then the tuple."""
+        source = random({"u": uniform(0, 1)}, 40, seed=3)
+        if how == "index":
+            case = source[17]
+        elif how == "iterate":
+            case = list(source)[17]
+        else:
+            case = source.take([17])[0]
+        twin = ParamCase(dict(case.params), ("trial_17",))
+        assert case._tags == 17
+        assert case == twin
+        assert hash(case) == hash(twin)
+        assert repr(case) == repr(twin)
+        assert pickle.loads(pickle.dumps(case)) == twin  # noqa: S301 - our own pickle
+        tags = case.tags
+        assert tags == ("trial_17",)
+        assert type(tags) is tuple
+        assert case.tags is tags
+        assert case == twin
+        assert attrs.evolve(case, tags=["x"]).tags == ("x",)
+        assert source.raw(17)[1] == ("trial_17",)
+
+    def test_an_int_is_no_tags(self) -> None:
+        """Only a source may hand a case its trial number: an int given as tags is refused."""
+        with pytest.raises(ParamError, match="tags must be a list of str"):
+            ParamCase({}, 3)  # type: ignore[arg-type]
 
     def test_tags_are_a_tuple_copied_from_the_input(self) -> None:
         """Tags given as a list become a tuple; mutating the list afterwards changes nothing."""

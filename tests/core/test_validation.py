@@ -29,7 +29,15 @@ from metalab import (
     uniform,
 )
 from metalab import zip as zip_
-from metalab._core.values import column_array, named_items, normalize_mapping, normalize_value
+from metalab._core.values import (
+    FrozenParams,
+    atomic_dicts,
+    atomic_items,
+    column_array,
+    named_items,
+    normalize_mapping,
+    normalize_value,
+)
 from metalab.errors import ParamError
 
 if TYPE_CHECKING:
@@ -410,6 +418,34 @@ class TestNormalFormShortcut:
         got = normalize_mapping(mapping, "x")
         assert list(got.items()) == expected
         assert [type(v) for v in got.values()] == [type(v) for _, v in expected]
+
+    @given(
+        dicts=st.lists(
+            st.dictionaries(
+                st.sampled_from(["", "a", "b", "é"]),
+                st.none()
+                | st.booleans()
+                | st.integers()
+                | st.floats()
+                | st.sampled_from(["x", "ü"])
+                | st.lists(st.integers(), max_size=1),
+                max_size=3,
+            ),
+            max_size=4,
+        )
+    )
+    def test_many_dicts_at_once_give_what_each_gives(self, dicts: list[dict[str, Any]]) -> None:
+        """atomic_dicts takes dicts as atomic_items takes each, or declines them all."""
+        got = atomic_dicts(dicts)
+        each = [atomic_items(d) for d in dicts]
+        if got is None:
+            shapes = {tuple(d) for d in dicts}
+            assert not dicts or len(shapes) > 1 or None in each or each[0] is not dicts[0]
+            return
+        assert len({tuple(d) for d in dicts}) == 1
+        assert [list(f.items()) for f in got] == [list(d.items()) for d in dicts]
+        assert all(type(f) is FrozenParams for f in got)
+        assert all(e is d for e, d in zip(each, dicts, strict=True))
 
     def test_manual_encodes_no_case_until_index_of(self) -> None:
         """Defining a manual source encodes none of its cases; index_of then finds them."""

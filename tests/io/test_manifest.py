@@ -16,6 +16,7 @@ import attrs
 import cattrs
 import pytest
 from hypothesis import given
+from hypothesis import strategies as st
 
 import metalab
 import metalab._core.values
@@ -1246,3 +1247,88 @@ class TestBigManualManifests:
         )
         with pytest.raises(ManifestError, match=pattern):
             loads(text)
+
+
+# JSON objects written as lists of members, so that a key may repeat; strings may hold
+# ":" and brackets, the characters the duplicate check counts.
+_TEXTS = st.text(alphabet=st.sampled_from('ab:{}[]"\\é'), max_size=4)
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-5, 5) | _TEXTS,
+    lambda inner: (
+        st.lists(inner, max_size=4).map(lambda items: ("array", items))
+        | st.lists(st.tuples(_TEXTS, inner), max_size=4).map(lambda pairs: ("object", pairs))
+    ),
+    max_leaves=12,
+)
+
+
+def _render(node: Any, spaced: bool) -> str:
+    """The JSON text of a `_JSON` value, members in the order given (repeats kept)."""
+    comma, colon = (", ", ": ") if spaced else (",", ":")
+    if isinstance(node, tuple):
+        kind, items = node
+        if kind == "array":
+            return "[" + comma.join(_render(item, spaced) for item in items) + "]"
+        members = (json.dumps(k) + colon + _render(v, spaced) for k, v in items)
+        return "{" + comma.join(members) + "}"
+    return json.dumps(node)
+
+
+def _repeats_a_key(node: Any) -> bool:
+    if not isinstance(node, tuple):
+        return False
+    kind, items = node
+    if kind == "array":
+        return any(_repeats_a_key(item) for item in items)
+    keys = [k for k, _ in items]
+    return len(set(keys)) < len(keys) or any(_repeats_a_key(v) for _, v in items)
+
+
+class TestDuplicateKeys:
+    """A key twice in one object is refused, however the text is laid out."""
+
+    @given(node=_JSON, spaced=st.booleans())
+    def test_a_repeated_key_is_found_wherever_it_is(self, node: Any, spaced: bool) -> None:
+        """The text parses to what json.loads gives exactly when no object repeats a key."""
+        text = _render(node, spaced)
+        if _repeats_a_key(node):
+            with pytest.raises(ManifestError, match="appears twice in one JSON object"):
+                metalab._io.manifest._parse(text)
+        else:
+            data, _ = metalab._io.manifest._parse(text)
+            assert data == json.loads(text)
+
+    @pytest.mark.parametrize(
+        "case",
+        [
+            '{"a": 1, "a": 2}',
+            '{"a": {"x:": "y:z"}, "a": 1}',
+            '{"a": [{"b": 1, "c": {"d": 1, "d": 1}}]}',
+            '{"a": "one:two", "b": 1, "b": 1}',
+        ],
+    )
+    def test_a_repeated_key_in_a_big_manifest_is_named(self, case: str) -> None:
+        """Among many cases, one case that repeats a key makes the manifest refused."""
+        cases = ",".join(f'{{"a": {i}}}' for i in range(1000))
+        text = '{"type": "ManualSource", "cases": [' + cases + "," + case + "]}"
+        with pytest.raises(ManifestError, match="appears twice in one JSON object"):
+            loads(text)
+
+    def test_a_plain_manifest_is_parsed_without_a_hook(self) -> None:
+        """With no ':' in any string, no object of the text goes through the key hook."""
+        source = manual([{"x": i, "y": "a b"} for i in range(100)])
+        with mock.patch.object(
+            metalab._io.manifest, "_unique_keys", side_effect=AssertionError("hooked")
+        ):
+            assert loads(dumps(source)) == source
+            with pytest.raises(AssertionError, match="hooked"):
+                loads(dumps(manual([{"t": "12:30"}])))
+
+    def test_bytes_read_as_json_reads_them(self) -> None:
+        """UTF-8 (with or without a BOM) and UTF-16 bytes give the source the text gives."""
+        source = manual([{"x": "é:1", "y": 2}])
+        text = dumps(source)
+        for raw in (text.encode(), b"\xef\xbb\xbf" + text.encode(), text.encode("utf-16")):
+            assert loads(raw) == source
+        with pytest.raises(ManifestError, match="Unexpected UTF-8 BOM"):
+            loads("\ufeff" + text)

@@ -197,6 +197,26 @@ class TestGeneratedCode:
         assert [source[i].params for i in range(len(source))] == expected
         assert list(source.dicts()) == expected
 
+    def test_functions_are_written_on_first_use(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Defining a grid, or crossing it, writes out none of its own functions."""
+        import metalab._sources.grid as grid_module
+
+        written: list[tuple[str, ...]] = []
+        real = grid_module._compile
+
+        def recording(keys: tuple[str, ...], *args: Any) -> Any:
+            written.append(keys)
+            return real(keys, *args)
+
+        monkeypatch.setattr(grid_module, "_compile", recording)
+        left, right = grid(a=[1, 2], b=[3]), grid(c=["x", "y"])
+        product = left * right
+        assert product[3].params == {"a": 2, "b": 3, "c": "y"}
+        assert written == []
+        assert [c.params for c in left] == [{"a": 1, "b": 3}, {"a": 2, "b": 3}]
+        assert left[1] == left.take([1])[0]
+        assert written == [("a", "b")]
+
     @pytest.mark.parametrize("axes", [0, 1, 3, 300])
     def test_raw_gives_each_case_as_a_fresh_dict(self, axes: int) -> None:
         """raw(i), written out or (past the written-out width) generic, is case i as a new dict."""
@@ -238,7 +258,8 @@ class TestGeneratedCode:
             return real_compile(source, *args, **kwargs)
 
         monkeypatch.setattr(builtins, "compile", counting_compile)
-        grid({f"p{j}": [j, -j] for j in range(3000)})
+        source = grid({f"p{j}": [j, -j] for j in range(3000)})
+        assert source[-1].params["p2999"] == -2999
         assert sum(compiled) < 20_000  # written-out code for 3000 axes is over 100 kB
 
     def test_a_wide_grid_gives_the_same_cases(self) -> None:

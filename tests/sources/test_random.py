@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import gc
 import importlib
 import itertools
 import json
@@ -35,6 +36,8 @@ from metalab._core.case import encode_value
 from metalab.errors import CaseIndexError, ParamError, SizeOverflowError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from metalab.params.distributions import Distribution
 
 TWO64 = 2**64
@@ -190,6 +193,53 @@ class TestAccessPaths:
         expected = [source[3], source[9]]
         assert all_same(source.take([np.int64(3), np.uint8(9)]), expected)  # type: ignore[list-item]
         assert all_same(source.take(np.array([3, 9], dtype=np.uint16)), expected)
+
+
+class TestIterationAndTheCollector:
+    """Iteration builds each chunk of cases with the cyclic collector paused."""
+
+    @staticmethod
+    def _collections(run: Callable[[], object]) -> list[int]:
+        runs: list[int] = []
+
+        def record(phase: str, info: dict[str, int]) -> None:
+            if phase == "start":
+                runs.append(info["generation"])
+
+        gc.collect()
+        gc.callbacks.append(record)
+        try:
+            run()
+        finally:
+            gc.callbacks.remove(record)
+        return runs
+
+    def test_kept_cases_cost_one_young_collection_per_chunk(self) -> None:
+        """list(source) runs only young collections, one per chunk, however many cases."""
+        source = random({"x": uniform(0, 1), "n": randint(1, 8)}, 50_000, seed=0)
+        kept: list[list[ParamCase]] = []
+        runs = self._collections(lambda: kept.append(list(source)))
+        chunks = len(list(random_module._growing_chunks(source.n_trials)))
+        assert chunks < 20
+        assert set(runs) == {0}
+        assert len(runs) <= chunks
+        assert kept[0][12_345] == source[12_345]
+
+    def test_the_collector_is_on_between_cases(self) -> None:
+        """A caller's code between two cases runs with the collector on, as it was."""
+        source = random({"x": uniform(0, 1)}, 3 * random_module.CHUNK, seed=1)
+        assert all(gc.isenabled() for _ in source)
+
+    def test_a_disabled_collector_stays_disabled(self) -> None:
+        """Iterating never turns on a collector its caller turned off, nor collects."""
+        source = random({"x": uniform(0, 1)}, 20_000, seed=2)
+        gc.disable()
+        try:
+            runs = self._collections(lambda: list(source))
+            assert not gc.isenabled()
+        finally:
+            gc.enable()
+        assert runs == []
 
 
 class TestHugeSources:
