@@ -101,17 +101,20 @@ def _compile(
             d0 = i
             p0, t0 = r0(d0)
             p1, t1 = r1(d1)
-            m = {**p0, **p1}
-            m = {'a': m['a'], 'b': m['b'], 'c': m['c']} if len(m) == 3 else dict(sorted(m.items()))
+            if len(p0) == 1 and len(p1) == 2:
+                m = {'a': p1['a'], 'b': p0['b'], 'c': p1['c']}
+            else:
+                m = dict(sorted({**p0, **p1}.items()))
             case = _new_case(_ParamCase)
             ...  (the lines of `case_source`, with tags t0 + t1)
             return case
 
-    The merged dict is put in key order by one dict display when it holds every key of
-    the product (the usual case), else by sorting; the line is left out when the parts'
-    keys already come in order. Grid factors contribute ``{'key': a{j}[d{j}]}`` items
-    instead of a call. Keys enter the source only as literals of exact ``str``
-    (`name_literal`), sizes as int literals or bound names (`int_literal`).
+    The params are one dict display in key order when every part's dict holds all of
+    its part's keys (the usual case), else the merged dicts sorted; when the parts'
+    keys already come in order, they are merged as they are (``{**p0, **p1}``). Grid
+    factors contribute ``a{j}[d{j}]`` values instead of a call. Keys enter the source
+    only as literals of exact ``str`` (`name_literal`), sizes as int literals or bound
+    names (`int_literal`).
 
     A product of grids only (``blocks`` given, see `_blocks`) peels its digits off in
     blocks, ``i, r = divmod(i, radix)`` once per block of digits whose radix stays
@@ -137,19 +140,32 @@ def _compile(
     lines.append("d0 = i")
     items: list[str] = []
     tags: list[str] = []
+    reads: dict[str, str] = {}  # each key's value, read from its factor
+    complete: list[str] = []  # the tests that every factor's dict holds all its keys
     for j, (_, key, payload) in enumerate(factors):
         if key is None:
             namespace[f"r{j}"] = payload.raw
             lines.append(f"p{j}, t{j} = r{j}(d{j})")
             items.append(f"**p{j}")
             tags.append(f"t{j}")
+            reads.update((k, f"p{j}[{name_literal(k)}]") for k in payload.keys)
+            complete.append(f"len(p{j}) == {len(payload.keys)}")
         else:
             namespace[f"a{j}"] = payload
             items.append(f"{name_literal(key)}: a{j}[d{j}]")
-    lines.append("m = {" + ", ".join(items) + "}")
-    if not presorted:
-        ordered = ", ".join(f"{name_literal(key)}: m[{name_literal(key)}]" for key in keys)
-        lines.append(f"m = {{{ordered}}} if len(m) == {len(keys)} else dict(sorted(m.items()))")
+            reads[key] = f"a{j}[d{j}]"
+    merged = "{" + ", ".join(items) + "}"
+    if presorted or not complete:
+        lines.append(f"m = {merged}")
+    else:
+        # A case's dict holds only keys of its source, so one of full length holds all.
+        ordered = ", ".join(f"{name_literal(key)}: {reads[key]}" for key in keys)
+        lines += [
+            f"if {' and '.join(complete)}:",
+            f"    m = {{{ordered}}}",
+            "else:",
+            f"    m = dict(sorted({merged}.items()))",
+        ]
     return _exec_case(lines, namespace, "m", _balanced_sum(tags) or "()")
 
 

@@ -14,7 +14,7 @@ value there, or reads a parameter that is absent itself.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Final, cast, final
 
 import attrs
@@ -40,6 +40,7 @@ from metalab._sources.base import (
     Raw,
     bulk,
     check_seed,
+    paused,
 )
 from metalab._sources.distributions import Choice, Distribution, ScalarCode, inline_draw
 from metalab._sources.random import CHUNK, COLUMN_CHUNK, RandomSource, _index_array
@@ -467,7 +468,7 @@ class ConditionalRandomSource(ParamSource):
         return numbers
 
     def _from_columns(
-        self, columns: Mapping[str, npt.NDArray[Any]], numbers: list[int]
+        self, columns: Mapping[str, npt.NDArray[Any]], numbers: Sequence[int]
     ) -> Iterator[ParamCase]:
         for params, i in zip(_rows(columns, len(numbers)), numbers, strict=True):
             yield make_case(FrozenParams(params), (f"trial_{i}",))
@@ -477,7 +478,8 @@ class ConditionalRandomSource(ParamSource):
         for start in range(0, self.n_trials, CHUNK):
             stop = min(start + CHUNK, self.n_trials)
             index = np.arange(start, stop, dtype=np.uint64)
-            yield from self._from_columns(self.columns(index), list(range(start, stop)))
+            # Built with the collector paused, as a plain random source's chunks are.
+            yield from paused(list, self._from_columns(self.columns(index), range(start, stop)))
 
     def dicts(self) -> Iterator[dict[str, ParamValue]]:
         """Every case's params as a fresh plain dict, drawn in vectorized chunks."""
@@ -621,10 +623,10 @@ def _compile_case(
     for name in source.conditional_keys:
         lines += [f"if p[{name_literal(name)}] is _ABSENT:", f"    del p[{name_literal(name)}]"]
     body = "".join(f"    {line}\n" for line in lines)
-    tags = '(f"trial_{i}",)'
+    # A case takes its trial number for its tags, and writes trial_{i} when they are read.
     text = (
-        f"def case(i):\n{body}{case_source('p', tags, 'None', '    ')}    return case\n"
-        f"def raw(i):\n{body}    return p, {tags}\n"
+        f"def case(i):\n{body}{case_source('p', 'i', 'None', '    ')}    return case\n"
+        f'def raw(i):\n{body}    return p, (f"trial_{{i}}",)\n'
     )
     compile_functions(text, namespace, "conditional random case")
     return namespace["case"], namespace["raw"]

@@ -24,6 +24,7 @@ from metalab import (
     ParamCase,
     RandomSource,
     choice,
+    col,
     lognormal,
     loguniform,
     loguniform_int,
@@ -214,15 +215,18 @@ class TestIterationAndTheCollector:
             gc.callbacks.remove(record)
         return runs
 
-    def test_kept_cases_cost_one_young_collection_per_chunk(self) -> None:
-        """list(source) runs only young collections, one per chunk, however many cases."""
-        source = random({"x": uniform(0, 1), "n": randint(1, 8)}, 50_000, seed=0)
+    @pytest.mark.parametrize("conditional", [False, True])
+    def test_kept_cases_cost_one_young_collection_per_chunk(self, conditional: bool) -> None:
+        """list(source) runs only young collections (one per chunk for a plain space)."""
+        x = uniform(0, 1).when(col("n") > 2) if conditional else uniform(0, 1)
+        source = random({"x": x, "n": randint(1, 8)}, 50_000, seed=0)
         kept: list[list[ParamCase]] = []
         runs = self._collections(lambda: kept.append(list(source)))
         chunks = len(list(random_module._growing_chunks(source.n_trials)))
         assert chunks < 20
         assert set(runs) == {0}
-        assert len(runs) <= chunks
+        # A conditional space also evaluates its conditions per chunk, outside the pause.
+        assert len(runs) <= (2 if conditional else 1) * chunks
         assert kept[0][12_345] == source[12_345]
 
     def test_the_collector_is_on_between_cases(self) -> None:
