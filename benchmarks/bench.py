@@ -488,6 +488,8 @@ def expression_comparisons(spec: dict[str, list[Any]] | None = None) -> list[Com
             numpy_where,
             2.0,
             3,
+            "both sides evaluate the same predicate over all 10,000,000 cases and keep the"
+            " accepted positions (a filtered source / an index array)",
         ),
         Comparison(
             "12b",
@@ -497,6 +499,7 @@ def expression_comparisons(spec: dict[str, list[Any]] | None = None) -> list[Com
             lambda: [g[i] for i in plain],
             2.0,
             7,
+            "both sides look up 50,000 random positions and keep the 50,000 cases in a list",
         ),
         Comparison(
             "12c",
@@ -506,6 +509,8 @@ def expression_comparisons(spec: dict[str, list[Any]] | None = None) -> list[Com
             lambda: [g[i] for i in plain],
             1.5,
             7,
+            "both sides look up the same 50,000 positions and keep the 50,000 cases in a list;"
+            " metalab also computes the two derived parameters of each",
         ),
     ]
 
@@ -589,6 +594,9 @@ def run_comparisons() -> list[Comparison]:
             mapped_to_files,
             1.3,
             3,
+            "both sides start a pool of one worker per core, send 64 cases per task and write"
+            " one fsync'd JSON file per result from 16 threads; metalab also enumerates the"
+            " sweep, checks the store and records timing",
             cleanup=cleanup,
         ),
     ]
@@ -626,6 +634,8 @@ def conditional_comparisons() -> list[Comparison]:
             plain.columns,
             2.0,
             9,
+            "both sides return the columns of 100,000 trials; metalab also evaluates the two"
+            " conditions and masks the values they switch off",
         ),
         Comparison(
             "14b",
@@ -635,6 +645,7 @@ def conditional_comparisons() -> list[Comparison]:
             lambda: [plain[i] for i in shuffled],
             1.5,
             7,
+            "both sides draw the same 20,000 trials one by one and keep them in a list",
         ),
     ]
 
