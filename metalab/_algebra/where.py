@@ -20,7 +20,7 @@ defined.
 from __future__ import annotations
 
 from bisect import bisect_right
-from typing import TYPE_CHECKING, Any, ClassVar, Final, final
+from typing import TYPE_CHECKING, Any, ClassVar, Final, final, overload
 
 import attrs
 import numpy as np
@@ -306,6 +306,17 @@ class WhereSource(ParamSource):
 
     def _case(self, i: int) -> ParamCase:
         return self.source._case(self._accepted.select(i))
+
+    @overload
+    def __getitem__(self, index: int) -> ParamCase: ...
+    @overload
+    def __getitem__(self, index: slice) -> SliceSource: ...
+    def __getitem__(self, index: int | slice) -> ParamCase | SliceSource:
+        """Case ``index`` (negative counts from the end), or a lazy slice of the source."""
+        accepted = self._accepted_cache  # once scanned, a lookup skips two property calls
+        if accepted is not None and type(index) is int and 0 <= index < accepted.count:
+            return self.source._case(accepted.select(index))
+        return super().__getitem__(index)
 
     def describe(self) -> Description:
         """A ``where`` node: one line per predicate."""
