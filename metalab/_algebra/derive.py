@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, final, overload
+from typing import TYPE_CHECKING, Any, ClassVar, final
 
 import attrs
 import numpy as np
@@ -36,7 +36,6 @@ if TYPE_CHECKING:
 
     import numpy.typing as npt
 
-    from metalab._algebra.slicing import SliceSource
     from metalab._core.case import ParamCase
     from metalab._core.values import ParamValue
 
@@ -234,20 +233,6 @@ class DeriveSource(ParamSource):
             return (self._compiled_cache or self._compiled())[1](i)
         except ERRORS:
             raise self._explain(i) from None
-
-    @overload
-    def __getitem__(self, index: int) -> ParamCase: ...
-    @overload
-    def __getitem__(self, index: slice) -> SliceSource: ...
-    def __getitem__(self, index: int | slice) -> ParamCase | SliceSource:
-        """Case ``index`` (negative counts from the end), or a lazy slice of the source."""
-        compiled = self._compiled_cache  # once written out, a lookup calls it directly
-        if compiled is not None and type(index) is int and 0 <= index < self.source.size:
-            try:
-                return compiled[1](index)
-            except ERRORS:
-                raise self._explain(index) from None
-        return super().__getitem__(index)
 
     def describe(self) -> Description:
         """A ``derive`` node: one line per derived parameter, with its expression."""
