@@ -2,10 +2,11 @@
 
 The accepted positions are found on first need, by one vectorized pass over the
 source's ``columns()`` in blocks of `BLOCK` cases, and kept compactly (`_Accepted`):
-as a bitmap with a rank directory (at most 2 bits per source case) or as the sorted
-positions themselves (8 bytes per accepted case), whichever is smaller. Case ``i`` is
-the ``i``-th accepted position: O(1) from the positions, or from a sampled select
-index over the bitmap (O(1) on most data, O(log n) at worst; see `_Accepted`).
+as a bitmap with block ranks and the exact position of every few accepted cases (at
+most 2 bits per source case), or as the sorted positions themselves (8 bytes per
+accepted case), whichever is smaller. Case ``i`` is the ``i``-th accepted position: one
+read from the positions, or a sample and the bitmap word after it (two reads on most
+data, O(log n) at worst; see `_Accepted`).
 
 `where` pushes predicates down before any scan: a conjunct that reads the keys of one
 factor of a product filters that factor alone, one that spans factors filters only the
@@ -44,7 +45,7 @@ from metalab._sources.grid import GridSource
 from metalab.errors import ExpressionError, ParamError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Mapping, Sequence
+    from collections.abc import Callable, Iterator, Mapping, Sequence
 
     import numpy.typing as npt
 
@@ -64,91 +65,199 @@ _DIGEST_PERSON: Final = b"metalab.where.v1"
 
 _POPCOUNT: Final = tuple(b.bit_count() for b in range(256))
 _SELECT: Final = tuple(tuple(bit for bit in range(8) if b >> bit & 1) for b in range(256))
-"""For each byte value: its set bits, lowest first (the in-word step of `_Accepted.select`)."""
+"""For each byte value: its set bits, lowest first (the last step of a select)."""
 
-_SAMPLE: Final = 64
-"""Every this many accepted cases, the bitmap word holding one is recorded."""
+_BYTE_POPCOUNT: Final = np.array(_POPCOUNT, dtype=np.uint8)
+_BYTE_SELECT: Final = np.array([[*s, *(0,) * (8 - len(s))] for s in _SELECT], dtype=np.uint8)
 
-_SCAN_WORDS: Final = 8
-"""Words walked from a sample before `_Accepted.select` bisects instead."""
+_SUPER: Final = 512
+"""Bitmap bits per rank entry: eight 64-bit words, one cache line."""
+
+_SCAN_WORDS: Final = 4
+"""Words walked past a sample's word before a select bisects the ranks instead."""
+
+
+def _sample_step(count: int, size: int) -> int:
+    """Accepted cases per sample: a power of two, the smallest that fits the budget.
+
+    The samples then take at most 15/16 bit per source case, so bitmap, ranks and
+    samples stay within 2 bits per case, and a sample group spans about 34 to 68 source
+    positions on any density: one word, or two.
+    """
+    step = 1
+    while 512 * count > 15 * size * step:
+        step *= 2
+    return step
+
+
+def _bitmap_select(
+    words: memoryview, ranks: memoryview, samples: memoryview, shift: int
+) -> Callable[[int], int]:
+    """``select(k)`` over a bitmap, its ranks and its samples (see `_Accepted`)."""
+    low_bits = (1 << shift) - 1
+    popcount, select_byte = _POPCOUNT, _SELECT
+
+    def select(k: int) -> int:
+        p: int = samples[k >> shift]
+        r = k & low_bits
+        if not r:
+            return p
+        w = p >> 6
+        x: int = words[w] >> (p & 63)  # bit 0 is accepted case k - r itself
+        c = x.bit_count()
+        if r >= c:
+            for _ in range(_SCAN_WORDS):
+                r -= c
+                w += 1
+                x = words[w]
+                c = x.bit_count()
+                if r < c:
+                    break
+            else:  # a long run of rejected cases: find the rank block, then walk it
+                block = bisect_right(ranks, k, (p >> 9) + 1) - 1
+                r = k - ranks[block]
+                w = block << 3
+                x = words[w]
+                c = x.bit_count()
+                while r >= c:
+                    r -= c
+                    w += 1
+                    x = words[w]
+                    c = x.bit_count()
+            p = w << 6
+        # The r-th set bit of x: halve to 16 bits, then a byte, then the table.
+        half = x & 0xFFFFFFFF
+        c = half.bit_count()
+        if r >= c:
+            r -= c
+            x >>= 32
+            p += 32
+        else:
+            x = half
+        half = x & 0xFFFF
+        c = half.bit_count()
+        if r >= c:
+            r -= c
+            x >>= 16
+            p += 16
+        else:
+            x = half
+        byte = x & 0xFF
+        c = popcount[byte]
+        if r >= c:
+            r -= c
+            byte = x >> 8
+            p += 8
+        return p + select_byte[byte][r]
+
+    return select
+
+
+def _packed(masks: Sequence[npt.NDArray[np.bool_]], nbytes: int) -> npt.NDArray[np.uint8]:
+    """The masks as one little-endian bitmap of ``nbytes`` bytes, packed a mask at a time."""
+    bits = np.zeros(nbytes, np.uint8)
+    at = 0  # in bits; every mask but the last is whole bytes (`BLOCK` is)
+    for mask in masks:
+        if at % 8:
+            msg = "the scan's blocks are not whole bytes"  # pragma: no cover
+            raise AssertionError(msg)  # pragma: no cover
+        packed = np.packbits(mask, bitorder="little")
+        bits[at // 8 : at // 8 + len(packed)] = packed
+        at += len(mask)
+    return bits
+
+
+_SAMPLE_CHUNK: Final = 1 << 16
+"""Samples located per vectorized step (bounds the scratch memory of a large scan)."""
+
+
+def _samples(
+    bits: npt.NDArray[np.uint8],
+    within: npt.NDArray[np.uint16],
+    ranks: npt.NDArray[np.uint32],
+    count: int,
+    step: int,
+) -> npt.NDArray[np.uint32]:
+    """The exact positions of accepted cases 0, step, 2 * step, ...: block, byte, bit."""
+    out = np.zeros(-(-count // step), np.uint32)
+    for lo in range(0, len(out), _SAMPLE_CHUNK):
+        hi = min(len(out), lo + _SAMPLE_CHUNK)
+        targets = np.arange(lo, hi, dtype=np.int64) * step
+        block = np.searchsorted(ranks, targets, side="right") - 1
+        rest = targets - ranks[block]
+        rows = within[block]
+        byte = (rows <= rest[:, None]).sum(axis=1)
+        before = np.where(byte > 0, rows[np.arange(len(byte)), np.maximum(byte - 1, 0)], 0)
+        flat = block * (_SUPER // 8) + byte
+        out[lo:hi] = flat * 8 + _BYTE_SELECT[bits[flat], rest - before]
+    return out
 
 
 class _Accepted:
     """The accepted positions of a scan, as a bitmap with ranks or as a sorted array.
 
-    The bitmap (1 bit per source case) comes with the number of accepted cases before
-    each 64-bit word (uint32: the scan limit keeps counts below 2**32; half a bit per
-    case) and, for every 64th accepted case, the word that holds it (at most half a bit
-    per case more): ``select(k)`` starts at the sample's word and walks a few words,
-    bisecting when the walk is long, so a lookup is O(1) on most data and O(log n) at
-    worst, in plain Python (a NumPy call per lookup cost more than the rest of it).
+    The bitmap (1 bit per source case, in 64-bit words) comes with the number of accepted
+    cases before each block of 512 bits (uint32: the scan limit keeps counts below 2**32;
+    1/16 bit per case) and the exact position of every ``step``-th accepted case (uint32;
+    `_sample_step` keeps them within 15/16 bit per case). ``select(k)`` reads the sample
+    before ``k`` and the word that holds it, and finds ``k`` in that word or the next: two
+    memory reads on most data, in plain Python (a NumPy call per lookup costs more than
+    the rest of it). A long run of rejected cases after a sample is crossed by bisecting
+    the ranks, so a lookup is O(log n) at worst.
     """
 
-    __slots__ = ("_bytes", "_ranks", "_samples", "bits", "count", "positions", "ranks")
+    __slots__ = ("bits", "count", "positions", "ranks", "samples", "select", "words")
+
+    select: Callable[[int], int]
+    """The source position of accepted case ``k`` (``0 <= k < count``)."""
 
     def __init__(self, masks: Sequence[npt.NDArray[np.bool_]], size: int) -> None:
         count = int(sum(int(m.sum()) for m in masks))
         self.count = count
-        bitmap_bytes = (size + 7) // 8 + 4 * (size // 64 + 1) + 4 * (count // _SAMPLE + 1)
+        step = _sample_step(count, size)
+        blocks = -(-size // _SUPER)
+        bitmap_bytes = blocks * _SUPER // 8 + 4 * (blocks + 1) + 4 * -(-count // step)
         self.bits: npt.NDArray[np.uint8] | None = None
+        self.words: npt.NDArray[np.uint64] | None = None
         self.ranks: npt.NDArray[np.uint32] | None = None
+        self.samples: npt.NDArray[np.uint32] | None = None
         self.positions: npt.NDArray[np.int64] | None = None
-        self._bytes: memoryview | None = None
-        self._ranks: memoryview | None = None
-        self._samples: memoryview | None = None
         if 8 * count <= bitmap_bytes:
             offsets = np.cumsum([0, *(len(m) for m in masks)])[:-1]
             found = [np.flatnonzero(m) + int(o) for m, o in zip(masks, offsets, strict=True)]
-            self.positions = (
-                np.concatenate(found).astype(np.int64) if found else np.zeros(0, np.int64)
-            )
+            positions = np.concatenate(found).astype(np.int64) if found else np.zeros(0, np.int64)
+            self.positions = positions
+            self.select = positions.data.__getitem__
             return
-        mask = np.concatenate(masks)
-        padded = np.concatenate([mask, np.zeros(-len(mask) % 64, np.bool_)])
-        bits = np.packbits(padded, bitorder="little")
-        per_word = padded.reshape(-1, 64).sum(axis=1)
-        ranks = np.concatenate([[0], np.cumsum(per_word)]).astype(np.uint32)
-        samples = np.searchsorted(ranks, np.arange(0, count, _SAMPLE), side="right") - 1
-        self.bits = bits
-        self.ranks = ranks
-        self._bytes = bits.data
-        self._ranks = ranks.data
-        self._samples = samples.astype(np.uint32).data
+        bits = _packed(masks, blocks * _SUPER // 8)
+        # Accepted cases before each byte of a block, then before each block.
+        within = np.cumsum(
+            _BYTE_POPCOUNT[bits].reshape(blocks, _SUPER // 8), axis=1, dtype=np.uint16
+        )
+        ranks = np.zeros(blocks + 1, np.uint32)
+        np.cumsum(within[:, -1], out=ranks[1:])
+        samples = _samples(bits, within, ranks, count, step)
+        # Little-endian words on every platform (a copy only where that is not native).
+        words = bits.view("<u8").astype(np.uint64, copy=False)
+        self.bits, self.words, self.ranks, self.samples = bits, words, ranks, samples
+        self.select = _bitmap_select(words.data, ranks.data, samples.data, step.bit_length() - 1)
 
-    def select(self, k: int) -> int:
-        """The source position of accepted case ``k``."""
+    @property
+    def nbytes(self) -> int:
+        """The bytes the accepted positions take."""
         if self.positions is not None:
-            return int(self.positions[k])
-        ranks, data, samples = self._ranks, self._bytes, self._samples
-        assert ranks is not None
-        assert data is not None
-        assert samples is not None
-        word = samples[k // _SAMPLE]
-        steps = 0
-        while ranks[word + 1] <= k:
-            word += 1
-            steps += 1
-            if steps == _SCAN_WORDS:
-                following = k // _SAMPLE + 1
-                stop = samples[following] + 1 if following < len(samples) else len(ranks) - 1
-                word = bisect_right(ranks, k, word, stop) - 1
-                break
-        k -= ranks[word]
-        offset = word * 8
-        for byte in data[offset : offset + 8]:
-            ones = _POPCOUNT[byte]
-            if k < ones:
-                return offset * 8 + _SELECT[byte][k]
-            k -= ones
-            offset += 1
-        msg = "the accepted positions are inconsistent"  # pragma: no cover
-        raise AssertionError(msg)  # pragma: no cover
+            return self.positions.nbytes
+        assert self.bits is not None
+        assert self.ranks is not None
+        assert self.samples is not None
+        return self.bits.nbytes + self.ranks.nbytes + self.samples.nbytes
 
     def select_many(self, ks: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
         """The source positions of many accepted cases at once."""
         if self.positions is not None:
             return self.positions[ks]
-        return np.array([self.select(int(k)) for k in ks.tolist()], dtype=np.int64)
+        select = self.select
+        return np.array([select(k) for k in ks.tolist()], dtype=np.int64)
 
     def rank(self, position: int) -> int | None:
         """The accepted index of source ``position``, or None if it is not accepted."""
@@ -156,13 +265,16 @@ class _Accepted:
             k = int(np.searchsorted(self.positions, position))
             hit = k < len(self.positions) and int(self.positions[k]) == position
             return k if hit else None
+        assert self.words is not None
         assert self.ranks is not None
-        assert self._bytes is not None
         word, bit = divmod(position, 64)
-        chunk = int.from_bytes(self._bytes[word * 8 : word * 8 + 8], "little")
+        chunk = int(self.words[word])
         if not chunk >> bit & 1:
             return None
-        return int(self.ranks[word]) + (chunk & ((1 << bit) - 1)).bit_count()
+        block = position // _SUPER
+        before = self.words[block * (_SUPER // 64) : word]
+        whole = sum(int(w).bit_count() for w in before.tolist())
+        return int(self.ranks[block]) + whole + (chunk & ((1 << bit) - 1)).bit_count()
 
     def blocks(self, start: int = 0) -> Iterator[npt.NDArray[np.int64]]:
         """The accepted source positions from accepted index ``start`` on, in blocks."""
@@ -172,11 +284,11 @@ class _Accepted:
             return
         assert self.bits is not None
         assert self.ranks is not None
-        step = BLOCK // 8
+        step = max(_SUPER, BLOCK // _SUPER * _SUPER) // 8  # whole rank blocks, in bytes
         for lo in range(0, len(self.bits), step):
             flags = np.unpackbits(self.bits[lo : lo + step], bitorder="little")
             found = np.flatnonzero(flags).astype(np.int64) + lo * 8
-            first = int(self.ranks[lo // 8])
+            first = int(self.ranks[lo * 8 // _SUPER])
             if first + len(found) > start:
                 yield found[max(0, start - first) :]
 

@@ -6,6 +6,7 @@ import json
 import pickle
 from typing import Any
 
+import numpy as np
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
@@ -83,7 +84,7 @@ class TestWhere:
         dense_bits = dense._accepted
         sparse_bits = sparse._accepted
         assert dense_bits.bits is not None
-        assert dense_bits.bits.nbytes + dense_bits.ranks.nbytes <= 100_000 * 2 / 8  # type: ignore[union-attr]
+        assert dense_bits.nbytes <= 100_000 * 2 / 8
         assert sparse_bits.positions is not None
         assert sparse_bits.positions.nbytes == 8 * 100
         assert dense[12345].params["a"] == 24690
@@ -126,6 +127,74 @@ class TestWhere:
         back = pickle.loads(pickle.dumps(s))  # noqa: S301 - our own object
         assert back == s
         assert list(back) == list(s)
+
+
+def _masks(mask: np.ndarray[Any, Any], block: int) -> list[np.ndarray[Any, Any]]:
+    return [mask[lo : lo + block] for lo in range(0, len(mask), block)]
+
+
+def _mask_shapes() -> st.SearchStrategy[np.ndarray[Any, Any]]:
+    """Accepted flags of many shapes: uniform at any density, runs, long gaps, edges."""
+
+    @st.composite
+    def build(draw: st.DrawFn) -> np.ndarray[Any, Any]:
+        size = draw(st.integers(1, 6000))
+        seed = draw(st.integers(0, 2**32 - 1))
+        rng = np.random.default_rng(seed)
+        mask = rng.random(size) < draw(st.sampled_from([0.0, 0.02, 0.1, 0.5, 0.9, 1.0]))
+        for _ in range(draw(st.integers(0, 3))):  # runs of all-accepted or all-rejected
+            lo = draw(st.integers(0, size - 1))
+            hi = draw(st.integers(lo, size))
+            mask[lo:hi] = draw(st.booleans())
+        return mask
+
+    return build()
+
+
+class TestAcceptedPositions:
+    """The compact directory gives the exact positions, whatever the data looks like."""
+
+    @given(_mask_shapes(), st.sampled_from([8, 64, 512, 4096]))
+    def test_select_rank_and_blocks_agree_with_numpy(
+        self, mask: np.ndarray[Any, Any], block: int
+    ) -> None:
+        """Every select, rank and block equals NumPy's positions; the size is in budget."""
+        accepted = where_module._Accepted(_masks(mask, block), len(mask))
+        expected = np.flatnonzero(mask)
+        assert accepted.count == len(expected)
+        assert [accepted.select(k) for k in range(accepted.count)] == expected.tolist()
+        ranks = [accepted.rank(p) for p in range(len(mask))]
+        assert ranks == [
+            int(np.searchsorted(expected, p)) if f else None for p, f in enumerate(mask)
+        ]
+        blocks = list(accepted.blocks())
+        assert np.concatenate([*blocks, np.zeros(0, np.int64)]).tolist() == expected.tolist()
+        ks = np.arange(accepted.count, dtype=np.int64)[::-1]
+        assert accepted.select_many(ks).tolist() == expected[::-1].tolist()
+        assert accepted.nbytes <= max(8 * accepted.count, len(mask) * 2 / 8 + 200)
+
+    @pytest.mark.parametrize("density", [0.04, 0.3, 0.53, 0.97, 1.0])
+    def test_a_bitmap_stays_within_two_bits_per_case(self, density: float) -> None:
+        """Bitmap, ranks and samples together, on a large scan at any density."""
+        mask = np.random.default_rng(3).random(1_000_000) < density
+        accepted = where_module._Accepted(_masks(mask, 1 << 18), len(mask))
+        assert accepted.bits is not None
+        assert accepted.nbytes <= 2 * len(mask) / 8
+        expected = np.flatnonzero(mask)
+        ks = np.random.default_rng(4).integers(0, accepted.count, 2000)
+        assert [accepted.select(int(k)) for k in ks] == expected[ks].tolist()
+
+    def test_a_sample_followed_by_a_long_gap_bisects_to_the_next_case(self) -> None:
+        """Accepted cases far apart inside one sample group are found past the walk."""
+        mask = np.zeros(100_000, np.bool_)
+        mask[:40_000] = True  # dense: a bitmap, and large sample groups
+        mask[[40_001, 70_000, 99_999]] = True
+        accepted = where_module._Accepted(_masks(mask, 4096), len(mask))
+        assert accepted.bits is not None
+        expected = np.flatnonzero(mask)
+        assert [accepted.select(k) for k in range(39_990, accepted.count)] == expected[
+            39_990:
+        ].tolist()
 
 
 def lit_false() -> Any:
