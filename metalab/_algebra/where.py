@@ -20,8 +20,9 @@ defined.
 
 from __future__ import annotations
 
+import functools
 from bisect import bisect_right
-from typing import TYPE_CHECKING, Any, ClassVar, Final, final, overload
+from typing import TYPE_CHECKING, Any, ClassVar, Final, TypeVar, final, overload
 
 import attrs
 import numpy as np
@@ -54,6 +55,8 @@ if TYPE_CHECKING:
 
 __all__ = ["BLOCK", "SCAN_LIMIT", "WhereSource"]
 
+T = TypeVar("T")
+
 SCAN_LIMIT: Final = 10**9
 """The most source cases a `WhereSource` scans; a larger scan is refused when defined."""
 
@@ -63,12 +66,25 @@ BLOCK: Final = 1 << 18
 _DIGEST_PERSON: Final = b"metalab.where.v1"
 
 
-_POPCOUNT: Final = tuple(b.bit_count() for b in range(256))
-_SELECT: Final = tuple(tuple(bit for bit in range(8) if b >> bit & 1) for b in range(256))
-"""For each byte value: its set bits, lowest first (the last step of a select)."""
+def _select_table(width: int) -> npt.NDArray[np.uint8]:
+    """For each ``width``-bit value (a row): the positions of its set bits, lowest first."""
+    values = np.arange(1 << width, dtype=np.uint32)
+    set_bits = (values[:, None] >> np.arange(width, dtype=np.uint32) & 1).astype(np.uint8)
+    rows, bits = np.nonzero(set_bits)
+    nth = (np.cumsum(set_bits, axis=1) - 1)[rows, bits]
+    table = np.zeros((1 << width, width), np.uint8)
+    table[rows, nth] = bits
+    return table
 
-_BYTE_POPCOUNT: Final = np.array(_POPCOUNT, dtype=np.uint8)
-_BYTE_SELECT: Final = np.array([[*s, *(0,) * (8 - len(s))] for s in _SELECT], dtype=np.uint8)
+
+@functools.cache
+def _select16() -> bytes:
+    """`_select_table` of 16 bits, flat (value << 4 | r): 1 MiB, made on first need."""
+    return _select_table(16).tobytes()
+
+
+_BYTE_POPCOUNT: Final = np.array([b.bit_count() for b in range(256)], dtype=np.uint8)
+_BYTE_SELECT: Final = _select_table(8)
 
 _SUPER: Final = 512
 """Bitmap bits per rank entry: eight 64-bit words, one cache line."""
@@ -91,41 +107,31 @@ def _sample_step(count: int, size: int) -> int:
 
 
 def _bitmap_select(
-    words: memoryview, ranks: memoryview, samples: memoryview, shift: int
-) -> Callable[[int], int]:
-    """``select(k)`` over a bitmap, its ranks and its samples (see `_Accepted`)."""
-    low_bits = (1 << shift) - 1
-    popcount, select_byte = _POPCOUNT, _SELECT
+    words: memoryview, ranks: memoryview, samples: memoryview, shift: int, then: Callable[[int], T]
+) -> Callable[[int], T]:
+    """``then(select(k))`` over a bitmap, its ranks and its samples (see `_Accepted`).
 
-    def select(k: int) -> int:
+    ``then`` is applied inside, so a lookup (``then`` a source's case function) is one
+    call, not two.
+    """
+    low_bits = (1 << shift) - 1
+    select16 = _select16()
+
+    def select(k: int) -> T:
         p: int = samples[k >> shift]
         r = k & low_bits
-        if not r:
-            return p
         w = p >> 6
         x: int = words[w] >> (p & 63)  # bit 0 is accepted case k - r itself
         c = x.bit_count()
         if r >= c:
-            for _ in range(_SCAN_WORDS):
-                r -= c
-                w += 1
-                x = words[w]
-                c = x.bit_count()
-                if r < c:
-                    break
-            else:  # a long run of rejected cases: find the rank block, then walk it
-                block = bisect_right(ranks, k, (p >> 9) + 1) - 1
-                r = k - ranks[block]
-                w = block << 3
-                x = words[w]
-                c = x.bit_count()
-                while r >= c:
-                    r -= c
-                    w += 1
-                    x = words[w]
-                    c = x.bit_count()
+            r -= c
+            w += 1
+            x = words[w]
+            c = x.bit_count()
+            if r >= c:  # past the next word too (rare)
+                w, x, r = _far_select(words, ranks, k, w, r - c)
             p = w << 6
-        # The r-th set bit of x: halve to 16 bits, then a byte, then the table.
+        # The r-th set bit of x: halve to 32 bits, then 16, then the table.
         half = x & 0xFFFFFFFF
         c = half.bit_count()
         if r >= c:
@@ -137,20 +143,38 @@ def _bitmap_select(
         half = x & 0xFFFF
         c = half.bit_count()
         if r >= c:
-            r -= c
-            x >>= 16
-            p += 16
-        else:
-            x = half
-        byte = x & 0xFF
-        c = popcount[byte]
-        if r >= c:
-            r -= c
-            byte = x >> 8
-            p += 8
-        return p + select_byte[byte][r]
+            return then(p + 16 + select16[x >> 12 & 0xFFFF0 | r - c])
+        return then(p + select16[half << 4 | r])
 
     return select
+
+
+def _far_select(
+    words: memoryview, ranks: memoryview, k: int, w: int, r: int
+) -> tuple[int, int, int]:
+    """Accepted case ``k``, ``r`` set bits past word ``w``: its word, the word, and ``r``.
+
+    Walks a few words; past those, a long run of rejected cases follows, so it bisects
+    the rank blocks from word ``w``'s on and walks the one ``k`` is in.
+    """
+    for _ in range(_SCAN_WORDS):
+        w += 1
+        x: int = words[w]
+        c = x.bit_count()
+        if r < c:
+            return w, x, r
+        r -= c
+    block = bisect_right(ranks, k, (w >> 3) + 1) - 1
+    r = k - ranks[block]
+    w = block << 3
+    x = words[w]
+    c = x.bit_count()
+    while r >= c:
+        r -= c
+        w += 1
+        x = words[w]
+        c = x.bit_count()
+    return w, x, r
 
 
 def _packed(masks: Sequence[npt.NDArray[np.bool_]], nbytes: int) -> npt.NDArray[np.uint8]:
@@ -168,7 +192,7 @@ def _packed(masks: Sequence[npt.NDArray[np.bool_]], nbytes: int) -> npt.NDArray[
 
 
 _SAMPLE_CHUNK: Final = 1 << 16
-"""Samples located per vectorized step (bounds the scratch memory of a large scan)."""
+"""Accepted cases located per vectorized step (bounds its scratch memory)."""
 
 
 def _samples(
@@ -178,18 +202,36 @@ def _samples(
     count: int,
     step: int,
 ) -> npt.NDArray[np.uint32]:
-    """The exact positions of accepted cases 0, step, 2 * step, ...: block, byte, bit."""
+    """The exact positions of accepted cases 0, step, 2 * step, ...."""
     out = np.zeros(-(-count // step), np.uint32)
     for lo in range(0, len(out), _SAMPLE_CHUNK):
-        hi = min(len(out), lo + _SAMPLE_CHUNK)
-        targets = np.arange(lo, hi, dtype=np.int64) * step
-        block = np.searchsorted(ranks, targets, side="right") - 1
-        rest = targets - ranks[block]
+        targets = np.arange(lo, min(len(out), lo + _SAMPLE_CHUNK), dtype=np.int64) * step
+        out[lo : lo + len(targets)] = _vector_select(bits, ranks, targets, within)
+    return out
+
+
+def _vector_select(
+    bits: npt.NDArray[np.uint8],
+    ranks: npt.NDArray[np.uint32],
+    ks: npt.NDArray[np.int64],
+    within: npt.NDArray[np.uint16] | None = None,
+) -> npt.NDArray[np.int64]:
+    """The positions of accepted cases ``ks`` at once: rank block, then byte, then bit.
+
+    ``within`` holds the accepted cases up to each byte of each block; without it, the
+    rows of the blocks ``ks`` fall in are counted here.
+    """
+    block = np.searchsorted(ranks, ks, side="right") - 1
+    rest = ks - ranks[block]
+    if within is None:
+        per_block = bits.reshape(-1, _SUPER // 8)[block]
+        rows = np.cumsum(_BYTE_POPCOUNT[per_block], axis=1, dtype=np.uint16)
+    else:
         rows = within[block]
-        byte = (rows <= rest[:, None]).sum(axis=1)
-        before = np.where(byte > 0, rows[np.arange(len(byte)), np.maximum(byte - 1, 0)], 0)
-        flat = block * (_SUPER // 8) + byte
-        out[lo:hi] = flat * 8 + _BYTE_SELECT[bits[flat], rest - before]
+    byte = (rows <= rest[:, None]).sum(axis=1)
+    before = np.where(byte > 0, rows[np.arange(len(byte)), np.maximum(byte - 1, 0)], 0)
+    flat = block * (_SUPER // 8) + byte
+    out: npt.NDArray[np.int64] = flat * 8 + _BYTE_SELECT[bits[flat], rest - before]
     return out
 
 
@@ -206,7 +248,7 @@ class _Accepted:
     the ranks, so a lookup is O(log n) at worst.
     """
 
-    __slots__ = ("bits", "count", "positions", "ranks", "samples", "select", "words")
+    __slots__ = ("bits", "count", "positions", "ranks", "samples", "select", "shift", "words")
 
     select: Callable[[int], int]
     """The source position of accepted case ``k`` (``0 <= k < count``)."""
@@ -228,6 +270,7 @@ class _Accepted:
             positions = np.concatenate(found).astype(np.int64) if found else np.zeros(0, np.int64)
             self.positions = positions
             self.select = positions.data.__getitem__
+            self.shift = 0
             return
         bits = _packed(masks, blocks * _SUPER // 8)
         # Accepted cases before each byte of a block, then before each block.
@@ -240,7 +283,22 @@ class _Accepted:
         # Little-endian words on every platform (a copy only where that is not native).
         words = bits.view("<u8").astype(np.uint64, copy=False)
         self.bits, self.words, self.ranks, self.samples = bits, words, ranks, samples
-        self.select = _bitmap_select(words.data, ranks.data, samples.data, step.bit_length() - 1)
+        self.shift = step.bit_length() - 1
+        self.select = self.then(int)
+
+    def then(self, fn: Callable[[int], T]) -> Callable[[int], T]:
+        """``k -> fn(select(k))`` as one function: a lookup's select and case in one call."""
+        if self.positions is not None:
+            at = self.positions.data
+
+            def select(k: int) -> T:
+                return fn(at[k])
+
+            return select
+        assert self.words is not None
+        assert self.ranks is not None
+        assert self.samples is not None
+        return _bitmap_select(self.words.data, self.ranks.data, self.samples.data, self.shift, fn)
 
     @property
     def nbytes(self) -> int:
@@ -256,8 +314,14 @@ class _Accepted:
         """The source positions of many accepted cases at once."""
         if self.positions is not None:
             return self.positions[ks]
-        select = self.select
-        return np.array([select(k) for k in ks.tolist()], dtype=np.int64)
+        assert self.bits is not None
+        assert self.ranks is not None
+        out = np.empty(len(ks), np.int64)
+        for lo in range(0, len(ks), _SAMPLE_CHUNK):
+            out[lo : lo + _SAMPLE_CHUNK] = _vector_select(
+                self.bits, self.ranks, ks[lo : lo + _SAMPLE_CHUNK]
+            )
+        return out
 
     def rank(self, position: int) -> int | None:
         """The accepted index of source ``position``, or None if it is not accepted."""
@@ -331,6 +395,10 @@ class WhereSource(ParamSource):
 
     _structure: bytes = attrs.field(init=False, repr=False)
     _accepted_cache: _Accepted | None = attrs.field(init=False, eq=False, repr=False)
+    # Once scanned: the count, and case i / raw(i) as one call each (`_Accepted.then`).
+    _count: int = attrs.field(init=False, eq=False, repr=False)
+    _case_at: Callable[[int], ParamCase] | None = attrs.field(init=False, eq=False, repr=False)
+    _raw_at: Callable[[int], Raw] | None = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         """Check the predicates against the source and the scan against the limit."""
@@ -345,6 +413,9 @@ class WhereSource(ParamSource):
             check_names(predicate, self.source.keys, "where:")
         object.__setattr__(self, "_structure", _key(self.predicates))
         object.__setattr__(self, "_accepted_cache", None)
+        object.__setattr__(self, "_count", -1)
+        object.__setattr__(self, "_case_at", None)
+        object.__setattr__(self, "_raw_at", None)
         _check_scan(self.source, self.predicates)
         functions = [compile_case(p) for p in self.predicates]
         for i in sample_indices(self.source.size):
@@ -378,9 +449,25 @@ class WhereSource(ParamSource):
     def _accepted(self) -> _Accepted:
         accepted = self._accepted_cache
         if accepted is None:
-            accepted = self._scan()
-            object.__setattr__(self, "_accepted_cache", accepted)
+            self._scan_once()
+            accepted = self._accepted_cache
+            assert accepted is not None
         return accepted
+
+    def _scan_once(self) -> tuple[Callable[[int], ParamCase], Callable[[int], Raw]]:
+        """Scan; keep the positions, and case ``i`` and ``raw(i)`` built on them.
+
+        Two threads may both scan: they find the same positions. The count is set last,
+        so a lookup that sees it sees the rest.
+        """
+        accepted = self._scan()
+        case_at = accepted.then(self.source._case_function())
+        raw_at = accepted.then(self.source.raw)
+        object.__setattr__(self, "_case_at", case_at)
+        object.__setattr__(self, "_raw_at", raw_at)
+        object.__setattr__(self, "_accepted_cache", accepted)
+        object.__setattr__(self, "_count", accepted.count)
+        return case_at, raw_at
 
     def _scan(self) -> _Accepted:
         size = self.source.size
@@ -406,7 +493,8 @@ class WhereSource(ParamSource):
     @property
     def size(self) -> int:
         """The number of accepted cases (the source is scanned on first need)."""
-        return self._accepted.count
+        count = self._count
+        return count if count >= 0 else self._accepted.count
 
     @property
     def keys(self) -> tuple[str, ...]:
@@ -414,10 +502,10 @@ class WhereSource(ParamSource):
         return self.source.keys
 
     def raw(self, i: int) -> Raw:
-        return self.source.raw(self._accepted.select(i))
+        return (self._raw_at or self._scan_once()[1])(i)
 
     def _case(self, i: int) -> ParamCase:
-        return self.source._case(self._accepted.select(i))
+        return (self._case_at or self._scan_once()[0])(i)
 
     @overload
     def __getitem__(self, index: int) -> ParamCase: ...
@@ -425,9 +513,8 @@ class WhereSource(ParamSource):
     def __getitem__(self, index: slice) -> SliceSource: ...
     def __getitem__(self, index: int | slice) -> ParamCase | SliceSource:
         """Case ``index`` (negative counts from the end), or a lazy slice of the source."""
-        accepted = self._accepted_cache  # once scanned, a lookup skips two property calls
-        if accepted is not None and type(index) is int and 0 <= index < accepted.count:
-            return self.source._case(accepted.select(index))
+        if type(index) is int and 0 <= index < self._count:  # scanned: one call
+            return self._case_at(index)  # type: ignore[misc]
         return super().__getitem__(index)
 
     def describe(self) -> Description:

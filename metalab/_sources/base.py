@@ -337,6 +337,14 @@ class ParamSource:
         # A copy the case owns: a source defined outside metalab may hand out a dict it keeps.
         return make_case(dict(params), tags)
 
+    def _case_function(self) -> Callable[[int], ParamCase]:
+        """The function behind `_case`, for a composite to call once per lookup.
+
+        A source whose cases come from a written-out function (a grid) returns that
+        function, so a composite over it skips a frame; the default is `_case` itself.
+        """
+        return self._case
+
     def _indices_of(self, params: Mapping[str, ParamValue]) -> Iterator[int]:
         """Every index whose case has exactly ``params``, in increasing order."""
         del params

@@ -286,6 +286,9 @@ class GridSource(ParamSource):
     def _case(self, i: int) -> ParamCase:
         return (self._written or self._functions())[0](i)
 
+    def _case_function(self) -> Callable[[int], ParamCase]:
+        return (self._written or self._functions())[0]
+
     @overload
     def __getitem__(self, index: int) -> ParamCase: ...
     @overload

@@ -484,10 +484,8 @@ class RandomSource(ParamSource):
     _engine: _Engine = attrs.field(init=False, eq=False, repr=False)
     # The engine's functions of one trial, fetched on first use: indexing calls them
     # straight from these slots.
-    _case_function: Callable[[int], ParamCase] | None = attrs.field(
-        init=False, eq=False, repr=False
-    )
-    _raw_function: Callable[[int], Raw] | None = attrs.field(init=False, eq=False, repr=False)
+    _written_case: Callable[[int], ParamCase] | None = attrs.field(init=False, eq=False, repr=False)
+    _written_raw: Callable[[int], Raw] | None = attrs.field(init=False, eq=False, repr=False)
 
     def __init__(
         self,
@@ -515,8 +513,8 @@ class RandomSource(ParamSource):
         engine: _Engine = _ENGINES[self.algorithm](self.space, self.seed)
         object.__setattr__(self, "_names", tuple(self.space))
         object.__setattr__(self, "_engine", engine)
-        object.__setattr__(self, "_case_function", None)
-        object.__setattr__(self, "_raw_function", None)
+        object.__setattr__(self, "_written_case", None)
+        object.__setattr__(self, "_written_raw", None)
 
     @property
     def size(self) -> int:
@@ -531,21 +529,24 @@ class RandomSource(ParamSource):
     # -- one trial ------------------------------------------------------------------
     def raw(self, i: int) -> Raw:
         """Params (a fresh dict) and tags of case ``i``, ``0 <= i < size``."""
-        raw = self._raw_function
+        raw = self._written_raw
         if raw is None:
             raw = self._compile()[1]
         return raw(i)
 
     def _case(self, i: int) -> ParamCase:
-        case = self._case_function
+        case = self._written_case
         if case is None:
             case = self._compile()[0]
         return case(i)
 
+    def _case_function(self) -> Callable[[int], ParamCase]:
+        return self._written_case or self._compile()[0]
+
     def _compile(self) -> tuple[Callable[[int], ParamCase], Callable[[int], Raw]]:
         case, raw = self._engine.single()
-        object.__setattr__(self, "_case_function", case)
-        object.__setattr__(self, "_raw_function", raw)
+        object.__setattr__(self, "_written_case", case)
+        object.__setattr__(self, "_written_raw", raw)
         return case, raw
 
     def _generated_code(self) -> str:
@@ -558,7 +559,7 @@ class RandomSource(ParamSource):
     def __getitem__(self, index: int | slice) -> ParamCase | SliceSource:
         """Case ``index`` (negative counts from the end), or a lazy slice of the source."""
         if type(index) is int and 0 <= index < self.n_trials:
-            case = self._case_function
+            case = self._written_case
             return self._case(index) if case is None else case(index)
         return super().__getitem__(index)
 

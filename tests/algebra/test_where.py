@@ -57,6 +57,31 @@ class TestWhere:
         assert s[:5].size == 5
         assert list(s[:5]) == expected[:5]
 
+    @pytest.mark.parametrize(
+        "parent",
+        [
+            grid(a=range(600)),
+            random({"a": uniform(0, 300)}, 600, seed=1),
+            manual([{"a": i % 17} for i in range(600)]),
+        ],
+        ids=["grid", "random", "manual"],
+    )
+    def test_a_fresh_filter_inside_a_composite_gives_its_cases(self, parent: Any) -> None:
+        """Composites ask a filter's cases and dicts before any lookup of its own did."""
+        expected = [c for c in parent if _number(c.params["a"]) % 3 < 1]
+        assert len(expected) > 10
+
+        def fresh() -> Any:
+            filtered = parent.where(col("a") % 3 < 1)
+            assert isinstance(filtered, WhereSource)
+            return filtered
+
+        last = len(expected) - 1
+        assert (fresh() + manual([{"a": -1}]))[last] == expected[last]
+        crossed = fresh() * grid(z=[0, 1])
+        assert dict(crossed[2 * last + 1].params) == {**expected[last].params, "z": 1}
+        assert fresh()[-1] == expected[-1]
+
     def test_columns_and_index_of(self) -> None:
         """``columns()`` are the accepted rows; ``index_of`` counts accepted cases only."""
         s = grid(a=range(10)).where(col("a") % 3 == 0)
@@ -172,6 +197,30 @@ class TestAcceptedPositions:
         ks = np.arange(accepted.count, dtype=np.int64)[::-1]
         assert accepted.select_many(ks).tolist() == expected[::-1].tolist()
         assert accepted.nbytes <= max(8 * accepted.count, len(mask) * 2 / 8 + 200)
+
+    @given(_mask_shapes(), st.sampled_from([64, 4096]))
+    def test_then_applies_a_function_to_each_position(
+        self, mask: np.ndarray[Any, Any], block: int
+    ) -> None:
+        """``then(fn)(k)`` is ``fn`` of position ``k``, in either form of the positions."""
+        accepted = where_module._Accepted(_masks(mask, block), len(mask))
+        expected = np.flatnonzero(mask).tolist()
+        shown = accepted.then(lambda p: f"at {p}")
+        assert [shown(k) for k in range(accepted.count)] == [f"at {p}" for p in expected]
+
+    @pytest.mark.parametrize("width", [8, 16])
+    def test_the_select_tables_list_each_values_set_bits(self, width: int) -> None:
+        """Row v holds the positions of v's set bits, lowest first: they add up to v."""
+        table = where_module._select_table(width).astype(np.int64)
+        values = np.arange(1 << width)
+        counts = np.array([v.bit_count() for v in range(1 << width)])
+        used = np.arange(width)[None, :] < counts[:, None]
+        assert ((1 << table) * used).sum(axis=1).tolist() == values.tolist()
+        rising = np.diff(table, axis=1) > 0
+        assert (rising | ~used[:, 1:]).all()
+        if width == 16:
+            flat = np.frombuffer(where_module._select16(), np.uint8).reshape(1 << 16, 16)
+            assert (flat == table).all()
 
     @pytest.mark.parametrize("density", [0.04, 0.3, 0.53, 0.97, 1.0])
     def test_a_bitmap_stays_within_two_bits_per_case(self, density: float) -> None:

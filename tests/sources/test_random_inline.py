@@ -201,7 +201,7 @@ class TestCaseFunction:
         """The first lookup writes the function; later lookups reuse it."""
         source = RandomSource({"x": uniform(0, 1)}, 10, seed=0)
         assert source[1] == source[1]
-        function = source._case_function
+        function = source._written_case
         assert function is not None
         assert source[2] == one_by_one(source, 2)
-        assert source._case_function is function
+        assert source._written_case is function
