@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, final
+from typing import TYPE_CHECKING, Any, ClassVar, final, overload
 
 import attrs
 import numpy as np
@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 
     import numpy.typing as npt
 
+    from metalab._algebra.slicing import SliceSource
     from metalab._core.case import ParamCase
     from metalab._core.values import ParamValue
 
@@ -130,6 +131,7 @@ class DeriveSource(ParamSource):
         init=False, eq=False, repr=False
     )
     _keys: tuple[str, ...] = attrs.field(init=False, eq=False, repr=False)
+    _size: int = attrs.field(init=False, eq=False, repr=False)
     _compiled_cache: tuple[Callable[[int], Raw], Callable[[int], ParamCase]] | None = attrs.field(
         init=False, eq=False, repr=False
     )
@@ -157,6 +159,7 @@ class DeriveSource(ParamSource):
         object.__setattr__(self, "_functions", tuple(map(compile_case, self.exprs)))
         object.__setattr__(self, "_keys", tuple(sorted(known)))
         object.__setattr__(self, "_compiled_cache", None)
+        object.__setattr__(self, "_size", self.source.size)
         for i in sample_indices(self.source.size):
             params, _ = self.source.raw(i)
             for name, expr, fn in zip(self.names, self.exprs, self._functions, strict=True):
@@ -165,7 +168,7 @@ class DeriveSource(ParamSource):
     @property
     def size(self) -> int:
         """The source's number of cases."""
-        return self.source.size
+        return self._size
 
     @property
     def keys(self) -> tuple[str, ...]:
@@ -233,6 +236,19 @@ class DeriveSource(ParamSource):
             return (self._compiled_cache or self._compiled())[1](i)
         except ERRORS:
             raise self._explain(i) from None
+
+    @overload
+    def __getitem__(self, index: int) -> ParamCase: ...
+    @overload
+    def __getitem__(self, index: slice) -> SliceSource: ...
+    def __getitem__(self, index: int | slice) -> ParamCase | SliceSource:
+        """Case ``index`` (negative counts from the end), or a lazy slice of the source."""
+        if type(index) is int and 0 <= index < self._size:  # `_case`, without its frame
+            try:
+                return (self._compiled_cache or self._compiled())[1](index)
+            except ERRORS:
+                raise self._explain(index) from None
+        return super().__getitem__(index)
 
     def describe(self) -> Description:
         """A ``derive`` node: one line per derived parameter, with its expression."""

@@ -106,6 +106,8 @@ class TestDeriveErrors:
         with pytest.raises(EvaluationError, match="failed on case 500"):
             s[500]
         with pytest.raises(EvaluationError, match="failed on case 500"):
+            s[-500]
+        with pytest.raises(EvaluationError, match="failed on case 500"):
             s.columns()
 
     def test_a_non_expression_is_refused(self) -> None:
