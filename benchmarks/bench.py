@@ -798,14 +798,45 @@ def _versions() -> str:
     )
 
 
+def _cpu() -> str:
+    """The processor's model and cache sizes where Linux says them, else its architecture.
+
+    Ratios move between processors (a NumPy kernel may gain more from a newer one than
+    Python code does), so the page names the one it was measured on.
+    """
+    arch = platform.processor() or platform.machine()
+    try:
+        cpuinfo = Path("/proc/cpuinfo").read_text(encoding="utf-8")
+    except OSError:
+        return arch
+    model = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in cpuinfo.splitlines()
+            if line.startswith("model name")
+        ),
+        arch,
+    )
+    caches = []
+    for index in sorted(Path("/sys/devices/system/cpu/cpu0/cache").glob("index*")):
+        try:
+            level = (index / "level").read_text(encoding="utf-8").strip()
+            kind = (index / "type").read_text(encoding="utf-8").strip()
+            size = (index / "size").read_text(encoding="utf-8").strip()
+        except OSError:
+            continue
+        if kind != "Instruction":
+            caches.append(f"L{level} {size}")
+    return f"{model} ({', '.join(caches)}), {arch}" if caches else f"{model}, {arch}"
+
+
 def results(
     comparisons: list[Comparison], figures: list[Figure], rounds: int, quick: bool
 ) -> dict[str, Any]:
     """What a run measured, as JSON: the page and the chart are rendered from this alone."""
-    cpu = platform.processor() or platform.machine()
     return {
         "format": RESULTS_FORMAT,
-        "machine": f"{os.cpu_count()} cores, {cpu}, {platform.system()}",
+        "machine": f"{os.cpu_count()} cores, {_cpu()}, {platform.system()}",
         "versions": _versions(),
         "rounds": rounds,
         "quick": quick,

@@ -177,3 +177,19 @@ class TestPartialRuns:
         assert "Measured again alone (`--only`): 2; 2 rounds, finished 2030-01-02" in page
         third = bench.merge(second, new, {"5"})
         assert [run["targets"] for run in third["partial_runs"]] == [["2"], ["5"]]
+
+
+def test_the_machine_line_names_the_processor(bench: types.ModuleType) -> None:
+    """The processor (and on Linux its model and caches) goes into the saved results."""
+    import platform
+
+    cpu = bench._cpu()
+    assert (platform.processor() or platform.machine()) in cpu
+    if Path("/proc/cpuinfo").exists():
+        models = [
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines()
+            if line.startswith("model name")
+        ]
+        if models:
+            assert cpu.startswith(models[0])
