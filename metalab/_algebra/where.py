@@ -605,11 +605,28 @@ def _check_scan(source: ParamSource, predicates: Sequence[Expr[Any]]) -> None:
             f"a product of {factors}; filter the factors instead (a predicate that reads "
             "one factor's keys filters that factor alone)"
         )
+    elif isinstance(source, GridSource):
+        # Push-down left only the axes the predicates read: name them with their sizes.
+        axes = ", ".join(
+            f"{key} ({format_count(n)} values)"
+            for key, n in zip(source.keys, source._sizes, strict=True)
+        )
+        advice = (
+            "give the axis fewer values (a range with a step, say)"
+            if len(source.keys) == 1
+            else "split it into conjuncts that each read fewer axes (a conjunct that reads "
+            "one axis filters that axis alone), or give the axes fewer values"
+        )
+        msg = (
+            f"where: {shown} would need a scan of {format_count(size)} cases, more than "
+            f"the limit of {format_count(SCAN_LIMIT)}: it reads the grid "
+            f"{'axis' if len(source.keys) == 1 else 'axes'} {axes}; {advice}"
+        )
     else:
         msg = (
             f"where: {shown} would need a scan of {format_count(size)} cases of "
             f"{describe(source, 60)}, more than the limit of {format_count(SCAN_LIMIT)}; "
-            "filter the sources it is built from instead"
+            "filter a smaller source, or the sources it is built from"
         )
     raise ParamError(msg)
 

@@ -293,6 +293,30 @@ class TestPushDown:
         ):
             big.where(col("a") < col("b"))
 
+    def test_the_scan_limit_names_the_grid_axes_a_predicate_reads(self) -> None:
+        """Over one grid, the refusal names the axes read, with their sizes."""
+        wide = grid(a=range(10**5), b=range(10**5), c=[1, 2])
+        with pytest.raises(ParamError, match=r"factors of a product of grid\(a=") as product:
+            wide.where(col("a") < col("b"))
+        assert "keys c" not in str(product.value)
+        with pytest.raises(
+            ParamError,
+            match=r"reads the grid axes a \(100,000 values\), b \(100,000 values\); split",
+        ):
+            grid(a=range(10**5), b=range(10**5)).where(col("a") < col("b"))
+        with pytest.raises(
+            ParamError, match=r"reads the grid axis a \(1\.000e\+30 values\); give the axis"
+        ):
+            grid(a=range(10**30), c=[1, 2]).where(col("a") % 7 == 0)
+
+    def test_the_scan_limit_on_another_source_names_it(self) -> None:
+        """A source that is no grid or product is named with its size."""
+        trials = random({"x": uniform(0, 1)}, 10**10, seed=0)
+        with pytest.raises(
+            ParamError, match=r"10,000,000,000 cases of RandomSource random\(.*a smaller source"
+        ):
+            trials.where(col("x") > 0.5)
+
 
 class TestErrors:
     """Mistakes are found when the filter is defined."""
