@@ -144,7 +144,7 @@ def _compile(
     complete: list[str] = []  # the tests that every factor's dict holds all its keys
     for j, (_, key, payload) in enumerate(factors):
         if key is None:
-            namespace[f"r{j}"] = payload.raw
+            namespace[f"r{j}"] = payload._raw_function()
             lines.append(f"p{j}, t{j} = r{j}(d{j})")
             items.append(f"**p{j}")
             tags.append(f"t{j}")

@@ -507,6 +507,12 @@ class WhereSource(ParamSource):
     def _case(self, i: int) -> ParamCase:
         return (self._case_at or self._scan_once()[0])(i)
 
+    def _case_function(self) -> Callable[[int], ParamCase]:
+        return self._case_at or self._scan_once()[0]
+
+    def _raw_function(self) -> Callable[[int], Raw]:
+        return self._raw_at or self._scan_once()[1]
+
     @overload
     def __getitem__(self, index: int) -> ParamCase: ...
     @overload

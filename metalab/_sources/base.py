@@ -345,6 +345,10 @@ class ParamSource:
         """
         return self._case
 
+    def _raw_function(self) -> Callable[[int], Raw]:
+        """The function behind `raw`, for a composite to call once per lookup (as above)."""
+        return self.raw
+
     def _indices_of(self, params: Mapping[str, ParamValue]) -> Iterator[int]:
         """Every index whose case has exactly ``params``, in increasing order."""
         del params

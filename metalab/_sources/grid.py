@@ -289,6 +289,10 @@ class GridSource(ParamSource):
     def _case_function(self) -> Callable[[int], ParamCase]:
         return (self._written or self._functions())[0]
 
+    def _raw_function(self) -> Callable[[int], Raw]:
+        written = (self._written or self._functions())[3]
+        return self.raw if written is None else written
+
     @overload
     def __getitem__(self, index: int) -> ParamCase: ...
     @overload

@@ -543,6 +543,9 @@ class RandomSource(ParamSource):
     def _case_function(self) -> Callable[[int], ParamCase]:
         return self._written_case or self._compile()[0]
 
+    def _raw_function(self) -> Callable[[int], Raw]:
+        return self._written_raw or self._compile()[1]
+
     def _compile(self) -> tuple[Callable[[int], ParamCase], Callable[[int], Raw]]:
         case, raw = self._engine.single()
         object.__setattr__(self, "_written_case", case)

@@ -422,6 +422,34 @@ class TestProduct:
         assert all_same(list(s), [s[i] for i in range(s.size)])
         assert list(s.dicts()) == params(s)
 
+    def test_factors_of_every_kind_give_their_own_cases(self) -> None:
+        """A product asks each factor's raw function: concatenations, wide grids, filters."""
+        from metalab import col
+
+        wide = grid(**{f"w{j:03d}": [j] for j in range(300)}, x=[1, 2])  # not written out
+        parts = (
+            grid(a=[1, 2, 3])
+            + manual([{"a": 9}], tags=["m"])
+            + random({"a": uniform(0, 1)}, 4, seed=2)
+        )
+        factors = [
+            parts,
+            wide + wide,
+            grid(c=range(40)).where(col("c") % 3 == 1),
+            random({"r": uniform(0, 1)}, 3, seed=5),
+        ]
+        s = ProductSource(factors)
+        inner = [f.size for f in factors]
+        for i in [0, 1, s.size // 3, s.size - 1]:
+            digits, rest = [], i
+            for size in reversed(inner):
+                rest, d = divmod(rest, size)
+                digits.append(d)
+            cases = [factors[j][digits[-1 - j]] for j in range(len(factors))]
+            merged = {k: v for c in cases for k, v in c.params.items()}
+            assert dict(s[i].params) == merged
+            assert s[i].tags == sum((c.tags for c in cases), ())
+
     def test_large_inner_parts_are_not_tabulated(self) -> None:
         """A product whose inner part is huge streams by index and stays correct."""
         s = grid(a=[1, 2]) * grid(b=range(10**6))
