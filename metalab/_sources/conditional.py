@@ -30,7 +30,7 @@ from metalab._core.codegen import (
 )
 from metalab._core.intstr import int_to_str
 from metalab._core.values import FrozenDict, FrozenParams, ParamValue, check_int, describe, show
-from metalab._expr import Col, compile_case, evaluate_columns, failure
+from metalab._expr import Col, compile_case, evaluate_columns, expression_code, failure
 from metalab._sources.base import (
     Description,
     Indices,
@@ -564,8 +564,8 @@ def _compile_case(
             p = {'m': _ABSENT, 'opt': v1}
             if p['opt'] is not _ABSENT:
                 try:
-                    v = f0(p)
-                    k = k0.get((type(v), v))
+                    v = (p['opt'] == _c0)  # the condition, written inline
+                    k = k0_True if v is True else None  # else: k0.get((type(v), v))
                 except _ERRORS:
                     return slow(i)
                 if k is not None:
@@ -605,16 +605,15 @@ def _compile_case(
         entries.append(f"{name_literal(name)}: {code.value}")
     lines.append("p = {" + ", ".join(entries) + "}")
     bits_of = {name: code.bits for name, code in zip(names, codes, strict=True)}
-    for j, (name, _, fn, reads, kernels, _bits) in enumerate(source._plan):  # noqa: SLF001
-        namespace.update({f"f{j}": fn, f"k{j}": kernels})
+    for j, (name, switch, _, reads, kernels, _bits) in enumerate(source._plan):  # noqa: SLF001
         indent = "    " if reads else ""
         if reads:
             checks = (f"p[{name_literal(r)}] is not _ABSENT" for r in sorted(reads))
             lines.append("if " + " and ".join(checks) + ":")
         lines += [
             f"{indent}try:",
-            f"{indent}    v = f{j}(p)",
-            f"{indent}    k = k{j}.get((type(v), v))",
+            f"{indent}    v = {expression_code(switch.expr, 'p', namespace)}",
+            f"{indent}    k = {_kernel_choice(j, kernels, namespace)}",
             f"{indent}except _ERRORS:",
             f"{indent}    return slow(i)",
             f"{indent}if k is not None:",
@@ -630,6 +629,23 @@ def _compile_case(
     )
     compile_functions(text, namespace, "conditional random case")
     return namespace["case"], namespace["raw"]
+
+
+def _kernel_choice(
+    j: int, kernels: Mapping[tuple[type, Any], Any], namespace: dict[str, Any]
+) -> str:
+    """The text choosing switch ``j``'s draw from its value ``v`` (None: left out).
+
+    A switch on a bool (``when``, or two branches True/False) tests ``v is True`` and
+    ``v is False``: the same choice as looking ``(type(v), v)`` up, without building the
+    key; any other switch looks it up.
+    """
+    if kernels and all(kind is bool for kind, _ in kernels):
+        namespace.update({f"k{j}_{key}": kernel for (_, key), kernel in kernels.items()})
+        tests = [f"k{j}_{key} if v is {key}" for (_, key) in sorted(kernels, key=repr)]
+        return " else ".join(tests) + " else None"
+    namespace[f"k{j}"] = kernels
+    return f"k{j}.get((type(v), v))"
 
 
 def _spread(

@@ -250,6 +250,33 @@ class TestDraws:
                 assert cols["momentum"][i] == p["momentum"]
             assert cols["lr"][i] == p["lr"]
 
+    @pytest.mark.parametrize(
+        ("entry", "present"),
+        [
+            (uniform(0, 1).when(col("n") > 0), "some"),
+            (switch(col("n") > 0, {True: uniform(0, 1), False: randint(5, 9)}), "all"),
+            (switch(col("n") > 0, {False: uniform(2, 3)}), "some"),
+            (switch(col("n"), {1: uniform(0, 1), 2: randint(5, 9)}), "some"),
+            (switch(col("n") == 1, {1: uniform(0, 1)}), "none"),  # a bool is no int key
+            (switch(col("m"), {"a": uniform(0, 1), "b": randint(0, 3)}), "some"),
+        ],
+        ids=["when", "true-false", "false-only", "int-keys", "int-key-bool-value", "str"],
+    )
+    def test_written_out_lookups_choose_the_branch_the_generic_path_does(
+        self, entry: Switch, present: str
+    ) -> None:
+        """Each trial's value, or its absence, is the one the generic path draws."""
+        space: Space = {"n": choice([0, 1, 2]), "m": choice(["a", "b", "c"]), "x": entry}
+        src = random(space, 300, seed=4)
+        assert isinstance(src, ConditionalRandomSource)
+        count = 0
+        for i in range(300):
+            expected = dict(sorted(src._values(i).items()))
+            assert dict(src[i].params) == expected
+            assert src.raw(i)[0] == expected
+            count += "x" in expected
+        assert {0: "none", 300: "all"}.get(count, "some") == present
+
     def test_columns_at_indices(self) -> None:
         """columns(indices) equals the full columns at those indices."""
         src = random(_space(), 100, seed=2)
