@@ -17,7 +17,7 @@ from metalab._algebra._expressions import (
     expression,
     sample_indices,
 )
-from metalab._algebra.product import ProductSource, _block_digits, _blocks
+from metalab._algebra.product import _block_digits, _blocks
 from metalab._core.codegen import (
     CASE_NAMESPACE,
     case_source,
@@ -55,17 +55,6 @@ def _key(source: DeriveSource) -> bytes:
     return b"".join(
         name.encode() + b"\0" + e.key() for name, e in zip(source.names, source.exprs, strict=True)
     )
-
-
-def _fast_raw(source: ParamSource) -> Callable[[int], Raw]:
-    """``source.raw``; for a grid, the written-out one a product of it alone compiles.
-
-    A grid's own ``raw`` peels its digits off in a generic loop (its ``_case`` is the
-    written-out one); a derive builds on the dict, so it takes the product's.
-    """
-    if isinstance(source, GridSource):
-        return ProductSource([source]).raw
-    return source.raw
 
 
 def _grid_body(source: DeriveSource, namespace: dict[str, Any]) -> str | None:
@@ -189,7 +178,7 @@ class DeriveSource(ParamSource):
         compiled = self._compiled_cache
         if compiled is not None:
             return compiled
-        namespace: dict[str, Any] = {**CASE_NAMESPACE, "r": _fast_raw(self.source)}
+        namespace: dict[str, Any] = {**CASE_NAMESPACE, "r": self.source._raw_function()}
         body = _grid_body(self, namespace) if isinstance(self.source, GridSource) else None
         if body is None:
             lines = ["    p, t = r(i)\n"]
